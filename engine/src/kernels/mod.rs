@@ -1,0 +1,4 @@
+//! CPU kernels: tight loops over contiguous row-major buffers.
+
+pub mod elementwise;
+pub mod reduce;

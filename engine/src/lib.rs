@@ -1,0 +1,32 @@
+//! Tensile: TensorFlow 2's programming model in Rust.
+//!
+//! Tensors and TF-named ops that run eagerly, `GradientTape` for automatic differentiation,
+//! and `Variable`s owned by the objects that use them (no global state).
+
+pub mod attrs;
+pub mod dtype;
+pub mod error;
+pub mod kernels;
+pub mod module;
+pub mod ops;
+pub mod shape;
+pub mod tape;
+pub mod tensor;
+mod tensor_ops;
+pub mod testing;
+pub mod variable;
+
+pub use dtype::DType;
+pub use error::{Error, ErrorKind, Result};
+pub use module::{name_scope, Module};
+pub use tape::{custom_gradient, GradientTape, UnconnectedGradients, Watchable};
+pub use tensor::{Element, Storage, Tensor};
+pub use variable::Variable;
+
+/// The commonly used names: `use tensile::prelude::*;`.
+pub mod prelude {
+    pub use crate::ops::array::*;
+    pub use crate::ops::math::*;
+    pub use crate::ops::reduce::*;
+    pub use crate::{DType, Error, GradientTape, Module, Result, Tensor, Variable};
+}

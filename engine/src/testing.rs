@@ -1,0 +1,114 @@
+//! Test support shared by the crate's tests and later crates: finite-difference gradient
+//! checks and tolerant comparisons. Not needed by applications.
+
+use crate::error::Result;
+use crate::tape::GradientTape;
+use crate::tensor::Tensor;
+use crate::DType;
+
+/// A function of several tensors to one tensor, checked by [`check_gradients`].
+pub type TestFn = Box<dyn Fn(&[Tensor]) -> Result<Tensor>>;
+
+/// One gradient-check case for an op: float64 inputs and a function that applies the op.
+pub struct GradCase {
+    /// The registry name of the op under test.
+    pub op: &'static str,
+    /// Float64 inputs (chosen away from kinks and poles).
+    pub inputs: Vec<Tensor>,
+    /// Applies the op (and maybe a fixed projection) to the inputs.
+    pub f: TestFn,
+}
+
+impl GradCase {
+    /// A case for `op`.
+    pub fn new(op: &'static str, inputs: Vec<Tensor>, f: impl Fn(&[Tensor]) -> Result<Tensor> + 'static) -> GradCase {
+        GradCase { op, inputs, f: Box::new(f) }
+    }
+}
+
+/// Deterministic pseudo-random float64 values in `[lo, hi)`, independent of the engine's RNG.
+pub fn test_values(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
+}
+
+/// A float64 tensor of `shape` with values from [`test_values`].
+pub fn test_tensor(shape: &[usize], seed: u64, lo: f64, hi: f64) -> Tensor {
+    let n: usize = shape.iter().product();
+    Tensor::from_vec(test_values(n, seed, lo, hi), shape).expect("length matches shape")
+}
+
+/// Compares the tape gradient of `sum(f(inputs) * w)` (fixed random weights `w`) against
+/// central finite differences; returns the worst relative error per input.
+pub fn check_gradients(case: &GradCase) -> Result<Vec<f64>> {
+    let probe = (case.f)(&case.inputs)?;
+    let w = match probe.dtype() {
+        DType::F64 => test_tensor(probe.shape(), 99, 0.5, 1.5),
+        _ => {
+            return Err(crate::Error::invalid(
+                case.op,
+                format!("gradient check needs a float64 output, got {}", probe.dtype()),
+            ))
+        }
+    };
+    let objective = |xs: &[Tensor]| -> Result<f64> {
+        let y = (case.f)(xs)?;
+        let yw = crate::ops::math::mul(&y, &w)?;
+        let s = crate::ops::reduce::reduce_sum(&yw, None, false)?;
+        s.item::<f64>()
+    };
+    let tape = GradientTape::new();
+    let inputs: Vec<Tensor> = case.inputs.iter().map(|t| t.fresh()).collect();
+    let loss = tape.scope(|t| -> Result<Tensor> {
+        for x in &inputs {
+            t.watch(x);
+        }
+        let y = (case.f)(&inputs)?;
+        crate::ops::reduce::reduce_sum(&crate::ops::math::mul(&y, &w)?, None, false)
+    })??;
+    let srcs: Vec<&dyn crate::tape::Watchable> = inputs.iter().map(|t| t as &dyn crate::tape::Watchable).collect();
+    let grads = tape.gradient_with(&loss, &srcs, None, crate::UnconnectedGradients::Zero)?;
+    let mut worst = Vec::new();
+    for (k, x) in case.inputs.iter().enumerate() {
+        if x.dtype() != DType::F64 {
+            worst.push(0.0);
+            continue;
+        }
+        let analytic = grads[k].as_ref().map(|g| g.to_f64_vec()).unwrap_or_else(|| vec![0.0; x.size()]);
+        let base = x.to_f64_vec();
+        let mut err: f64 = 0.0;
+        for i in 0..base.len() {
+            let h = 1e-6 * base[i].abs().max(1.0);
+            let mut plus = base.clone();
+            plus[i] += h;
+            let mut minus = base.clone();
+            minus[i] -= h;
+            let mut xs = case.inputs.clone();
+            xs[k] = Tensor::from_vec(plus, x.shape())?;
+            let fp = objective(&xs)?;
+            xs[k] = Tensor::from_vec(minus, x.shape())?;
+            let fm = objective(&xs)?;
+            let numeric = (fp - fm) / (2.0 * h);
+            let e = (numeric - analytic[i]).abs() / numeric.abs().max(analytic[i].abs()).max(1.0);
+            err = err.max(e);
+        }
+        worst.push(err);
+    }
+    Ok(worst)
+}
+
+/// Asserts two f64 sequences agree within `rtol`/`atol` (NumPy's `allclose` rule).
+pub fn assert_close(actual: &[f64], expected: &[f64], rtol: f64, atol: f64) {
+    assert_eq!(actual.len(), expected.len(), "length mismatch: {actual:?} vs {expected:?}");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        let ok = (a - e).abs() <= atol + rtol * e.abs() || (a.is_nan() && e.is_nan()) || a == e;
+        assert!(ok, "element {i}: got {a}, expected {e}\n actual: {actual:?}\n expected: {expected:?}");
+    }
+}
