@@ -4,11 +4,13 @@
 //! and `Variable`s owned by the objects that use them (no global state).
 
 pub mod attrs;
+mod display;
 pub mod dtype;
 pub mod error;
 pub mod kernels;
 pub mod module;
 pub mod ops;
+pub mod random;
 pub mod shape;
 pub mod tape;
 pub mod tensor;
@@ -26,7 +28,11 @@ pub use variable::Variable;
 /// The commonly used names: `use tensile::prelude::*;`.
 pub mod prelude {
     pub use crate::ops::array::*;
+    pub use crate::ops::indexing::*;
+    pub use crate::ops::linalg::*;
     pub use crate::ops::math::*;
+    pub use crate::ops::nn::*;
     pub use crate::ops::reduce::*;
+    pub use crate::ops::slicing::*;
     pub use crate::{DType, Error, GradientTape, Module, Result, Tensor, Variable};
 }

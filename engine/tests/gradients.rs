@@ -13,6 +13,9 @@ fn all_cases() -> Vec<GradCase> {
     v.extend(grad_cases::array::cases());
     v.extend(grad_cases::linalg::cases());
     v.extend(grad_cases::nn::cases());
+    v.extend(grad_cases::slicing::cases());
+    v.extend(grad_cases::indexing::cases());
+    v.extend(grad_cases::random_ops::cases());
     v
 }
 

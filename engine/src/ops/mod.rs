@@ -11,8 +11,13 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub mod array;
+pub mod indexing;
+pub mod linalg;
 pub mod math;
+pub mod nn;
+pub mod random_ops;
 pub mod reduce;
+pub mod slicing;
 
 /// The dtype and (possibly partial) shape of an op input or output.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,6 +117,11 @@ pub fn registry() -> &'static [&'static OpDef] {
         v.extend_from_slice(math::OPS);
         v.extend_from_slice(reduce::OPS);
         v.extend_from_slice(array::OPS);
+        v.extend_from_slice(slicing::OPS);
+        v.extend_from_slice(indexing::OPS);
+        v.extend_from_slice(linalg::OPS);
+        v.extend_from_slice(nn::OPS);
+        v.extend_from_slice(random_ops::OPS);
         v
     })
 }

@@ -1,0 +1,1 @@
+//! TensorFlow-style printing of tensors.

@@ -1,0 +1,6 @@
+//! indexing ops.
+
+use crate::ops::OpDef;
+
+/// Ops of this family.
+pub(crate) static OPS: &[&OpDef] = &[];

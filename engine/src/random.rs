@@ -1,0 +1,1 @@
+//! Seeded random number generation: `Generator`, global seed + op seed as in TensorFlow.
