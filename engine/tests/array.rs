@@ -325,6 +325,8 @@ fn tile_values() -> Result<()> {
     assert_eq!(array::tile(&Tensor::from(5.0f32), &[])?.item::<f32>()?, 5.0);
     expect_err(array::tile(&x, &[2]), &["tile", "[2]", "int32[2, 2]", "rank 2"]);
     expect_err(array::tile(&x, &[2, -1]), &["tile", "non-negative"]);
+    expect_err(array::tile(&x, &[i64::MAX, 3]), &["tile", "int32[2, 2]", "too many to allocate"]);
+    expect_err(array::tile(&i32t(&[1, 2, 3], &[3]), &[i64::MAX]), &["tile", "int32[3]", "overflow"]);
     Ok(())
 }
 
@@ -421,6 +423,11 @@ fn pad_errors() {
         &["pad", "float32[2, 3]", "REFLECT", "axis 1 has size 3", "at most 2"],
     );
     expect_err(array::pad(&x, &[[0, 0], [4, 0]], "SYMMETRIC", 0.0), &["pad", "SYMMETRIC", "at most 3"]);
+    expect_err(
+        array::pad(&x, &[[0, i64::MAX], [0, 0]], "CONSTANT", 0.0),
+        &["pad", "float32[2, 3]", "too many to allocate"],
+    );
+    expect_err(array::pad(&x, &[[i64::MAX, i64::MAX], [0, 0]], "CONSTANT", 0.0), &["pad", "overflow"]);
     expect_err(array::pad(&x, &[[0, 0], [0, 0]], "WRAP", 0.0), &["pad", "\"WRAP\"", "CONSTANT, REFLECT or SYMMETRIC"]);
 }
 
@@ -505,6 +512,10 @@ fn one_hot_errors() {
     );
     expect_err(array::one_hot(&idx, 3, 1.0, 0.0, 2, DType::F32), &["one_hot", "axis 2", "int32[2]", "[0, 1]"]);
     expect_err(array::one_hot(&idx, -1, 1.0, 0.0, -1, DType::F32), &["one_hot", "depth", "-1"]);
+    expect_err(
+        array::one_hot(&idx, i64::MAX, 1.0, 0.0, -1, DType::F32),
+        &["one_hot", "int32[2]", "too many to allocate"],
+    );
 }
 
 // ---------- range / linspace / eye ----------

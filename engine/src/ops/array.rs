@@ -144,6 +144,27 @@ fn check_alloc(op: &str, n: f64, dtype: DType) -> Result<usize> {
     Ok(n as usize)
 }
 
+/// Wraps an output spec after checking that its known dims describe an allocatable tensor.
+fn sized(op: &str, x: &Spec, spec: Spec) -> Result<Vec<Spec>> {
+    let n: f64 = spec.dims.iter().flatten().map(|&d| d as f64).product();
+    check_alloc(op, n, spec.dtype).map_err(|_| {
+        Error::invalid(
+            op,
+            format!(
+                "the output {} for input {} would have {n:e} elements, too many to allocate",
+                spec.describe(),
+                x.describe()
+            ),
+        )
+    })?;
+    Ok(vec![spec])
+}
+
+/// An output dimension computed with overflow checks.
+fn dim_or_overflow(op: &str, x: &Spec, d: Option<usize>) -> Result<usize> {
+    d.ok_or_else(|| Error::invalid(op, format!("an output dimension for input {} would overflow", x.describe())))
+}
+
 /// `tf.stack`: joins equal-shaped tensors along a new axis.
 pub static STACK: OpDef = OpDef {
     name: "stack",
@@ -581,8 +602,17 @@ pub static TILE: OpDef = OpDef {
     infer: |s, a| {
         expect_arity("tile", s, 1)?;
         let m = tile_multiples(&s[0], a)?;
-        let dims = s[0].dims.iter().zip(&m).map(|(d, &k)| if k == 0 { Some(0) } else { d.map(|d| d * k) }).collect();
-        Ok(vec![Spec { dtype: s[0].dtype, dims }])
+        let dims = s[0]
+            .dims
+            .iter()
+            .zip(&m)
+            .map(|(d, &k)| match d {
+                _ if k == 0 => Ok(Some(0)),
+                Some(d) => dim_or_overflow("tile", &s[0], d.checked_mul(k)).map(Some),
+                None => Ok(None),
+            })
+            .collect::<Result<Dims>>()?;
+        sized("tile", &s[0], Spec { dtype: s[0].dtype, dims })
     },
     kernel: |i, a, o| {
         let x = &i[0];
@@ -666,8 +696,16 @@ pub static PAD: OpDef = OpDef {
         expect_arity("pad", s, 1)?;
         let x = &s[0];
         let pads = pad_amounts("pad", x, &x.dims, a, pad_mode("pad", a)?)?;
-        let dims = x.dims.iter().zip(&pads).map(|(d, (b, e))| d.map(|d| d + b + e)).collect();
-        Ok(vec![Spec { dtype: x.dtype, dims }])
+        let dims = x
+            .dims
+            .iter()
+            .zip(&pads)
+            .map(|(d, (b, e))| match d {
+                Some(d) => dim_or_overflow("pad", x, d.checked_add(*b).and_then(|v| v.checked_add(*e))).map(Some),
+                None => Ok(None),
+            })
+            .collect::<Result<Dims>>()?;
+        sized("pad", x, Spec { dtype: x.dtype, dims })
     },
     kernel: |i, a, o| {
         let x = &i[0];
@@ -843,7 +881,7 @@ pub static ONE_HOT: OpDef = OpDef {
         let axis = one_hot_axis(&s[0], a)?;
         let mut dims = s[0].dims.clone();
         dims.insert(axis, Some(depth as usize));
-        Ok(vec![Spec { dtype: a.dtype("one_hot", "dtype")?, dims }])
+        sized("one_hot", &s[0], Spec { dtype: a.dtype("one_hot", "dtype")?, dims })
     },
     kernel: |i, a, o| {
         let x = &i[0];
@@ -891,7 +929,7 @@ fn infer_linspace(s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
     })?;
     let axis = linspace_axis_of(&dims, a)?;
     dims.insert(axis, Some(num as usize));
-    Ok(vec![Spec { dtype: s[0].dtype, dims }])
+    sized(OP, &s[0], Spec { dtype: s[0].dtype, dims })
 }
 
 fn linspace_axis_of(batch: &[Dim], a: &Attrs) -> Result<usize> {
