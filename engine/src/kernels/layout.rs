@@ -73,97 +73,179 @@ pub fn simplify_transpose(shape: &[usize], perm: &[usize]) -> (Vec<usize>, Vec<u
     (in_shape, new_perm)
 }
 
-/// Edge of the square tiles used by the 2-D transpose (32x32 tiles stay in L1 for 8-byte types).
-const TILE: usize = 32;
-
-/// Transposes a `rows x cols` matrix into `out` (`cols x rows`) tile by tile, so both the
-/// reads and the writes stay within a few cache lines at a time.
-fn transpose2d_seq<T: Copy>(src: &[T], rows: usize, cols: usize, out: &mut [T]) {
-    for (band, chunk) in out.chunks_mut(TILE * rows).enumerate() {
-        transpose2d_band(src, rows, cols, band * TILE, chunk);
+/// Edge of the square tiles of the transpose kernel (a tile is staged in an L1 buffer): rows of
+/// 256 bytes, 64 elements of float32.
+const fn tile_edge<T>() -> usize {
+    let t = 256 / std::mem::size_of::<T>();
+    if t > 64 {
+        64
+    } else if t < 16 {
+        16
+    } else {
+        t
     }
 }
 
-/// Fills output rows `j0..j0 + chunk.len() / rows` of a 2-D transpose.
-fn transpose2d_band<T: Copy>(src: &[T], rows: usize, cols: usize, j0: usize, chunk: &mut [T]) {
-    let jn = chunk.len() / rows;
-    for i0 in (0..rows).step_by(TILE) {
-        let i1 = (i0 + TILE).min(rows);
-        for j in 0..jn {
-            let orow = &mut chunk[j * rows + i0..j * rows + i1];
-            let col = j0 + j;
-            for (k, o) in orow.iter_mut().enumerate() {
-                *o = src[(i0 + k) * cols + col];
+/// Edge of the blocks of tiles of the transpose kernel (bounds the pages a block touches).
+const BLOCK: usize = 256;
+
+/// One 2-D transpose problem inside a larger layout: element `(l, m)` is read from
+/// `src[sbase + l * src_ld + m]` and written to `out[obase + m * out_ld + l]`.
+struct Plane {
+    sbase: usize,
+    src_ld: usize,
+    obase: usize,
+    out_ld: usize,
+    /// Extent along `l` (contiguous in the output).
+    len_l: usize,
+    /// Extent along `m` (contiguous in the source).
+    len_m: usize,
+}
+
+/// Transposes one plane tile by tile. Each tile is gathered into a small contiguous buffer
+/// first, so source rows and output rows are each touched once per tile; this avoids the
+/// cache-set conflicts that strided access suffers when row lengths are powers of two.
+fn transpose_plane<T: Copy>(src: &[T], out: &mut [T], p: &Plane, buf: &mut [T]) {
+    let tile = tile_edge::<T>();
+    if p.len_l <= 4 || p.len_m <= 4 {
+        // Thin planes stream well without tiling.
+        for m in 0..p.len_m {
+            let o = p.obase + m * p.out_ld;
+            for (l, dst) in out[o..o + p.len_l].iter_mut().enumerate() {
+                *dst = src[p.sbase + l * p.src_ld + m];
+            }
+        }
+        return;
+    }
+    // Blocks of BLOCK x BLOCK keep the pages touched (one per source row and one per output
+    // row) within the TLB; tiles of tile x tile inside them keep the data within L1.
+    for lb in (0..p.len_l).step_by(BLOCK) {
+        let lb1 = (lb + BLOCK).min(p.len_l);
+        for mb in (0..p.len_m).step_by(BLOCK) {
+            let mb1 = (mb + BLOCK).min(p.len_m);
+            for l0 in (lb..lb1).step_by(tile) {
+                let l1 = (l0 + tile).min(lb1);
+                for mm0 in (mb..mb1).step_by(tile) {
+                    let mm1 = (mm0 + tile).min(mb1);
+                    let w = mm1 - mm0;
+                    for l in l0..l1 {
+                        let s = p.sbase + l * p.src_ld + mm0;
+                        buf[(l - l0) * tile..(l - l0) * tile + w].copy_from_slice(&src[s..s + w]);
+                    }
+                    for m in mm0..mm1 {
+                        let o = p.obase + m * p.out_ld + l0;
+                        for (k, dst) in out[o..o + (l1 - l0)].iter_mut().enumerate() {
+                            *dst = buf[k * tile + (m - mm0)];
+                        }
+                    }
+                }
             }
         }
     }
 }
 
-/// Transposes a `rows x cols` matrix into `out`, in parallel bands of output rows when large.
-pub fn transpose2d<T: Copy + Send + Sync>(src: &[T], rows: usize, cols: usize, out: &mut [T]) {
-    if rows == 0 || cols == 0 {
-        return;
-    }
-    if rows * cols >= PAR_THRESHOLD {
-        out.par_chunks_mut(TILE * rows)
-            .enumerate()
-            .for_each(|(band, chunk)| transpose2d_band(src, rows, cols, band * TILE, chunk));
-    } else {
-        transpose2d_seq(src, rows, cols, out);
-    }
+/// Transposes a `rows x cols` matrix into `out` (`cols x rows`).
+pub fn transpose2d<T: Copy + Default + Send + Sync>(src: &[T], rows: usize, cols: usize, out: &mut [T]) {
+    transpose_into(src, &[rows, cols], &[1, 0], out);
 }
 
 /// Permutes the axes of `src` (shape `shape`): output axis `k` is input axis `perm[k]`.
 /// `perm` must be a permutation of `0..shape.len()`.
 pub fn transpose<T: Copy + Default + Send + Sync>(src: &[T], shape: &[usize], perm: &[usize]) -> Vec<T> {
+    let mut out = vec![T::default(); src.len()];
+    transpose_into(src, shape, perm, &mut out);
+    out
+}
+
+/// `transpose` into a caller-provided buffer of the same length as `src`.
+fn transpose_into<T: Copy + Default + Send + Sync>(src: &[T], shape: &[usize], perm: &[usize], out: &mut [T]) {
     let n = src.len();
     let (sh, p) = simplify_transpose(shape, perm);
-    if n == 0 || p.iter().enumerate().all(|(k, &d)| k == d) {
-        return src.to_vec();
+    if n == 0 {
+        return;
     }
-    let mut out = vec![T::default(); n];
-    if p == [1, 0] {
-        transpose2d(src, sh[0], sh[1], &mut out);
-        return out;
-    }
-    if p == [0, 2, 1] {
-        // A batch of matrix transposes.
-        let (rows, cols) = (sh[1], sh[2]);
-        let m = rows * cols;
-        if m >= PAR_THRESHOLD {
-            for (s, o) in src.chunks(m).zip(out.chunks_mut(m)) {
-                transpose2d(s, rows, cols, o);
-            }
-        } else if n >= PAR_THRESHOLD {
-            out.par_chunks_mut(m).zip(src.par_chunks(m)).for_each(|(o, s)| transpose2d_seq(s, rows, cols, o));
-        } else {
-            for (s, o) in src.chunks(m).zip(out.chunks_mut(m)) {
-                transpose2d_seq(s, rows, cols, o);
-            }
-        }
-        return out;
-    }
-    // General case: walk output rows; each reads the input with a fixed stride.
     let rank = sh.len();
+    if p.iter().enumerate().all(|(k, &d)| k == d) {
+        out.copy_from_slice(src);
+        return;
+    }
     let in_strides = shape::strides(&sh);
     let out_shape: Vec<usize> = p.iter().map(|&d| sh[d]).collect();
+    let out_strides = shape::strides(&out_shape);
     let src_stride: Vec<usize> = p.iter().map(|&d| in_strides[d]).collect();
-    let row_len = out_shape[rank - 1];
-    let inner = src_stride[rank - 1];
-    let outer_shape = &out_shape[..rank - 1];
-    fill_rows(&mut out, row_len, |r, row| {
-        let mut idx: SmallVec<[usize; 8]> = smallvec![0; rank - 1];
-        unravel(r, outer_shape, &mut idx);
-        let base: usize = idx.iter().zip(&src_stride).map(|(i, s)| i * s).sum();
-        if inner == 1 {
+    if p[rank - 1] == rank - 1 {
+        // The innermost axis stays innermost: every output row is one contiguous source run.
+        let row_len = out_shape[rank - 1];
+        let outer_shape = &out_shape[..rank - 1];
+        fill_rows(out, row_len, |r, row| {
+            let mut idx: SmallVec<[usize; 8]> = smallvec![0; rank - 1];
+            unravel(r, outer_shape, &mut idx);
+            let base: usize = idx.iter().zip(&src_stride).map(|(i, s)| i * s).sum();
             row.copy_from_slice(&src[base..base + row_len]);
-        } else {
-            for (k, o) in row.iter_mut().enumerate() {
-                *o = src[base + k * inner];
+        });
+        return;
+    }
+    // Otherwise a batch of 2-D transposes: between output axis `a` (the source's contiguous
+    // axis) and the output's last axis; every other axis indexes the batch. The output is cut
+    // into chunks along its first axis, which are contiguous and independent.
+    let a = p.iter().position(|&d| d == rank - 1).unwrap_or(0);
+    let rows0 = out_shape[0];
+    let per_index = out_strides[0];
+    // A chunk that cuts axis `a` holds whole blocks, so each source row is read in long runs.
+    let min_rows = if a == 0 { BLOCK } else { 1 };
+    let chunk_rows = if n >= PAR_THRESHOLD { (PAR_GRAIN / per_index).max(min_rows) } else { rows0 };
+    let run = |c: usize, chunk: &mut [T]| {
+        let k0 = c * chunk_rows;
+        let k1 = (k0 + chunk.len() / per_index).min(rows0);
+        let mut buf = vec![T::default(); tile_edge::<T>() * tile_edge::<T>()];
+        // Ranges of every output axis within this chunk.
+        let lo: SmallVec<[usize; 8]> = (0..rank).map(|d| if d == 0 { k0 } else { 0 }).collect();
+        let hi: SmallVec<[usize; 8]> = (0..rank).map(|d| if d == 0 { k1 } else { out_shape[d] }).collect();
+        let batch: SmallVec<[usize; 8]> = (0..rank).filter(|&d| d != a && d != rank - 1).collect();
+        let mut idx: SmallVec<[usize; 8]> = batch.iter().map(|&d| lo[d]).collect();
+        if batch.iter().any(|&d| lo[d] >= hi[d]) {
+            return;
+        }
+        loop {
+            let mut sbase = 0;
+            let mut obase = 0;
+            for (&d, &i) in batch.iter().zip(&idx) {
+                sbase += i * src_stride[d];
+                obase += i * out_strides[d];
+            }
+            // Offsets are relative to the chunk. When the chunk cuts axis `a` itself, shift the
+            // source instead (axis `a` has source stride 1).
+            let (sbase, obase, len_m) =
+                if a == 0 { (sbase + k0, obase, k1 - k0) } else { (sbase, obase - k0 * per_index, hi[a]) };
+            let plane = Plane {
+                sbase,
+                src_ld: src_stride[rank - 1],
+                obase,
+                out_ld: out_strides[a],
+                len_l: out_shape[rank - 1],
+                len_m,
+            };
+            transpose_plane(src, chunk, &plane, &mut buf);
+            // Next batch index (odometer over the batch axes).
+            let mut k = batch.len();
+            loop {
+                if k == 0 {
+                    return;
+                }
+                k -= 1;
+                idx[k] += 1;
+                if idx[k] < hi[batch[k]] {
+                    break;
+                }
+                idx[k] = lo[batch[k]];
             }
         }
-    });
-    out
+    };
+    if n >= PAR_THRESHOLD {
+        out.par_chunks_mut(chunk_rows * per_index).enumerate().for_each(|(c, chunk)| run(c, chunk));
+    } else {
+        run(0, out);
+    }
 }
 
 /// Repeats `src` (shape `shape`) `multiples[d]` times along each axis `d`.
