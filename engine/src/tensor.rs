@@ -143,7 +143,8 @@ struct Inner {
 ///
 /// Cloning is cheap (a reference count). Each tensor value has a unique id that
 /// gradient tapes use to follow it; views such as `reshape` share the buffer but get a new id.
-#[derive(Clone, Debug)]
+/// `Display` and `Debug` print like TensorFlow's `print(t)` and `repr(t)`.
+#[derive(Clone)]
 pub struct Tensor(Arc<Inner>);
 
 impl Tensor {
