@@ -2,3 +2,5 @@
 
 pub mod elementwise;
 pub mod reduce;
+pub mod indexing;
+pub mod slicing;
