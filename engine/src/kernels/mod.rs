@@ -1,6 +1,6 @@
 //! CPU kernels: tight loops over contiguous row-major buffers.
 
 pub mod elementwise;
-pub mod reduce;
 pub mod indexing;
+pub mod reduce;
 pub mod slicing;

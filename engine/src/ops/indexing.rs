@@ -15,7 +15,13 @@ use std::borrow::Cow;
 pub(crate) static OPS: &[&OpDef] =
     &[&GATHER, &GATHER_GRAD, &GATHER_ND, &SCATTER_ND, &UNSORTED_SEGMENT_SUM, &GATHER_DROP_NEGATIVES];
 
-const INDEX_DTYPES: &[DType] = &[DType::I32, DType::I64];
+/// Fails unless `indices` holds int32 or int64 values.
+fn expect_indices(op: &str, name: &str, indices: &Spec) -> Result<()> {
+    if !matches!(indices.dtype, DType::I32 | DType::I64) {
+        return Err(Error::invalid(op, format!("{name} must be int32 or int64, got {}", indices.describe())));
+    }
+    Ok(())
+}
 
 /// The elements of an int32/int64 index tensor as i64.
 fn index_values<'a>(op: &str, t: &'a Tensor) -> Result<Cow<'a, [i64]>> {
@@ -47,14 +53,26 @@ fn dims_compatible(a: &[Dim], b: &[Dim]) -> bool {
 
 /// Shape attribute as dims (`-1` = unknown).
 fn shape_attr_dims(op: &str, a: &Attrs) -> Result<Dims> {
-    a.ints(op, "shape")?
+    let dims: Dims = a
+        .ints(op, "shape")?
         .iter()
         .map(|&d| match d {
             -1 => Ok(None),
             d if d >= 0 => Ok(Some(d as usize)),
             d => Err(Error::invalid(op, format!("invalid dimension {d} in attribute `shape`"))),
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    check_size(op, &dims)?;
+    Ok(dims)
+}
+
+/// Fails when the known dims multiply to more elements than a buffer can hold.
+fn check_size(op: &str, dims: &[Dim]) -> Result<()> {
+    let n = dims.iter().flatten().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    match n {
+        Some(n) if n <= isize::MAX as usize / 8 => Ok(()),
+        _ => Err(Error::invalid(op, format!("shape {} has too many elements", fmt_dims(dims)))),
+    }
 }
 
 fn to_i64_shape(shape: &[usize]) -> Vec<i64> {
@@ -66,12 +84,15 @@ fn to_i64_shape(shape: &[usize]) -> Vec<i64> {
 
 /// `(axis, batch_dims, output dims)` of a gather, validated as TensorFlow's GatherV2 does.
 fn resolve_gather(op: &str, params: &Spec, indices: &Spec, axis: i64, batch_dims: i64) -> Result<(usize, usize, Dims)> {
-    expect_dtype_in(op, indices, INDEX_DTYPES)?;
+    expect_indices(op, "indices", indices)?;
     let (pr, ir) = (params.rank(), indices.rank());
     if batch_dims < -(ir as i64) || batch_dims > ir as i64 {
         return Err(Error::invalid(
             op,
-            format!("expected batch_dims in the range [-{ir}, {ir}] for indices {}, but got {batch_dims}", indices.describe()),
+            format!(
+                "expected batch_dims in the range [-{ir}, {ir}] for indices {}, but got {batch_dims}",
+                indices.describe()
+            ),
         ));
     }
     let bd = if batch_dims < 0 { (batch_dims + ir as i64) as usize } else { batch_dims as usize };
@@ -218,7 +239,13 @@ pub fn gather(params: &Tensor, indices: &Tensor, axis: i64, batch_dims: i64) -> 
 }
 
 /// The backward of [`gather`]: scatter-adds `dy` into zeros of `params_shape`.
-pub fn gather_grad(dy: &Tensor, indices: &Tensor, params_shape: &[usize], axis: i64, batch_dims: i64) -> Result<Tensor> {
+pub fn gather_grad(
+    dy: &Tensor,
+    indices: &Tensor,
+    params_shape: &[usize],
+    axis: i64,
+    batch_dims: i64,
+) -> Result<Tensor> {
     let attrs = Attrs::new()
         .with("axis", Attr::Int(axis))
         .with("batch_dims", Attr::Int(batch_dims))
@@ -236,7 +263,7 @@ pub fn embedding_lookup(params: &Tensor, ids: &Tensor) -> Result<Tensor> {
 
 /// Output dims of `unsorted_segment_sum`, validated as TensorFlow does.
 fn resolve_segments(op: &str, data: &Spec, ids: &Spec, num_segments: i64) -> Result<Dims> {
-    expect_dtype_in(op, ids, INDEX_DTYPES)?;
+    expect_indices(op, "segment_ids", ids)?;
     if num_segments < 0 {
         return Err(Error::invalid(op, format!("num_segments must be non-negative, got {num_segments}")));
     }
@@ -256,6 +283,7 @@ fn resolve_segments(op: &str, data: &Spec, ids: &Spec, num_segments: i64) -> Res
     let mut out: Dims = Dims::new();
     out.push(Some(num_segments as usize));
     out.extend(data.dims[ids.rank()..].iter().copied());
+    check_size(op, &out)?;
     Ok(out)
 }
 
@@ -294,7 +322,7 @@ pub static GATHER_DROP_NEGATIVES: OpDef = OpDef {
     name: "gather_drop_negatives",
     infer: |s, _| {
         expect_arity("gather_drop_negatives", s, 2)?;
-        expect_dtype_in("gather_drop_negatives", &s[1], INDEX_DTYPES)?;
+        expect_indices("gather_drop_negatives", "indices", &s[1])?;
         if s[0].rank() == 0 {
             return Err(Error::invalid(
                 "gather_drop_negatives",
@@ -342,8 +370,14 @@ pub fn gather_drop_negatives(params: &Tensor, indices: &Tensor) -> Result<Tensor
 
 /// Validated N-d indexing: batch dims, index depth and output dims. `target` is the indexed
 /// tensor's dims (params for gather_nd, `shape` for scatter_nd).
-fn resolve_nd(op: &str, target: &[Dim], target_name: &str, indices: &Spec, batch_dims: i64) -> Result<(usize, usize, Dims)> {
-    expect_dtype_in(op, indices, INDEX_DTYPES)?;
+fn resolve_nd(
+    op: &str,
+    target: &[Dim],
+    target_name: &str,
+    indices: &Spec,
+    batch_dims: i64,
+) -> Result<(usize, usize, Dims)> {
+    expect_indices(op, "indices", indices)?;
     let ir = indices.rank();
     if ir == 0 {
         return Err(Error::invalid(op, format!("indices must be at least 1-D, got {}", indices.describe())));
@@ -351,7 +385,11 @@ fn resolve_nd(op: &str, target: &[Dim], target_name: &str, indices: &Spec, batch
     if batch_dims < 0 || batch_dims as usize >= ir {
         return Err(Error::invalid(
             op,
-            format!("batch_dims must be in [0, {}) (less than the rank of indices {}), got {batch_dims}", ir, indices.describe()),
+            format!(
+                "batch_dims must be in [0, {}) (less than the rank of indices {}), got {batch_dims}",
+                ir,
+                indices.describe()
+            ),
         ));
     }
     let bd = batch_dims as usize;
@@ -387,7 +425,15 @@ fn resolve_nd(op: &str, target: &[Dim], target_name: &str, indices: &Spec, batch
 }
 
 /// Flat slot numbers of every index tuple, validated against `target` (fully known).
-fn nd_slots(op: &str, idx: &[i64], ind_shape: &[usize], target: &[usize], bd: usize, k: usize, what: &str) -> Result<Vec<usize>> {
+fn nd_slots(
+    op: &str,
+    idx: &[i64],
+    ind_shape: &[usize],
+    target: &[usize],
+    bd: usize,
+    k: usize,
+    what: &str,
+) -> Result<Vec<usize>> {
     let dims = &target[bd..bd + k];
     let tuples: usize = ind_shape[..ind_shape.len() - 1].iter().product();
     let mut slots = Vec::with_capacity(tuples);
@@ -519,7 +565,6 @@ pub fn scatter_nd(indices: &Tensor, updates: &Tensor, shape: &[usize]) -> Result
 /// [`scatter_nd`] whose first `batch_dims` dimensions of `indices` run in step with those of
 /// `shape` (the backward of a batched [`gather_nd`]).
 pub fn scatter_nd_batched(indices: &Tensor, updates: &Tensor, shape: &[usize], batch_dims: i64) -> Result<Tensor> {
-    let attrs =
-        Attrs::new().with("shape", Attr::Ints(to_i64_shape(shape))).with("batch_dims", Attr::Int(batch_dims));
+    let attrs = Attrs::new().with("shape", Attr::Ints(to_i64_shape(shape))).with("batch_dims", Attr::Int(batch_dims));
     execute1(&SCATTER_ND, &[indices.clone(), updates.clone()], attrs)
 }

@@ -135,20 +135,32 @@ pub static SLICE_GRAD: OpDef = OpDef {
 
 /// The `shape` attribute of a backward op as dims (`-1` = unknown).
 fn shape_attr_dims(op: &str, a: &Attrs) -> Result<Dims> {
-    a.ints(op, "shape")?
+    let dims: Dims = a
+        .ints(op, "shape")?
         .iter()
         .map(|&d| match d {
             -1 => Ok(None),
             d if d >= 0 => Ok(Some(d as usize)),
             d => Err(Error::invalid(op, format!("invalid dimension {d} in attribute `shape`"))),
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    check_size(op, &dims)?;
+    Ok(dims)
+}
+
+/// Fails when the known dims multiply to more elements than a buffer can hold.
+fn check_size(op: &str, dims: &[Dim]) -> Result<()> {
+    let n = dims.iter().flatten().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    match n {
+        Some(n) if n <= isize::MAX as usize / 8 => Ok(()),
+        _ => Err(Error::invalid(op, format!("shape {} has too many elements", fmt_dims(dims)))),
+    }
 }
 
 /// Fails unless `dy` has the (possibly partial) dims `expected`.
 fn check_compatible(op: &str, dy: &Spec, expected: &[Dim]) -> Result<()> {
-    let ok = dy.rank() == expected.len()
-        && dy.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+    let ok =
+        dy.rank() == expected.len() && dy.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
     if !ok {
         return Err(Error::invalid(
             op,
@@ -335,9 +347,9 @@ fn resolve_strided(op: &str, x: &Spec, spec: &StridedSliceSpec) -> Result<Resolv
         if stride == 0 {
             return Err(Error::invalid(op, format!("strides[{i}] must be non-zero")));
         }
-        strides.push(stride);
         if bit(spec.shrink_axis_mask, i) {
             shrunk[d] = true;
+            strides.push(1);
             if stride < 0 {
                 return Err(Error::invalid(
                     op,
@@ -368,6 +380,7 @@ fn resolve_strided(op: &str, x: &Spec, spec: &StridedSliceSpec) -> Result<Resolv
         }
         let Some(len) = dim else {
             begin.push(None);
+            strides.push(stride);
             size.push(None);
             continue;
         };
@@ -397,6 +410,8 @@ fn resolve_strided(op: &str, x: &Spec, spec: &StridedSliceSpec) -> Result<Resolv
         };
         // An empty range may start at -1 or len; the window never reads it, so any start will do.
         begin.push(Some(if count == 0 { 0 } else { b as usize }));
+        // With fewer than two elements the stride is never taken; 1 keeps offset arithmetic small.
+        strides.push(if count < 2 { 1 } else { stride });
         size.push(Some(count as usize));
     }
     let out = final_dims
@@ -698,7 +713,12 @@ macro_rules! s {
         $crate::s!(@acc [$($acc,)* $crate::ops::slicing::SliceItem::NewAxis,] $($($rest)*)?)
     };
     (@acc [$($acc:expr,)*] $e:expr ; $step:expr $(, $($rest:tt)*)?) => {
-        $crate::s!(@acc [$($acc,)* $crate::ops::slicing::SliceItem::stepped($e, $step),] $($($rest)*)?)
+        $crate::s!(@acc [$($acc,)* {
+            // `2..0;-1` is a valid Python slice even though the Rust range is empty.
+            #[allow(clippy::reversed_empty_ranges)]
+            let range = $e;
+            $crate::ops::slicing::SliceItem::stepped(range, $step)
+        },] $($($rest)*)?)
     };
     (@acc [$($acc:expr,)*] $e:expr $(, $($rest:tt)*)?) => {
         $crate::s!(@acc [$($acc,)* <$crate::ops::slicing::SliceItem as ::core::convert::From<_>>::from($e),] $($($rest)*)?)

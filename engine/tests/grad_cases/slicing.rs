@@ -20,7 +20,15 @@ pub fn cases() -> Vec<GradCase> {
         }),
         // x[-1, 3:0:-1, None, 1] (shrink, negative stride, new axis)
         GradCase::new("strided_slice", vec![test_tensor(&[2, 4, 3], 45, -1.0, 1.0)], |x| {
-            slicing::index(&x[0], &[SliceItem::Index(-1), SliceItem::slice(Some(3), Some(0), -1), SliceItem::NewAxis, SliceItem::Index(1)])
+            slicing::index(
+                &x[0],
+                &[
+                    SliceItem::Index(-1),
+                    SliceItem::slice(Some(3), Some(0), -1),
+                    SliceItem::NewAxis,
+                    SliceItem::Index(1),
+                ],
+            )
         }),
         // Raw masks: begin_mask on dim 0, end_mask on dim 1, stride 2 then -1.
         GradCase::new("strided_slice", vec![test_tensor(&[5, 4], 46, -1.0, 1.0)], |x| {
@@ -31,7 +39,12 @@ pub fn cases() -> Vec<GradCase> {
             slicing::strided_slice_grad(&x[0], &[3, 2, 5], &spec)
         }),
         GradCase::new("strided_slice_grad", vec![test_tensor(&[3, 1], 48, -1.0, 1.0)], |x| {
-            let spec = slice_spec(&[SliceItem::Index(-1), SliceItem::slice(Some(3), Some(0), -1), SliceItem::NewAxis, SliceItem::Index(1)])?;
+            let spec = slice_spec(&[
+                SliceItem::Index(-1),
+                SliceItem::slice(Some(3), Some(0), -1),
+                SliceItem::NewAxis,
+                SliceItem::Index(1),
+            ])?;
             slicing::strided_slice_grad(&x[0], &[2, 4, 3], &spec)
         }),
     ]
