@@ -18,10 +18,11 @@ fn load() -> std::result::Result<(Split, Split), String> {
     flate2::read::GzDecoder::new(DIGITS_GZ).read_to_string(&mut text).map_err(|e| e.to_string())?;
     let (mut train, mut test) = (Split { x: vec![], y: vec![] }, Split { x: vec![], y: vec![] });
     for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-        let vals: Vec<f32> =
-            line.split(',').map(|v| v.trim().parse::<f32>()).collect::<std::result::Result<_, _>>().map_err(|e| {
-                format!("digits.csv line {}: {e}", i + 1)
-            })?;
+        let vals: Vec<f32> = line
+            .split(',')
+            .map(|v| v.trim().parse::<f32>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| format!("digits.csv line {}: {e}", i + 1))?;
         if vals.len() != 65 {
             return Err(format!("digits.csv line {}: expected 65 columns, found {}", i + 1, vals.len()));
         }

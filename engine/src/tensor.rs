@@ -155,7 +155,7 @@ impl Tensor {
 
     /// Wraps a shared buffer with a shape (a view: no copy).
     pub fn from_shared(data: Arc<Storage>, shape: &[usize]) -> Result<Tensor> {
-        let n = shape::num_elements(shape);
+        let n = shape::checked_num_elements(shape).unwrap_or(usize::MAX);
         if n != data.len() {
             return Err(Error::invalid(
                 "Tensor",

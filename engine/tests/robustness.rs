@@ -57,12 +57,22 @@ fn attr_sets() -> Vec<Attrs> {
     sets
 }
 
+#[test]
+fn huge_shapes_are_resource_errors() {
+    let err = tensile::ops::array::zeros(DType::F32, &[1 << 40, 1 << 40]).unwrap_err();
+    assert_eq!(err.kind, tensile::ErrorKind::ResourceExhausted, "{err}");
+    let err = tensile::ops::array::broadcast_to(&Tensor::from(1.0f32), &[1 << 20, 1 << 20, 1 << 20]).unwrap_err();
+    assert!(err.to_string().contains("does not fit in memory"), "{err}");
+}
+
 fn shapes() -> Vec<Vec<usize>> {
     vec![vec![], vec![0], vec![3], vec![2, 3], vec![1, 3], vec![3, 2], vec![2, 0, 3], vec![2, 2, 2, 2]]
 }
 
 #[test]
 fn no_op_panics_on_hostile_input() {
+    // Panics are collected below; keep the report readable.
+    std::panic::set_hook(Box::new(|_| {}));
     let attrs = attr_sets();
     let shapes = shapes();
     let dtypes = DType::ALL;
