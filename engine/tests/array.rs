@@ -181,6 +181,12 @@ fn transpose_errors_name_perm_and_input() {
     expect_err(array::transpose(&x, Some(&[-1, 0])), &["transpose", "-1 is out of range"]);
 }
 
+#[test]
+fn reshape_rejects_overflowing_targets() {
+    let x = Tensor::from_vec(Vec::<f32>::new(), &[0]).unwrap();
+    expect_err(array::reshape(&x, &[1 << 40, 1 << 40]), &["reshape", "more elements than can be addressed"]);
+}
+
 // ---------- expand_dims / squeeze ----------
 
 #[test]
@@ -325,7 +331,7 @@ fn tile_values() -> Result<()> {
     assert_eq!(array::tile(&Tensor::from(5.0f32), &[])?.item::<f32>()?, 5.0);
     expect_err(array::tile(&x, &[2]), &["tile", "[2]", "int32[2, 2]", "rank 2"]);
     expect_err(array::tile(&x, &[2, -1]), &["tile", "non-negative"]);
-    expect_err(array::tile(&x, &[i64::MAX, 3]), &["tile", "int32[2, 2]", "too many to allocate"]);
+    expect_err(array::tile(&x, &[i64::MAX, 3]), &["tile", "int32", "does not fit in memory"]);
     expect_err(array::tile(&i32t(&[1, 2, 3], &[3]), &[i64::MAX]), &["tile", "int32[3]", "overflow"]);
     Ok(())
 }
@@ -425,7 +431,7 @@ fn pad_errors() {
     expect_err(array::pad(&x, &[[0, 0], [4, 0]], "SYMMETRIC", 0.0), &["pad", "SYMMETRIC", "at most 3"]);
     expect_err(
         array::pad(&x, &[[0, i64::MAX], [0, 0]], "CONSTANT", 0.0),
-        &["pad", "float32[2, 3]", "too many to allocate"],
+        &["pad", "float32", "does not fit in memory"],
     );
     expect_err(array::pad(&x, &[[i64::MAX, i64::MAX], [0, 0]], "CONSTANT", 0.0), &["pad", "overflow"]);
     expect_err(array::pad(&x, &[[0, 0], [0, 0]], "WRAP", 0.0), &["pad", "\"WRAP\"", "CONSTANT, REFLECT or SYMMETRIC"]);
@@ -514,7 +520,7 @@ fn one_hot_errors() {
     expect_err(array::one_hot(&idx, -1, 1.0, 0.0, -1, DType::F32), &["one_hot", "depth", "-1"]);
     expect_err(
         array::one_hot(&idx, i64::MAX, 1.0, 0.0, -1, DType::F32),
-        &["one_hot", "int32[2]", "too many to allocate"],
+        &["one_hot", "float32", "does not fit in memory"],
     );
 }
 
@@ -540,7 +546,7 @@ fn range_errors() {
     expect_err(array::range(5.0, 1.0, 1.0, DType::F32), &["range", "start must be <= limit when delta > 0"]);
     expect_err(array::range(1.0, 5.0, -1.0, DType::I64), &["range", "start must be >= limit when delta < 0"]);
     expect_err(array::range(0.0, 3e9, 1.0, DType::I32), &["range", "does not fit in int32"]);
-    expect_err(array::range(0.0, 1e300, 1e-300, DType::F64), &["range", "cannot be allocated"]);
+    expect_err(array::range(0.0, 1e300, 1e-300, DType::F64), &["range", "does not fit in memory"]);
     expect_err(array::range(0.0, f64::NAN, 1.0, DType::F64), &["range", "finite"]);
     expect_err(array::range(0.0, 2.0, 1.0, DType::Bool), &["range", "bool"]);
 }
@@ -714,4 +720,125 @@ proptest! {
         prop_assert_eq!(y.shape(), want_shape.as_slice());
         prop_assert_eq!(y.to_vec::<i64>().unwrap(), want);
     }
+}
+
+// ---------- robustness: hostile attributes ----------
+
+#[test]
+fn hostile_attributes_give_errors_not_panics() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use tensile::attrs::{Attr, Attrs};
+    let big = 1i64 << 40;
+    let s = |v: &str| Attr::Str(v.to_string());
+    let base: Vec<(&'static str, Attr)> = vec![
+        ("perm", Attr::OptInts(None)),
+        ("axis", Attr::Int(0)),
+        ("num_split", Attr::Int(1)),
+        ("multiples", Attr::Ints(vec![1, 1])),
+        ("paddings", Attr::Ints(vec![0, 0, 0, 0])),
+        ("mode", s("CONSTANT")),
+        ("constant_values", Attr::Float(0.0)),
+        ("depth", Attr::Int(3)),
+        ("on_value", Attr::Float(1.0)),
+        ("off_value", Attr::Float(0.0)),
+        ("dtype", Attr::DType(DType::F32)),
+        ("num", Attr::Int(3)),
+    ];
+    let hostile: Vec<(&'static str, Attr)> = vec![
+        ("perm", Attr::OptInts(Some(vec![i64::MAX, 0]))),
+        ("perm", Attr::OptInts(Some(vec![i64::MIN, 0]))),
+        ("perm", Attr::OptInts(Some(vec![1, 0, 2]))),
+        ("axis", Attr::Int(i64::MAX)),
+        ("axis", Attr::Int(i64::MIN)),
+        ("axis", Attr::Int(-1)),
+        ("axis", Attr::Int(1)),
+        ("axis", Attr::OptInts(Some(vec![i64::MIN]))),
+        ("num_split", Attr::Int(i64::MAX)),
+        ("num_split", Attr::Int(big)),
+        ("num_split", Attr::Int(-1)),
+        ("num_split", Attr::Int(0)),
+        ("size_splits", Attr::Ints(vec![])),
+        ("size_splits", Attr::Ints(vec![big, -1])),
+        ("size_splits", Attr::Ints(vec![i64::MAX, i64::MAX])),
+        ("size_splits", Attr::Ints(vec![-1, -1])),
+        ("size_splits", Attr::Ints(vec![i64::MIN])),
+        ("multiples", Attr::Ints(vec![big, big])),
+        ("multiples", Attr::Ints(vec![i64::MAX, i64::MAX])),
+        ("multiples", Attr::Ints(vec![i64::MIN, 1])),
+        ("multiples", Attr::Ints(vec![])),
+        ("paddings", Attr::Ints(vec![1])),
+        ("paddings", Attr::Ints(vec![big, big, big, big])),
+        ("paddings", Attr::Ints(vec![i64::MAX, i64::MAX, i64::MAX, i64::MAX])),
+        ("paddings", Attr::Ints(vec![0, 0, big, big])),
+        ("paddings", Attr::Ints(vec![-1, 0, 0, 0])),
+        ("paddings", Attr::Ints(vec![i64::MIN, i64::MIN, 0, 0])),
+        ("mode", s("reflect")),
+        ("mode", s("SYMMETRIC")),
+        ("mode", s("bogus")),
+        ("constant_values", Attr::Float(f64::NAN)),
+        ("depth", Attr::Int(big)),
+        ("depth", Attr::Int(i64::MAX)),
+        ("depth", Attr::Int(-3)),
+        ("dtype", Attr::DType(DType::Bool)),
+        ("num", Attr::Int(i64::MAX)),
+        ("num", Attr::Int(big)),
+        ("num", Attr::Int(-1)),
+        ("num", Attr::Int(0)),
+        ("num", Attr::Int(1)),
+    ];
+    let inputs: Vec<Vec<Tensor>> = vec![
+        vec![],
+        vec![iota(&[2, 3])],
+        vec![f32t(&[], &[0, 3])],
+        vec![f32t(&[], &[3, 0])],
+        vec![Tensor::from(1.0f32)],
+        vec![f64t(&[0.0; 6], &[2, 3]), f64t(&[0.0; 6], &[2, 3])],
+        vec![f64t(&[0.0; 6], &[2, 3]), f32t(&[0.0; 2], &[2, 1])],
+        vec![Tensor::from(0.5f64), Tensor::from(2.0f64)],
+        vec![i32t(&[0, 1, 7, -2], &[2, 2])],
+        vec![Tensor::from_vec(vec![true; 4], &[1, 4]).unwrap()],
+    ];
+    let names = [
+        "stack",
+        "unstack",
+        "transpose",
+        "expand_dims",
+        "squeeze",
+        "concat",
+        "split",
+        "tile",
+        "pad",
+        "pad_grad",
+        "identity",
+        "stop_gradient",
+        "shape",
+        "size",
+        "rank",
+        "one_hot",
+        "linspace",
+    ];
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut panics = Vec::new();
+    for name in names {
+        let op = tensile::ops::lookup(name).expect("registered");
+        for inp in &inputs {
+            for (hn, hv) in &hostile {
+                let mut attrs = Attrs::new().with(hn, hv.clone());
+                for (bn, bv) in &base {
+                    attrs = attrs.with(bn, bv.clone());
+                }
+                let r = catch_unwind(AssertUnwindSafe(|| tensile::ops::execute(op, inp, attrs.clone())));
+                match r {
+                    Err(_) => panics.push(format!(
+                        "{name} {:?} {hn}={hv:?}",
+                        inp.iter().map(|t| t.shape().to_vec()).collect::<Vec<_>>()
+                    )),
+                    Ok(Err(e)) => assert!(e.to_string().contains(name), "error does not name {name}: {e}"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        }
+    }
+    let _ = std::panic::take_hook();
+    assert!(panics.is_empty(), "panics:\n{}", panics.join("\n"));
 }

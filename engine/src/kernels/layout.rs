@@ -326,10 +326,14 @@ pub fn pad<T: Copy + Default + Send + Sync>(
     if rank == 0 {
         return src.to_vec();
     }
+    let out_shape: Vec<usize> = shape.iter().zip(pads).map(|(&n, &(b, a))| b + n + a).collect();
+    let mut out = vec![value; shape::num_elements(&out_shape)];
+    if out.is_empty() {
+        // An empty output may still have huge dimensions: build no index maps for it.
+        return out;
+    }
     let maps: Vec<Vec<Option<usize>>> =
         shape.iter().zip(pads).map(|(&n, &(b, a))| pad_index_map(n, b, a, mode)).collect();
-    let out_shape: Vec<usize> = maps.iter().map(|m| m.len()).collect();
-    let mut out = vec![value; shape::num_elements(&out_shape)];
     let in_strides = shape::strides(shape);
     let (before, last) = (pads[rank - 1].0, shape[rank - 1]);
     let last_map = &maps[rank - 1];

@@ -1,5 +1,7 @@
 //! CPU kernels: tight loops over contiguous row-major buffers.
 
 pub mod elementwise;
+pub mod indexing;
 pub mod layout;
 pub mod reduce;
+pub mod slicing;

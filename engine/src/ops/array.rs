@@ -47,7 +47,9 @@ pub fn resolve_reshape(op: &str, from: &Spec, target: &[i64]) -> Result<Dims> {
         } else if d < 0 {
             return Err(Error::invalid(op, format!("invalid dimension {d} in target shape {target:?}")));
         } else {
-            known *= d as usize;
+            known = known.checked_mul(d as usize).ok_or_else(|| {
+                Error::invalid(op, format!("target shape {target:?} has more elements than can be addressed"))
+            })?;
         }
     }
     let total: Option<usize> = from.dims.iter().try_fold(1usize, |acc, d| d.map(|d| acc * d));
@@ -132,32 +134,12 @@ fn to_i64(shape: &[usize]) -> Vec<i64> {
     shape.iter().map(|&d| d as i64).collect()
 }
 
-/// Largest element count a construction op will allocate for `dtype`.
-fn check_alloc(op: &str, n: f64, dtype: DType) -> Result<usize> {
-    let max = (isize::MAX as usize / dtype.size_of()) as f64;
-    if !(0.0..=max).contains(&n) {
-        return Err(Error::invalid(
-            op,
-            format!("the result would have {n} {dtype} elements, which cannot be allocated"),
-        ));
-    }
-    Ok(n as usize)
-}
-
-/// Wraps an output spec after checking that its known dims describe an allocatable tensor.
-fn sized(op: &str, x: &Spec, spec: Spec) -> Result<Vec<Spec>> {
-    let n: f64 = spec.dims.iter().flatten().map(|&d| d as f64).product();
-    check_alloc(op, n, spec.dtype).map_err(|_| {
-        Error::invalid(
-            op,
-            format!(
-                "the output {} for input {} would have {n:e} elements, too many to allocate",
-                spec.describe(),
-                x.describe()
-            ),
-        )
-    })?;
-    Ok(vec![spec])
+/// Converts an element count computed in floating point, failing like any oversized
+/// allocation when it does not fit in memory.
+fn alloc_count(op: &str, n: f64, dtype: DType) -> Result<usize> {
+    let n = if (0.0..usize::MAX as f64).contains(&n) { n as usize } else { usize::MAX };
+    shape::check_allocation(op, dtype, &[n])?;
+    Ok(n)
 }
 
 /// An output dimension computed with overflow checks.
@@ -208,6 +190,20 @@ pub static STACK: OpDef = OpDef {
     stateful: false,
 };
 
+/// Most outputs a multi-output op may produce.
+const MAX_OUTPUTS: u64 = 1 << 20;
+
+/// Fails when a multi-output op would produce more than `MAX_OUTPUTS` tensors.
+fn check_outputs(op: &str, x: &Spec, n: u64) -> Result<usize> {
+    if n > MAX_OUTPUTS {
+        return Err(Error::invalid(
+            op,
+            format!("splitting input {} into {n} outputs exceeds the limit of {MAX_OUTPUTS} outputs", x.describe()),
+        ));
+    }
+    Ok(n as usize)
+}
+
 /// `tf.unstack`: splits a tensor into the slices along `axis`, dropping that axis.
 pub static UNSTACK: OpDef = OpDef {
     name: "unstack",
@@ -221,6 +217,7 @@ pub static UNSTACK: OpDef = OpDef {
                 format!("cannot unstack axis {axis} of {}: the number of outputs must be known", x.describe()),
             )
         })?;
+        let n = check_outputs("unstack", x, n as u64)?;
         let mut dims = x.dims.clone();
         dims.remove(axis);
         Ok(vec![Spec { dtype: x.dtype, dims }; n])
@@ -523,7 +520,7 @@ fn split_sizes(x: &Spec, a: &Attrs) -> Result<(usize, Vec<Dim>)> {
         if num <= 0 {
             return Err(Error::invalid(OP, format!("the number of pieces must be positive, got {num}")));
         }
-        let num = num as usize;
+        let num = check_outputs(OP, x, num as u64)?;
         if let Some(n) = n.filter(|n| n % num != 0) {
             return Err(Error::invalid(
                 OP,
@@ -612,7 +609,7 @@ pub static TILE: OpDef = OpDef {
                 None => Ok(None),
             })
             .collect::<Result<Dims>>()?;
-        sized("tile", &s[0], Spec { dtype: s[0].dtype, dims })
+        Ok(vec![Spec { dtype: s[0].dtype, dims }])
     },
     kernel: |i, a, o| {
         let x = &i[0];
@@ -705,7 +702,7 @@ pub static PAD: OpDef = OpDef {
                 None => Ok(None),
             })
             .collect::<Result<Dims>>()?;
-        sized("pad", x, Spec { dtype: x.dtype, dims })
+        Ok(vec![Spec { dtype: x.dtype, dims }])
     },
     kernel: |i, a, o| {
         let x = &i[0];
@@ -881,7 +878,7 @@ pub static ONE_HOT: OpDef = OpDef {
         let axis = one_hot_axis(&s[0], a)?;
         let mut dims = s[0].dims.clone();
         dims.insert(axis, Some(depth as usize));
-        sized("one_hot", &s[0], Spec { dtype: a.dtype("one_hot", "dtype")?, dims })
+        Ok(vec![Spec { dtype: a.dtype("one_hot", "dtype")?, dims }])
     },
     kernel: |i, a, o| {
         let x = &i[0];
@@ -929,7 +926,7 @@ fn infer_linspace(s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
     })?;
     let axis = linspace_axis_of(&dims, a)?;
     dims.insert(axis, Some(num as usize));
-    sized(OP, &s[0], Spec { dtype: s[0].dtype, dims })
+    Ok(vec![Spec { dtype: s[0].dtype, dims }])
 }
 
 fn linspace_axis_of(batch: &[Dim], a: &Attrs) -> Result<usize> {
@@ -1166,7 +1163,7 @@ fn float_range<T: Float + Element + Default + std::fmt::Display>(start: T, limit
     check_range(start, limit, delta)?;
     let n = ((limit - start) / delta).abs().ceil();
     let n = <T as Element>::to_f64(n);
-    let n = check_alloc("range", n, T::DTYPE)?;
+    let n = alloc_count("range", n, T::DTYPE)?;
     // Accumulate like TensorFlow's kernel, so the values match it bit for bit.
     let mut v = Vec::with_capacity(n);
     let mut x = start;
@@ -1205,7 +1202,7 @@ pub fn range(start: f64, limit: f64, delta: f64, dtype: DType) -> Result<Tensor>
             check_range(s, l, d)?;
             let (s, l, d) = (s as i128, l as i128, d as i128);
             let n = ((l - s).abs() + d.abs() - 1) / d.abs();
-            let n = check_alloc("range", n as f64, dtype)?;
+            let n = alloc_count("range", n as f64, dtype)?;
             let values = (0..n as i128).map(move |i| (s + i * d) as i64);
             match dtype {
                 DType::I32 => Tensor::from_vec(values.map(|v| v as i32).collect::<Vec<_>>(), &[n]),
@@ -1219,7 +1216,8 @@ pub fn range(start: f64, limit: f64, delta: f64, dtype: DType) -> Result<Tensor>
 /// `tf.eye`: a `num_rows x num_columns` matrix (square when `None`) with ones on the diagonal.
 pub fn eye(num_rows: usize, num_columns: Option<usize>, dtype: DType) -> Result<Tensor> {
     let cols = num_columns.unwrap_or(num_rows);
-    let n = check_alloc("eye", num_rows as f64 * cols as f64, dtype)?;
+    shape::check_allocation("eye", dtype, &[num_rows, cols])?;
+    let n = num_rows * cols;
     with_any!(dtype, T => {
         let mut v = vec![<T as Element>::from_f64(0.0); n];
         for i in 0..num_rows.min(cols) {
@@ -1231,6 +1229,7 @@ pub fn eye(num_rows: usize, num_columns: Option<usize>, dtype: DType) -> Result<
 
 /// A tensor of `shape` filled with `value` converted to `dtype`.
 pub fn fill(dtype: DType, shape: &[usize], value: f64) -> Result<Tensor> {
+    shape::check_allocation("fill", dtype, shape)?;
     let n = shape::num_elements(shape);
     let s = match dtype {
         DType::F32 => Storage::F32(vec![value as f32; n]),
