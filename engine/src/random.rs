@@ -397,26 +397,36 @@ pub(crate) fn alloc<T: Copy + Default>(op: &str, n: usize) -> Result<Vec<T>> {
     Ok(v)
 }
 
-/// A float tensor of `shape` with values drawn from `base` by the named distribution
-/// (`"uniform"`, `"normal"`, `"truncated_normal"`).
-pub(crate) fn float_tensor(op: &str, kind: &str, dtype: DType, shape: &[usize], base: Philox) -> Result<Tensor> {
+/// The float distributions of the random ops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FloatDist {
+    /// Uniform in `[0, 1)`.
+    Uniform,
+    /// Standard normal.
+    Normal,
+    /// Standard normal restricted to `(-2, 2)`.
+    TruncatedNormal,
+}
+
+/// A float tensor of `shape` with values of `dist` drawn from `base`.
+pub(crate) fn float_tensor(op: &str, dist: FloatDist, dtype: DType, shape: &[usize], base: Philox) -> Result<Tensor> {
     let n = crate::shape::num_elements(shape);
     match dtype {
         DType::F32 => {
             let mut v = alloc::<f32>(op, n)?;
-            match kind {
-                "uniform" => fill(base, &UniformF32, &mut v),
-                "normal" => fill(base, &NormalF32, &mut v),
-                _ => fill(base, &TruncatedF32, &mut v),
+            match dist {
+                FloatDist::Uniform => fill(base, &UniformF32, &mut v),
+                FloatDist::Normal => fill(base, &NormalF32, &mut v),
+                FloatDist::TruncatedNormal => fill(base, &TruncatedF32, &mut v),
             }
             Tensor::from_vec(v, shape)
         }
         DType::F64 => {
             let mut v = alloc::<f64>(op, n)?;
-            match kind {
-                "uniform" => fill(base, &UniformF64, &mut v),
-                "normal" => fill(base, &NormalF64, &mut v),
-                _ => fill(base, &TruncatedF64, &mut v),
+            match dist {
+                FloatDist::Uniform => fill(base, &UniformF64, &mut v),
+                FloatDist::Normal => fill(base, &NormalF64, &mut v),
+                FloatDist::TruncatedNormal => fill(base, &TruncatedF64, &mut v),
             }
             Tensor::from_vec(v, shape)
         }

@@ -9,7 +9,7 @@ use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::ops::{execute, execute1, expect_arity, math, OpDef, Spec};
-use crate::random::{self, Philox};
+use crate::random::{self, FloatDist, Philox};
 use crate::shape::{self, Shape};
 use crate::tensor::Tensor;
 
@@ -27,7 +27,7 @@ pub(crate) static OPS: &[&OpDef] = &[
 ];
 
 /// Validates a requested output shape: every dimension `>= 0` and the element count fits.
-pub fn check_shape(op: &str, shape: &[i64]) -> Result<Shape> {
+pub(crate) fn check_shape(op: &str, shape: &[i64]) -> Result<Shape> {
     let mut out = Shape::new();
     let mut total: usize = 1;
     for &d in shape {
@@ -48,7 +48,7 @@ pub fn check_shape(op: &str, shape: &[i64]) -> Result<Shape> {
 }
 
 /// Fails unless `dtype` is float32 or float64.
-pub fn check_float_dtype(op: &str, dtype: DType) -> Result<()> {
+pub(crate) fn check_float_dtype(op: &str, dtype: DType) -> Result<()> {
     if !dtype.is_float() {
         return Err(Error::invalid(op, format!("dtype {dtype} is not supported; expected float32 or float64")));
     }
@@ -56,7 +56,7 @@ pub fn check_float_dtype(op: &str, dtype: DType) -> Result<()> {
 }
 
 /// Integer bounds given as numbers: must be integral, representable in `dtype`, `minval < maxval`.
-pub fn int_bounds(op: &str, dtype: DType, minval: f64, maxval: f64) -> Result<(i64, i64)> {
+pub(crate) fn int_bounds(op: &str, dtype: DType, minval: f64, maxval: f64) -> Result<(i64, i64)> {
     let (lo_lim, hi_lim) = match dtype {
         DType::I32 => (i32::MIN as f64, i32::MAX as f64),
         DType::I64 => (i64::MIN as f64, i64::MAX as f64),
@@ -159,18 +159,18 @@ fn seeds(op: &str, attrs: &Attrs) -> Result<(i64, i64)> {
 }
 
 /// Kernel of the stateful float ops: draws from this op's counter for `(dtype, seed, seed2)`.
-fn stateful_float_kernel(op: &'static str, kind: &str, attrs: &Attrs, out: &[Spec]) -> Result<Vec<Tensor>> {
+fn stateful_float_kernel(op: &'static str, dist: FloatDist, attrs: &Attrs, out: &[Spec]) -> Result<Vec<Tensor>> {
     let sh = attr_shape(op, attrs)?;
     let (seed, seed2) = seeds(op, attrs)?;
     let base = random::reserve(op, out[0].dtype, seed, seed2, shape::num_elements(&sh));
-    Ok(vec![random::float_tensor(op, kind, out[0].dtype, &sh, base)?])
+    Ok(vec![random::float_tensor(op, dist, out[0].dtype, &sh, base)?])
 }
 
 /// TensorFlow's `RandomUniform`: uniform `[0, 1)` floats (stateful, seeded by `seed`, `seed2`).
 pub static RANDOM_UNIFORM: OpDef = OpDef {
     name: "random_uniform",
     infer: |s, a| infer_float_output("random_uniform", s, a, 0),
-    kernel: |_, a, o| stateful_float_kernel("random_uniform", "uniform", a, o),
+    kernel: |_, a, o| stateful_float_kernel("random_uniform", FloatDist::Uniform, a, o),
     grad: None,
     stateful: true,
 };
@@ -179,7 +179,7 @@ pub static RANDOM_UNIFORM: OpDef = OpDef {
 pub static RANDOM_STANDARD_NORMAL: OpDef = OpDef {
     name: "random_standard_normal",
     infer: |s, a| infer_float_output("random_standard_normal", s, a, 0),
-    kernel: |_, a, o| stateful_float_kernel("random_standard_normal", "normal", a, o),
+    kernel: |_, a, o| stateful_float_kernel("random_standard_normal", FloatDist::Normal, a, o),
     grad: None,
     stateful: true,
 };
@@ -188,7 +188,7 @@ pub static RANDOM_STANDARD_NORMAL: OpDef = OpDef {
 pub static TRUNCATED_NORMAL: OpDef = OpDef {
     name: "truncated_normal",
     infer: |s, a| infer_float_output("truncated_normal", s, a, 0),
-    kernel: |_, a, o| stateful_float_kernel("truncated_normal", "truncated_normal", a, o),
+    kernel: |_, a, o| stateful_float_kernel("truncated_normal", FloatDist::TruncatedNormal, a, o),
     grad: None,
     stateful: true,
 };
@@ -284,14 +284,14 @@ pub static STATELESS_RANDOM_GET_KEY_COUNTER: OpDef = OpDef {
 /// Kernel of the stateless float ops.
 fn stateless_float_kernel(
     op: &'static str,
-    kind: &str,
+    dist: FloatDist,
     i: &[Tensor],
     attrs: &Attrs,
     out: &[Spec],
 ) -> Result<Vec<Tensor>> {
     let sh = attr_shape(op, attrs)?;
     let base = key_counter_gen(op, &i[0], &i[1])?;
-    Ok(vec![random::float_tensor(op, kind, out[0].dtype, &sh, base)?])
+    Ok(vec![random::float_tensor(op, dist, out[0].dtype, &sh, base)?])
 }
 
 fn infer_stateless_float(op: &str, s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
@@ -304,7 +304,7 @@ fn infer_stateless_float(op: &str, s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
 pub static STATELESS_RANDOM_UNIFORM_V2: OpDef = OpDef {
     name: "stateless_random_uniform_v2",
     infer: |s, a| infer_stateless_float("stateless_random_uniform_v2", s, a),
-    kernel: |i, a, o| stateless_float_kernel("stateless_random_uniform_v2", "uniform", i, a, o),
+    kernel: |i, a, o| stateless_float_kernel("stateless_random_uniform_v2", FloatDist::Uniform, i, a, o),
     grad: None,
     stateful: false,
 };
@@ -313,7 +313,7 @@ pub static STATELESS_RANDOM_UNIFORM_V2: OpDef = OpDef {
 pub static STATELESS_RANDOM_NORMAL_V2: OpDef = OpDef {
     name: "stateless_random_normal_v2",
     infer: |s, a| infer_stateless_float("stateless_random_normal_v2", s, a),
-    kernel: |i, a, o| stateless_float_kernel("stateless_random_normal_v2", "normal", i, a, o),
+    kernel: |i, a, o| stateless_float_kernel("stateless_random_normal_v2", FloatDist::Normal, i, a, o),
     grad: None,
     stateful: false,
 };
@@ -322,7 +322,7 @@ pub static STATELESS_RANDOM_NORMAL_V2: OpDef = OpDef {
 pub static STATELESS_TRUNCATED_NORMAL_V2: OpDef = OpDef {
     name: "stateless_truncated_normal_v2",
     infer: |s, a| infer_stateless_float("stateless_truncated_normal_v2", s, a),
-    kernel: |i, a, o| stateless_float_kernel("stateless_truncated_normal_v2", "truncated_normal", i, a, o),
+    kernel: |i, a, o| stateless_float_kernel("stateless_truncated_normal_v2", FloatDist::TruncatedNormal, i, a, o),
     grad: None,
     stateful: false,
 };
@@ -502,4 +502,43 @@ pub fn stateless_truncated_normal(
     let (key, counter) = seed_key_counter(seed)?;
     let rnd = stateless_truncated_normal_v2(shape, &key, &counter, dtype)?;
     scale_shift(&rnd, stddev, mean, true)
+}
+
+/// `tf.nn.dropout`: zeroes each element with probability `rate` and scales the kept ones by
+/// `1 / (1 - rate)`. `noise_shape` (broadcastable to `x`'s shape) shares one keep/drop draw
+/// along its size-1 dimensions; `seed` follows the stateful seed rules. Gradients flow
+/// through the scaling to the kept elements.
+pub fn dropout(x: &Tensor, rate: f64, noise_shape: Option<&[i64]>, seed: Option<i64>) -> Result<Tensor> {
+    const OP: &str = "dropout";
+    if !(0.0..1.0).contains(&rate) {
+        return Err(Error::invalid(OP, format!("rate must be a float in the range [0, 1), got {rate}")));
+    }
+    let dtype = x.dtype();
+    if !dtype.is_float() {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "x must be a float tensor since kept values are scaled, got a {dtype} tensor with shape {}",
+                shape::fmt_shape(x.shape())
+            ),
+        ));
+    }
+    let xs: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+    let noise: Vec<i64> = noise_shape.map_or_else(|| xs.clone(), <[i64]>::to_vec);
+    let nd = check_shape(OP, &noise)?;
+    if shape::broadcast_shapes(&nd, x.shape()).as_deref() != Some(x.shape()) {
+        return Err(Error::invalid(
+            OP,
+            format!("noise_shape {noise:?} must broadcast to the shape of x {:?}", x.shape()),
+        ));
+    }
+    if rate == 0.0 {
+        // Draw the op seed anyway, so later ops see the same seeds whatever the rate.
+        random::get_seed(seed);
+        return Ok(x.clone());
+    }
+    let scaled = math::mul(x, &Tensor::scalar_of(dtype, 1.0 / (1.0 - rate)))?;
+    let rnd = random_uniform(&noise, 0.0, 1.0, dtype, seed)?;
+    let keep = math::greater_equal(&rnd, &Tensor::scalar_of(dtype, rate))?;
+    math::where_(&keep, &scaled, &Tensor::scalar_of(dtype, 0.0))
 }
