@@ -18,6 +18,7 @@ mod tensor_ops;
 pub mod testing;
 pub mod variable;
 
+pub use display::{numpy_repr, numpy_str, numpy_value_repr};
 pub use dtype::DType;
 pub use error::{Error, ErrorKind, Result};
 pub use module::{name_scope, Module};

@@ -189,6 +189,7 @@ pub fn stack(values: &[Tensor], axis: i64) -> Result<Tensor> {
 
 /// A tensor of `shape` filled with `value` converted to `dtype`.
 pub fn fill(dtype: DType, shape: &[usize], value: f64) -> Result<Tensor> {
+    shape::check_allocation("fill", dtype, shape)?;
     let n = shape::num_elements(shape);
     let s = match dtype {
         DType::F32 => Storage::F32(vec![value as f32; n]),
