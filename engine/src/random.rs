@@ -388,7 +388,7 @@ pub(crate) fn alloc<T: Copy + Default>(op: &str, n: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| {
         Error::new(
-            crate::ErrorKind::OutOfRange,
+            crate::ErrorKind::ResourceExhausted,
             op,
             format!("cannot allocate {n} elements of {} bytes", std::mem::size_of::<T>()),
         )
@@ -410,6 +410,7 @@ pub(crate) enum FloatDist {
 
 /// A float tensor of `shape` with values of `dist` drawn from `base`.
 pub(crate) fn float_tensor(op: &str, dist: FloatDist, dtype: DType, shape: &[usize], base: Philox) -> Result<Tensor> {
+    crate::shape::check_allocation(op, dtype, shape)?;
     let n = crate::shape::num_elements(shape);
     match dtype {
         DType::F32 => {
@@ -436,6 +437,7 @@ pub(crate) fn float_tensor(op: &str, dist: FloatDist, dtype: DType, shape: &[usi
 
 /// An integer tensor of `shape` uniform in `[lo, hi)` drawn from `base` (requires `lo < hi`).
 pub(crate) fn int_tensor(op: &str, dtype: DType, shape: &[usize], lo: i64, hi: i64, base: Philox) -> Result<Tensor> {
+    crate::shape::check_allocation(op, dtype, shape)?;
     let n = crate::shape::num_elements(shape);
     match dtype {
         DType::I32 => {

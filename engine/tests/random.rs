@@ -429,3 +429,11 @@ fn dropout_gradient_matches_finite_differences() -> Result<()> {
     set_seed(None);
     Ok(())
 }
+
+#[test]
+fn huge_outputs_are_resource_errors() {
+    let e = stateless_random_normal(&[1 << 40, 1 << 10], [1, 2], 0.0, 1.0, F32).unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::ResourceExhausted, "{e}");
+    let e = random_uniform(&[1 << 45], 0.0, 9.0, DType::I64, Some(1)).unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::ResourceExhausted, "{e}");
+}
