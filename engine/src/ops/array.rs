@@ -25,7 +25,9 @@ pub fn resolve_reshape(op: &str, from: &Spec, target: &[i64]) -> Result<Dims> {
         } else if d < 0 {
             return Err(Error::invalid(op, format!("invalid dimension {d} in target shape {target:?}")));
         } else {
-            known *= d as usize;
+            known = known.checked_mul(d as usize).ok_or_else(|| {
+                Error::new(crate::ErrorKind::ResourceExhausted, op, format!("target shape {target:?} is too large"))
+            })?;
         }
     }
     let total: Option<usize> = from.dims.iter().try_fold(1usize, |acc, d| d.map(|d| acc * d));
