@@ -33,7 +33,9 @@ pub mod prelude {
     pub use crate::ops::linalg::*;
     pub use crate::ops::math::*;
     pub use crate::ops::nn::*;
+    pub use crate::ops::random_ops::*;
     pub use crate::ops::reduce::*;
     pub use crate::ops::slicing::*;
+    pub use crate::random::{set_seed, Generator};
     pub use crate::{DType, Error, GradientTape, Module, Result, Tensor, Variable};
 }

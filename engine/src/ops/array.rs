@@ -48,7 +48,7 @@ pub fn resolve_reshape(op: &str, from: &Spec, target: &[i64]) -> Result<Dims> {
             return Err(Error::invalid(op, format!("invalid dimension {d} in target shape {target:?}")));
         } else {
             known = known.checked_mul(d as usize).ok_or_else(|| {
-                Error::invalid(op, format!("target shape {target:?} has more elements than can be addressed"))
+                Error::new(crate::ErrorKind::ResourceExhausted, op, format!("target shape {target:?} is too large"))
             })?;
         }
     }
