@@ -1,4 +1,5 @@
-//! Shape and construction ops (`tf.reshape`, `tf.broadcast_to`, `tf.stack`, `tf.zeros`, ...).
+//! Shape and construction ops (`tf.reshape`, `tf.transpose`, `tf.concat`, `tf.split`, `tf.pad`,
+//! `tf.one_hot`, `tf.range`, `tf.zeros`, ...).
 
 use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
@@ -999,7 +1000,7 @@ pub static LINSPACE: OpDef = OpDef {
         let mut wshape = vec![1usize; rank];
         wshape[axis] = num;
         let w = Tensor::from_vec(t, &wshape)?;
-        let w = if g.dtype() == DType::F32 { math_cast_f32(&w)? } else { w };
+        let w = if g.dtype() == DType::F32 { f32_constant(&w)? } else { w };
         let ax = [axis as i64];
         let g_stop = reduce::reduce_sum(&math::mul(&g, &w)?, Some(&ax), false)?;
         let g_all = reduce::reduce_sum(&g, Some(&ax), false)?;
@@ -1013,7 +1014,7 @@ pub static LINSPACE: OpDef = OpDef {
 };
 
 /// A float32 copy of a constant float64 tensor (a value, not a recorded op).
-fn math_cast_f32(t: &Tensor) -> Result<Tensor> {
+fn f32_constant(t: &Tensor) -> Result<Tensor> {
     Tensor::from_vec(t.as_slice::<f64>()?.iter().map(|&v| v as f32).collect(), t.shape())
 }
 
