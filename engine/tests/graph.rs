@@ -67,11 +67,7 @@ fn dump_is_one_node_per_line() -> Result<()> {
 fn dump_shows_multiple_outputs_control_inputs_and_constants() -> Result<()> {
     let mut g = Graph::new();
     let x = g.add_placeholder(Spec::new(DType::F64, &[4, 2]));
-    let parts = g.add_op(
-        &SPLIT,
-        &[x],
-        Attrs::new().with("num_split", Attr::Int(2)).with("axis", Attr::Int(0)),
-    )?;
+    let parts = g.add_op(&SPLIT, &[x], Attrs::new().with("num_split", Attr::Int(2)).with("axis", Attr::Int(0)))?;
     assert_eq!(parts, vec![Output::new(1, 0), Output::new(1, 1)]);
     let c = g.add_const(Tensor::from([[1i32, 2], [3, 4]]));
     let big = g.add_const(Tensor::from(vec![true; 9]));
@@ -231,7 +227,7 @@ fn validate_rejects_inconsistent_parts() -> Result<()> {
 fn executor_matches_eager() -> Result<()> {
     let g = dense_graph()?;
     let (x, w) = (x_value(), w_var());
-    let out = exec::run(&g, &[x.clone()], &[w.clone()])?;
+    let out = exec::run(&g, std::slice::from_ref(&x), std::slice::from_ref(&w))?;
     let eager = dense_eager(&x, &w)?;
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].shape(), eager.shape());
@@ -241,7 +237,7 @@ fn executor_matches_eager() -> Result<()> {
     // Another batch size, and a variable assignment seen without rebuilding.
     w.assign(&Tensor::from([1.0f32, 1.0, 1.0]))?;
     let x3 = Tensor::from([[1.0f32, 1.0, 1.0], [2.0, 2.0, 2.0], [-1.0, 0.0, 0.0]]);
-    let out = exec::run(&g, &[x3.clone()], &[w.clone()])?;
+    let out = exec::run(&g, std::slice::from_ref(&x3), std::slice::from_ref(&w))?;
     assert_eq!(out[0].to_vec::<f32>()?, dense_eager(&x3, &w)?.to_vec::<f32>()?);
     assert_eq!(out[0].to_vec::<f32>()?, vec![3.5, 6.5, 0.0]);
     Ok(())
@@ -266,14 +262,14 @@ fn plan_is_cached_and_reset_by_mutation() -> Result<()> {
 fn feeds_are_checked_against_placeholders() -> Result<()> {
     let g = dense_graph()?;
     let w = w_var();
-    let e = exec::run(&g, &[Tensor::from([[1.0f32, 2.0, 3.0, 4.0]])], &[w.clone()]).unwrap_err();
+    let e = exec::run(&g, &[Tensor::from([[1.0f32, 2.0, 3.0, 4.0]])], std::slice::from_ref(&w)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("argument 0 must be a float32[None, 3] tensor, got float32[1, 4]"), "{e}");
-    let e = exec::run(&g, &[Tensor::from([[1.0f64, 2.0, 3.0]])], &[w.clone()]).unwrap_err();
+    let e = exec::run(&g, &[Tensor::from([[1.0f64, 2.0, 3.0]])], std::slice::from_ref(&w)).unwrap_err();
     assert!(e.message.contains("argument 0 must be a float32[None, 3] tensor, got float64[1, 3]"), "{e}");
-    let e = exec::run(&g, &[Tensor::from([1.0f32, 2.0, 3.0])], &[w.clone()]).unwrap_err();
+    let e = exec::run(&g, &[Tensor::from([1.0f32, 2.0, 3.0])], std::slice::from_ref(&w)).unwrap_err();
     assert!(e.message.contains("got float32[3]"), "{e}");
-    let e = exec::run(&g, &[], &[w.clone()]).unwrap_err();
+    let e = exec::run(&g, &[], std::slice::from_ref(&w)).unwrap_err();
     assert!(e.message.contains("takes 1 arguments, 0 were given"), "{e}");
     let e = exec::run(&g, &[x_value()], &[]).unwrap_err();
     assert!(e.message.contains("reads 1 captured variables but 0 were given"), "{e}");
@@ -376,7 +372,7 @@ fn json_round_trip_is_identical() -> Result<()> {
     assert_eq!(back.to_string(), DENSE_DUMP);
     assert_eq!(back.to_json()?, text);
     let (x, w) = (x_value(), w_var());
-    let a = exec::run(&g, &[x.clone()], &[w.clone()])?;
+    let a = exec::run(&g, std::slice::from_ref(&x), std::slice::from_ref(&w))?;
     let b = exec::run(&back, &[x], &[w])?;
     assert_eq!(a[0].to_vec::<f32>()?, b[0].to_vec::<f32>()?);
     // The pretty form reads back too.
@@ -390,7 +386,10 @@ fn json_layout_is_documented_shape() -> Result<()> {
     assert_eq!(v["format_version"], json!(1));
     assert_eq!(v["inputs"], json!([0]));
     assert_eq!(v["outputs"], json!([[6, 0]]));
-    assert_eq!(v["nodes"][0], json!({"id": 0, "op": "placeholder", "outputs": [{"dtype": "float32", "shape": [null, 3]}]}));
+    assert_eq!(
+        v["nodes"][0],
+        json!({"id": 0, "op": "placeholder", "outputs": [{"dtype": "float32", "shape": [null, 3]}]})
+    );
     assert_eq!(v["nodes"][1]["variable"], json!(0));
     assert_eq!(v["nodes"][2]["value"], json!({"dtype": "float32", "shape": [], "values": [0.5]}));
     assert_eq!(
@@ -468,6 +467,9 @@ fn float32_constants_round_trip_bit_exactly() -> Result<()> {
     Ok(())
 }
 
+/// An edit applied to a valid document to make it hostile.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 fn dense_json() -> Value {
     serde_json::from_str(&dense_graph().unwrap().to_json().unwrap()).unwrap()
 }
@@ -518,7 +520,7 @@ fn hostile_versions_are_rejected() {
 
 #[test]
 fn hostile_references_are_rejected() {
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(|v| v["nodes"][3]["inputs"][0] = json!([99, 0])), "refers to node %99 but the graph has 7 nodes"),
         (Box::new(|v| v["nodes"][3]["inputs"][0] = json!([0, 4])), "refers to output 4 of %0 (placeholder)"),
         (Box::new(|v| v["outputs"] = json!([[6, 1]])), "graph output 0 %6:1"),
@@ -542,7 +544,7 @@ fn hostile_references_are_rejected() {
 #[test]
 fn hostile_shapes_and_values_are_rejected() {
     let huge = json!({"dtype": "float32", "shape": [1u64 << 40, 1u64 << 40]});
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(Edit, &str)> = vec![
         (Box::new(move |v| v["nodes"][0]["outputs"][0] = huge.clone()), "does not fit in memory"),
         (
             Box::new(|v| v["nodes"][0]["outputs"][0] = json!({"dtype": "float32", "shape": [u64::MAX, 2]})),
@@ -553,7 +555,9 @@ fn hostile_shapes_and_values_are_rejected() {
             "rank 300 exceeds the limit of 254",
         ),
         (
-            Box::new(|v| v["nodes"][2]["value"] = json!({"dtype": "float32", "shape": [1000000000000u64], "values": [1]})),
+            Box::new(|v| {
+                v["nodes"][2]["value"] = json!({"dtype": "float32", "shape": [1000000000000u64], "values": [1]})
+            }),
             "a constant of shape [1000000000000] needs 1000000000000 values, 1 given",
         ),
         (
@@ -578,9 +582,15 @@ fn hostile_shapes_and_values_are_rejected() {
             "is not a valid int32",
         ),
         (Box::new(|v| v["nodes"][4]["outputs"][0]["shape"] = json!([7])), "declares outputs (float32[7])"),
-        (Box::new(|v| v["nodes"][4]["outputs"] = json!([])), "refers to output 0 of %4 (reduce_sum), which has 0 outputs"),
+        (
+            Box::new(|v| v["nodes"][4]["outputs"] = json!([])),
+            "refers to output 0 of %4 (reduce_sum), which has 0 outputs",
+        ),
         (Box::new(|v| v["nodes"][2].as_object_mut().unwrap().remove("value").map(|_| ()).unwrap()), "needs a `value`"),
-        (Box::new(|v| v["nodes"][1].as_object_mut().unwrap().remove("variable").map(|_| ()).unwrap()), "needs a `variable`"),
+        (
+            Box::new(|v| v["nodes"][1].as_object_mut().unwrap().remove("variable").map(|_| ()).unwrap()),
+            "needs a `variable`",
+        ),
         (Box::new(|v| v["nodes"][3]["value"] = v["nodes"][2]["value"].clone()), "only const nodes"),
         (Box::new(|v| v["nodes"][3]["surprise"] = json!(1)), "unknown field `surprise`"),
         (Box::new(|v| v["nodes"][4]["attrs"]["axis"] = json!({"opt_ints": [7]})), "axis 7"),

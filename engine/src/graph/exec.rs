@@ -136,9 +136,9 @@ pub fn run_observed(
                     .inputs
                     .iter()
                     .map(|&o| {
-                        slots[plan.offsets[o.node] + o.index]
-                            .clone()
-                            .ok_or_else(|| internal(format!("value %{}:{} was released before %{id} ran", o.node, o.index)))
+                        slots[plan.offsets[o.node] + o.index].clone().ok_or_else(|| {
+                            internal(format!("value %{}:{} was released before %{id} ran", o.node, o.index))
+                        })
                     })
                     .collect::<Result<_>>()?;
                 run_op(op, node, &inputs).map_err(|e| at_node(e, id, op.name))?.into()
@@ -225,9 +225,10 @@ fn run_op(op: &'static OpDef, node: &Node, inputs: &[Tensor]) -> Result<Vec<Tens
     let specs: SmallVec<[Spec; 4]> = inputs.iter().map(Spec::of).collect();
     let out_specs = (op.infer)(&specs, &node.attrs)?;
     if out_specs.len() != node.outputs.len()
-        || out_specs.iter().zip(&node.outputs).any(|(c, d)| {
-            c.dtype != d.dtype || c.shape().is_none_or(|s| !fits(&d.dims, &s))
-        })
+        || out_specs
+            .iter()
+            .zip(&node.outputs)
+            .any(|(c, d)| c.dtype != d.dtype || c.shape().is_none_or(|s| !fits(&d.dims, &s)))
     {
         let show = |v: &[Spec]| v.iter().map(Spec::describe).collect::<Vec<_>>().join(", ");
         return Err(Error::new(

@@ -66,9 +66,8 @@ fn nest(items: &[String], shape: &[usize]) -> String {
         None => items.first().cloned().unwrap_or_default(),
         Some((&n, rest)) => {
             let chunk = rest.iter().product::<usize>();
-            let parts: Vec<String> = (0..n)
-                .map(|i| nest(items.get(i * chunk..(i + 1) * chunk).unwrap_or(&[]), rest))
-                .collect();
+            let parts: Vec<String> =
+                (0..n).map(|i| nest(items.get(i * chunk..(i + 1) * chunk).unwrap_or(&[]), rest)).collect();
             format!("[{}]", parts.join(", "))
         }
     }
@@ -95,12 +94,8 @@ fn head(graph: &Graph, n: &Node) -> String {
 /// One line of the dump, without the newline.
 pub fn node_line(graph: &Graph, n: &Node) -> String {
     let mut s = format!("%{} = {}", n.id, head(graph, n));
-    let args: Vec<String> = n
-        .inputs
-        .iter()
-        .map(|&o| output_ref(o))
-        .chain(n.control_inputs.iter().map(|c| format!("^%{c}")))
-        .collect();
+    let args: Vec<String> =
+        n.inputs.iter().map(|&o| output_ref(o)).chain(n.control_inputs.iter().map(|c| format!("^%{c}"))).collect();
     if matches!(n.kind, NodeKind::Op(_)) || !args.is_empty() {
         let _ = write!(s, "({})", args.join(", "));
     }

@@ -362,7 +362,8 @@ pub fn intern_attr_name(name: &str) -> Result<&'static str> {
 
 /// Writes `graph` as compact JSON.
 pub fn to_json(graph: &Graph) -> Result<String> {
-    serde_json::to_string(&graph_doc(graph)).map_err(|e| Error::new(ErrorKind::Internal, "Graph.to_json", e.to_string()))
+    serde_json::to_string(&graph_doc(graph))
+        .map_err(|e| Error::new(ErrorKind::Internal, "Graph.to_json", e.to_string()))
 }
 
 /// Writes `graph` as indented JSON.
@@ -415,9 +416,7 @@ pub fn from_json(text: &str) -> Result<Graph> {
         None => return Err(bad("the document has no `format_version` field")),
         Some(v) if v.as_u64() == Some(FORMAT_VERSION) => {}
         Some(v) => {
-            return Err(bad(format!(
-                "unsupported format_version {v} (this build reads version {FORMAT_VERSION})"
-            )))
+            return Err(bad(format!("unsupported format_version {v} (this build reads version {FORMAT_VERSION})")))
         }
     }
     let doc: GraphDoc = serde_json::from_str(text).map_err(|e| bad(format!("invalid graph JSON: {e}")))?;
@@ -434,7 +433,9 @@ fn dims_from_doc(pos: usize, shape: &[Option<u64>]) -> Result<shape::Dims> {
         .iter()
         .map(|d| match d {
             None => Ok(None),
-            Some(d) => usize::try_from(*d).map(Some).map_err(|_| bad(format!("node %{pos}: dimension {d} is too large"))),
+            Some(d) => {
+                usize::try_from(*d).map(Some).map_err(|_| bad(format!("node %{pos}: dimension {d} is too large")))
+            }
         })
         .collect()
 }
