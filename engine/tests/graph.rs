@@ -623,3 +623,154 @@ fn hostile_text_level_cases_are_rejected() {
     // Not valid UTF-8 cannot even reach the parser as &str; garbage does.
     assert!(Graph::from_json("\u{0}\u{1}garbage").is_err());
 }
+
+#[test]
+fn shape_rules_never_panic_on_partially_known_dims() {
+    // Deserialized graphs feed any spec and attribute to shape rules; unknown dims are the part
+    // eager execution never exercises.
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let dims: Vec<Vec<Dim>> = vec![
+        vec![None],
+        vec![None, None],
+        vec![None, Some(3)],
+        vec![Some(2), None],
+        vec![None, Some(0)],
+        vec![None, Some(1), None],
+        vec![Some(1 << 40), None],
+    ];
+    let big = 1i64 << 40;
+    let mut attr_sets = vec![Attrs::new()];
+    for (name, v) in [
+        ("axis", Attr::Int(0)),
+        ("axis", Attr::Int(-1)),
+        ("axis", Attr::Int(i64::MIN)),
+        ("axis", Attr::OptInts(Some(vec![1, 0]))),
+        ("shape", Attr::Ints(vec![-1])),
+        ("shape", Attr::Ints(vec![2, -1])),
+        ("shape", Attr::Ints(vec![big, big])),
+        ("perm", Attr::Ints(vec![1, 0])),
+        ("multiples", Attr::Ints(vec![big, big])),
+        ("num_split", Attr::Int(2)),
+        ("num_split", Attr::Int(big)),
+        ("num", Attr::Int(big)),
+        ("depth", Attr::Int(big)),
+        ("begin", Attr::Ints(vec![0, 0])),
+        ("size", Attr::Ints(vec![-1, 1])),
+        ("paddings", Attr::Ints(vec![1, 1, big, 0])),
+    ] {
+        attr_sets.push(Attrs::new().with(name, v));
+    }
+    let mut panics = Vec::new();
+    let mut built = 0;
+    for op in tensile::ops::registry() {
+        for arity in 0..=3usize {
+            for (i, d) in dims.iter().enumerate() {
+                for dtype in [DType::F32, DType::I32] {
+                    for attrs in &attr_sets {
+                        let mut g = Graph::new();
+                        let inputs: Vec<Output> = (0..arity)
+                            .map(|k| g.add_placeholder(spec(dtype, &dims[(i + k) % dims.len()])))
+                            .collect();
+                        let r = catch_unwind(AssertUnwindSafe(|| g.add_op(op, &inputs, attrs.clone())));
+                        match r {
+                            Ok(Ok(_)) => built += 1,
+                            Ok(Err(_)) => {}
+                            Err(_) => panics.push(format!("{} on {d:?} {dtype} attrs {attrs:?}", op.name)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(built > 1000, "only {built} calls succeeded");
+    panics.dedup_by(|a, b| a.split(' ').next() == b.split(' ').next());
+    assert!(panics.is_empty(), "shape rules panicked:\n{}", panics.join("\n"));
+}
+
+#[test]
+fn random_graphs_match_eager_and_survive_json() -> Result<()> {
+    // Each step applies a random op to earlier values both in a graph and eagerly.
+    let unary = ["neg", "square", "tanh", "relu", "sigmoid", "abs"];
+    let binary = ["add", "sub", "mul", "maximum", "minimum"];
+    let mut s = 12345u64;
+    let mut next = |n: usize| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s % n as u64) as usize
+    };
+    for round in 0..40 {
+        let mut g = Graph::new();
+        let feeds = vec![
+            tensile::testing::test_tensor(&[2 + round % 3, 3], round as u64, -2.0, 2.0),
+            tensile::testing::test_tensor(&[3], 100 + round as u64, -2.0, 2.0),
+        ];
+        let mut outs = vec![
+            g.add_placeholder(spec(DType::F64, &[None, Some(3)])),
+            g.add_placeholder(Spec::new(DType::F64, &[3])),
+        ];
+        let mut vals = feeds.clone();
+        for _ in 0..12 {
+            let (name, args) = if next(2) == 0 {
+                (unary[next(unary.len())], vec![next(outs.len())])
+            } else {
+                (binary[next(binary.len())], vec![next(outs.len()), next(outs.len())])
+            };
+            let op = tensile::ops::lookup(name).unwrap();
+            let ins: Vec<Output> = args.iter().map(|&i| outs[i]).collect();
+            let tens: Vec<Tensor> = args.iter().map(|&i| vals[i].clone()).collect();
+            outs.push(g.add_op1(op, &ins, Attrs::new())?);
+            vals.push(tensile::ops::execute1(op, &tens, Attrs::new())?);
+        }
+        let sum = g.add_op1(&REDUCE_SUM, &[*outs.last().unwrap()], Attrs::new())?;
+        outs.push(sum);
+        vals.push(reduce_sum(vals.last().unwrap(), None, false)?);
+        g.set_outputs(&outs[2..])?;
+        let back = Graph::from_json(&g.to_json()?)?;
+        assert_eq!(back, g);
+        for graph in [&g, &back] {
+            let got = exec::run(graph, &feeds, &[])?;
+            for (k, (a, b)) in got.iter().zip(&vals[2..]).enumerate() {
+                assert_eq!(a.shape(), b.shape(), "round {round} value {k}\n{g}");
+                assert_eq!(a.to_vec::<f64>()?, b.to_vec::<f64>()?, "round {round} value {k}\n{g}");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn only_registered_ops_enter_graphs() {
+    static ROGUE: tensile::ops::OpDef = tensile::ops::OpDef {
+        name: "add",
+        infer: |s, _| Ok(s.to_vec()),
+        kernel: |i, _, _| Ok(i.to_vec()),
+        grad: None,
+        stateful: false,
+    };
+    let mut g = Graph::new();
+    let x = g.add_placeholder(Spec::new(DType::F32, &[1]));
+    let e = g.add_op(&ROGUE, &[x, x], Attrs::new()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert!(e.message.contains("op `add` is not in the op registry"), "{e}");
+}
+
+#[test]
+fn graphs_can_be_shared_across_threads() -> Result<()> {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Graph>();
+    let g = Arc::new(dense_graph()?);
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let g = g.clone();
+            std::thread::spawn(move || -> Result<Vec<f32>> {
+                let w = w_var();
+                exec::run(&g, &[x_value()], std::slice::from_ref(&w))?[0].to_vec::<f32>()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap()?, vec![0.0, 5.125]);
+    }
+    Ok(())
+}
