@@ -1,7 +1,7 @@
 //! CPU kernels: tight loops over contiguous row-major buffers.
 
-pub mod elementwise;
 pub mod conv;
+pub mod elementwise;
 pub mod pool;
 pub mod reduce;
 pub mod softmax;

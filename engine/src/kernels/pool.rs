@@ -77,14 +77,7 @@ fn per_image<T: Send>(out: &mut [T], chunk: usize, par: bool, f: impl Fn(usize, 
 /// Maximum of each window, and (into `arg`, when given) the flat in-image offset of the first
 /// maximal element per channel, scanning the window row by row as TensorFlow's CPU kernel does.
 #[inline]
-fn window_max<T: Float>(
-    img: &[T],
-    g: &PoolGeom,
-    oy: usize,
-    ox: usize,
-    out: &mut [T],
-    mut arg: Option<&mut [usize]>,
-) {
+fn window_max<T: Float>(img: &[T], g: &PoolGeom, oy: usize, ox: usize, out: &mut [T], mut arg: Option<&mut [usize]>) {
     let c = g.c;
     let (rows, cols) = g.window(oy, ox);
     let mut first = true;

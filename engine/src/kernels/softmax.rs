@@ -23,11 +23,7 @@ pub struct AxisView {
 impl AxisView {
     /// The view of `shape` around `axis` (which must be in range).
     pub fn new(shape: &[usize], axis: usize) -> AxisView {
-        AxisView {
-            outer: shape[..axis].iter().product(),
-            len: shape[axis],
-            inner: shape[axis + 1..].iter().product(),
-        }
+        AxisView { outer: shape[..axis].iter().product(), len: shape[axis], inner: shape[axis + 1..].iter().product() }
     }
 
     fn block(&self) -> usize {
@@ -90,8 +86,9 @@ pub fn softmax<T: Float + Send + Sync>(x: &[T], v: AxisView, log: bool) -> Vec<T
                 sum = sum + *d;
             }
             if log {
-                let shift = m + sum.ln();
-                d.iter_mut().zip(s).for_each(|(d, &x)| *d = x - shift);
+                // (x - m) - ln Σ keeps precision that x - (m + ln Σ) would lose for large m.
+                let l = sum.ln();
+                d.iter_mut().zip(s).for_each(|(d, &x)| *d = (x - m) - l);
             } else {
                 let inv = T::one() / sum;
                 d.iter_mut().for_each(|d| *d = *d * inv);
@@ -126,7 +123,7 @@ pub fn softmax_xent<T: Float + Send + Sync>(labels: &[T], logits: &[T], v: AxisV
             for ((((d, &zj), &x), &m), &l) in d.iter_mut().zip(zrow).zip(srow).zip(&max).zip(&logsum) {
                 // Skipping zero labels keeps -inf logits from producing 0 * inf = NaN.
                 if zj != T::zero() {
-                    *d = *d + zj * (m + l - x);
+                    *d = *d + zj * ((m - x) + l);
                 }
             }
         }
@@ -142,7 +139,7 @@ pub fn sparse_softmax_xent<T: Float + Send + Sync>(labels: &[usize], logits: &[T
         let m = s.iter().fold(T::neg_infinity(), |a, &b| a.max(b));
         let m = if m.is_infinite() { T::zero() } else { m };
         let sum = s.iter().fold(T::zero(), |a, &x| a + (x - m).exp());
-        d[0] = m + sum.ln() - s[labels[b]];
+        d[0] = (m - s[labels[b]]) + sum.ln();
     });
     out
 }

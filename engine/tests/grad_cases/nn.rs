@@ -112,7 +112,9 @@ fn pool_cases() -> Vec<GradCase> {
         let pp = p.clone();
         v.push(GradCase::new("avg_pool2d", vec![x], move |t| nn::avg_pool2d(&t[0], &ks, &s, pp.clone())));
         let pp = p.clone();
-        v.push(GradCase::new("avg_pool2d_grad", vec![dy], move |t| nn::avg_pool2d_grad(&xs, &t[0], &ks, &s, pp.clone())));
+        v.push(GradCase::new("avg_pool2d_grad", vec![dy], move |t| {
+            nn::avg_pool2d_grad(&xs, &t[0], &ks, &s, pp.clone())
+        }));
     }
     v
 }
@@ -123,9 +125,11 @@ fn softmax_cases() -> Vec<GradCase> {
         GradCase::new("softmax", vec![test_tensor(&[3, 2, 4], 22, -2.0, 2.0)], |x| nn::softmax(&x[0], 0)),
         GradCase::new("log_softmax", vec![test_tensor(&[2, 5], 23, -2.0, 2.0)], |x| nn::log_softmax(&x[0], -1)),
         GradCase::new("log_softmax", vec![test_tensor(&[2, 3, 4], 24, -2.0, 2.0)], |x| nn::log_softmax(&x[0], 1)),
-        GradCase::new("bias_add", vec![test_tensor(&[2, 3, 4], 25, -1.0, 1.0), test_tensor(&[4], 26, -1.0, 1.0)], |x| {
-            nn::bias_add(&x[0], &x[1])
-        }),
+        GradCase::new(
+            "bias_add",
+            vec![test_tensor(&[2, 3, 4], 25, -1.0, 1.0), test_tensor(&[4], 26, -1.0, 1.0)],
+            |x| nn::bias_add(&x[0], &x[1]),
+        ),
     ]
 }
 

@@ -40,7 +40,10 @@ fn resolve(op: &str, x: &Spec, f: &Spec, attrs: &Attrs) -> Result<(Dims, Option<
         }
     }
     if f.dims[..2].contains(&Some(0)) {
-        return Err(Error::invalid(op, format!("filter height and width must be positive, got filter shape {}", f.fmt_dims())));
+        return Err(Error::invalid(
+            op,
+            format!("filter height and width must be positive, got filter shape {}", f.fmt_dims()),
+        ));
     }
     let win = parse_window(op, attrs, true)?;
     let mut spatial = [None; 2];
@@ -104,8 +107,8 @@ fn sizes_spec(op: &str, attrs: &Attrs, name: &str, dtype: crate::DType) -> Resul
 
 /// Fails unless the incoming gradient `dy` has the dims of the forward output `expected`.
 fn expect_out_backprop(op: &str, dy: &Spec, expected: &[Dim], x: &Spec, f: &Spec) -> Result<()> {
-    let compatible = dy.rank() == expected.len()
-        && dy.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+    let compatible =
+        dy.rank() == expected.len() && dy.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
     if !compatible {
         return Err(Error::invalid(
             op,

@@ -120,7 +120,12 @@ fn window_attrs(attrs: &Attrs, extra: Option<(&'static str, Attr)>) -> Attrs {
 }
 
 /// Builds window attributes from the public arguments.
-fn make_window_attrs(ksize: Option<&[usize]>, strides: &[usize], padding: &Padding, dilations: Option<&[usize]>) -> Attrs {
+fn make_window_attrs(
+    ksize: Option<&[usize]>,
+    strides: &[usize],
+    padding: &Padding,
+    dilations: Option<&[usize]>,
+) -> Attrs {
     let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&d| d as i64).collect());
     let mut a = Attrs::new();
     if let Some(k) = ksize {

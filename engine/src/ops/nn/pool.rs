@@ -27,7 +27,10 @@ fn resolve(op: &str, x: &Spec, attrs: &Attrs, allow_explicit: bool) -> Result<(D
     let win = parse_window(op, attrs, false)?;
     if let Pad::Explicit(p) = win.pad {
         if !allow_explicit {
-            return Err(Error::invalid(op, "padding must be \"SAME\" or \"VALID\" (explicit padding is not supported)"));
+            return Err(Error::invalid(
+                op,
+                "padding must be \"SAME\" or \"VALID\" (explicit padding is not supported)",
+            ));
         }
         // A window lying entirely in the padding would have no maximum.
         if p.iter().zip(ksize).any(|(pair, k)| pair[0] >= k || pair[1] >= k) {
@@ -73,7 +76,8 @@ fn geometry(op: &str, x: &Spec, attrs: &Attrs, allow_explicit: bool) -> Result<P
 
 /// Fails unless `g` (named `what`) has exactly the dims `expected`, where both are known.
 fn expect_dims(op: &str, what: &str, g: &Spec, expected: &[Option<usize>], input: &Spec) -> Result<()> {
-    let ok = g.rank() == expected.len() && g.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+    let ok =
+        g.rank() == expected.len() && g.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
     if !ok {
         return Err(Error::invalid(
             op,
@@ -286,5 +290,9 @@ pub fn avg_pool2d_grad(
     padding: impl Into<Padding>,
 ) -> Result<Tensor> {
     let sizes = Attr::Ints(input_sizes.iter().map(|&d| d as i64).collect());
-    execute1(&AVG_POOL2D_GRAD, std::slice::from_ref(grad), pool_attrs(ksize, strides, padding).with("input_sizes", sizes))
+    execute1(
+        &AVG_POOL2D_GRAD,
+        std::slice::from_ref(grad),
+        pool_attrs(ksize, strides, padding).with("input_sizes", sizes),
+    )
 }

@@ -3,7 +3,9 @@
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::softmax::{self as kern, AxisView};
-use crate::ops::{execute1, expect_arity, expect_dtype_in, expect_same_dtype, math, reduce, GradCtx, OpDef, Spec, FLOATS, NUMERIC};
+use crate::ops::{
+    execute1, expect_arity, expect_dtype_in, expect_same_dtype, math, reduce, GradCtx, OpDef, Spec, FLOATS, NUMERIC,
+};
 use crate::shape::normalize_axis;
 use crate::tensor::Tensor;
 use crate::{with_float, with_numeric};
