@@ -350,9 +350,12 @@ fn max_pool_ties_go_to_the_first_maximum() -> Result<()> {
     Ok(())
 }
 
+/// Input shape, window, strides, padding.
+type PoolCase = ([usize; 4], [usize; 2], [usize; 2], Padding);
+
 #[test]
 fn pooling_matches_direct_loops() -> Result<()> {
-    let cases: Vec<([usize; 4], [usize; 2], [usize; 2], Padding)> = vec![
+    let cases: Vec<PoolCase> = vec![
         ([2, 7, 6, 3], [3, 3], [2, 2], "SAME".into()),
         ([2, 8, 8, 2], [2, 2], [2, 2], "VALID".into()),
         ([1, 7, 9, 2], [3, 2], [1, 3], "SAME".into()),
@@ -523,4 +526,153 @@ fn pool_softmax_and_bias_errors() {
     assert!(e.contains("bias_add") && e.contains("[3]") && e.contains("[1, 2]"), "{e}");
     let e = err_text(nn::bias_add(&Tensor::from([1.0f32, 2.0]), &Tensor::from([1.0f32, 2.0])));
     assert!(e.contains("rank at least 2"), "{e}");
+}
+
+// ---------- losses ----------
+
+#[test]
+fn sparse_softmax_cross_entropy_values() -> Result<()> {
+    // TensorFlow's documented example.
+    let logits = Tensor::from([[2.0f32, -5.0, 0.5, -0.1], [0.0, 0.0, 1.9, 1.4], [-100.0, 100.0, -100.0, -100.0]]);
+    let loss = nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([0i32, 3, 1]), &logits)?;
+    assert_eq!(loss.shape(), &[3]);
+    assert_close(&loss.to_f64_vec(), &[0.29750752, 1.1448325, 0.0], 1e-6, 1e-7);
+    // By hand: ln(e + e² + e³) - x[label].
+    let x = Tensor::from([[1.0f64, 2.0, 3.0], [1.0, 2.0, 3.0]]);
+    let lse = (1f64.exp() + 2f64.exp() + 3f64.exp()).ln();
+    let loss = nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([2i64, 0]), &x)?;
+    assert_close(&loss.to_f64_vec(), &[lse - 3.0, lse - 1.0], 1e-15, 0.0);
+    // Huge logits stay finite; a scalar label with a vector of logits gives a scalar.
+    let loss = nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from(1i32), &Tensor::from([1e4f64, 0.0]))?;
+    assert_eq!(loss.shape(), &[] as &[usize]);
+    assert_close(&loss.to_f64_vec(), &[1e4], 1e-15, 0.0);
+    Ok(())
+}
+
+#[test]
+fn softmax_cross_entropy_values() -> Result<()> {
+    // TensorFlow's documented example.
+    let logits = Tensor::from([[4.0f32, 2.0, 1.0], [0.0, 5.0, 1.0]]);
+    let labels = Tensor::from([[1.0f32, 0.0, 0.0], [0.0, 0.8, 0.2]]);
+    let loss = nn::softmax_cross_entropy_with_logits(&labels, &logits, -1)?;
+    assert_close(&loss.to_f64_vec(), &[0.16984604, 0.82474494], 1e-6, 0.0);
+    // The same along axis 0 of the transposed tensors; by hand: ln(1 + e⁻² + e⁻³) and
+    // 0.8·(lse - 5) + 0.2·(lse - 1) with lse = ln(1 + e⁵ + e).
+    let lt = Tensor::from([[4.0f64, 0.0], [2.0, 5.0], [1.0, 1.0]]);
+    let zt = Tensor::from([[1.0f64, 0.0], [0.0, 0.8], [0.0, 0.2]]);
+    let loss = nn::softmax_cross_entropy_with_logits(&zt, &lt, 0)?;
+    assert_eq!(loss.shape(), &[2]);
+    assert_close(&loss.to_f64_vec(), &[0.16984601955628567, 0.8247448901388224], 1e-12, 0.0);
+    // -inf logits with zero labels contribute nothing (not NaN).
+    let loss = nn::softmax_cross_entropy_with_logits(
+        &Tensor::from([0.0f64, 1.0]),
+        &Tensor::from([f64::NEG_INFINITY, 3.0]),
+        -1,
+    )?;
+    assert_eq!(loss.to_f64_vec(), vec![0.0]);
+    Ok(())
+}
+
+#[test]
+fn sigmoid_cross_entropy_values() -> Result<()> {
+    // TensorFlow's documented example.
+    let logits = Tensor::from([1.0f32, -1.0, 0.0, 1.0, -1.0, 0.0, 0.0]);
+    let labels = Tensor::from([0.0f32, 0.0, 0.0, 1.0, 1.0, 1.0, 0.5]);
+    let loss = nn::sigmoid_cross_entropy_with_logits(&labels, &logits)?;
+    let ln2 = std::f64::consts::LN_2;
+    let want = [1.3132617, 0.3132617, ln2, 0.3132617, 1.3132617, ln2, ln2];
+    assert_close(&loss.to_f64_vec(), &want, 1e-6, 0.0);
+    // The stable form never overflows.
+    let loss =
+        nn::sigmoid_cross_entropy_with_logits(&Tensor::from([0.0f32, 1.0]), &Tensor::from([1000.0f32, -1000.0]))?;
+    assert_eq!(loss.to_vec::<f32>()?, vec![1000.0, 1000.0]);
+    Ok(())
+}
+
+#[test]
+fn sparse_xent_gradient_is_softmax_minus_one_hot() -> Result<()> {
+    let logits = test_tensor(&[2, 3], 71, -1.0, 1.0);
+    let labels = Tensor::from([1i32, 2]);
+    let tape = GradientTape::new();
+    let loss = tape.scope(|t| {
+        t.watch(&logits);
+        nn::sparse_softmax_cross_entropy_with_logits(&labels, &logits)
+    })??;
+    let g = tape.gradient(&loss, &[&logits])?.remove(0).unwrap().to_f64_vec();
+    let p = nn::softmax(&logits, -1)?.to_f64_vec();
+    let want: Vec<f64> = (0..6).map(|i| p[i] - if i == 1 || i == 5 { 1.0 } else { 0.0 }).collect();
+    assert_close(&g, &want, 1e-15, 1e-15);
+    Ok(())
+}
+
+/// `Σ v · ∂/∂logits Σ sparse_xent(labels, logits)` and its gradient with respect to `logits`.
+fn sparse_xent_directional(labels: &Tensor, logits: &Tensor, v: &Tensor) -> Result<(f64, Tensor)> {
+    use tensile::ops::{math, reduce};
+    let logits = logits.fresh();
+    let outer = GradientTape::new();
+    let obj = outer.scope(|o| -> Result<Tensor> {
+        o.watch(&logits);
+        let inner = GradientTape::new();
+        let l = inner.scope(|t| -> Result<Tensor> {
+            t.watch(&logits);
+            reduce::reduce_sum(&nn::sparse_softmax_cross_entropy_with_logits(labels, &logits)?, None, false)
+        })??;
+        let g = inner.gradient(&l, &[&logits])?.remove(0).expect("connected");
+        reduce::reduce_sum(&math::mul(&g, v)?, None, false)
+    })??;
+    let h = outer.gradient(&obj, &[&logits])?.remove(0).expect("connected");
+    Ok((obj.item::<f64>()?, h))
+}
+
+#[test]
+fn sparse_xent_second_derivative_matches_finite_differences() -> Result<()> {
+    let labels = Tensor::from([0i32, 2, 1]);
+    let logits = test_tensor(&[3, 4], 81, -2.0, 2.0);
+    let v = test_tensor(&[3, 4], 82, -1.0, 1.0);
+    let (_, hv) = sparse_xent_directional(&labels, &logits, &v)?;
+    let hv = hv.to_f64_vec();
+    let base = logits.to_f64_vec();
+    for i in 0..base.len() {
+        let (mut p, mut m) = (base.clone(), base.clone());
+        p[i] += 1e-6;
+        m[i] -= 1e-6;
+        let fp = sparse_xent_directional(&labels, &Tensor::from_vec(p, logits.shape())?, &v)?.0;
+        let fm = sparse_xent_directional(&labels, &Tensor::from_vec(m, logits.shape())?, &v)?.0;
+        let num = (fp - fm) / 2e-6;
+        assert!((num - hv[i]).abs() < 1e-7, "element {i}: finite difference {num}, tape {}", hv[i]);
+    }
+    // The Hessian of softmax cross entropy is diag(p) - p pᵀ per row: check one row exactly.
+    let p = nn::softmax(&logits, -1)?.to_f64_vec();
+    let vv = v.to_f64_vec();
+    let pv: f64 = (0..4).map(|j| p[j] * vv[j]).sum();
+    let want: Vec<f64> = (0..4).map(|j| p[j] * vv[j] - p[j] * pv).collect();
+    assert_close(&hv[..4], &want, 1e-12, 1e-14);
+    Ok(())
+}
+
+#[test]
+fn loss_errors_name_the_problem() {
+    let logits = Tensor::from([[0.0f32, 1.0, 2.0], [1.0, 1.0, 1.0]]);
+    let e = err_text(nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([0i32, 3]), &logits));
+    assert!(
+        e.contains("sparse_softmax_cross_entropy_with_logits") && e.contains("labels[1] = 3") && e.contains("[0, 3)"),
+        "{e}"
+    );
+    let e = err_text(nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([-1i64, 0]), &logits));
+    assert!(e.contains("labels[0] = -1"), "{e}");
+    let e = err_text(nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([0i32, 1, 2]), &logits));
+    assert!(e.contains("[3]") && e.contains("[2, 3]") && e.contains("[2]"), "{e}");
+    let e = err_text(nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([0.0f32, 1.0]), &logits));
+    assert!(e.contains("float32") && e.contains("int32, int64"), "{e}");
+    let e = err_text(nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([0i32, 1]), &Tensor::from([[1i32]])));
+    assert!(e.contains("int32") && e.contains("float32, float64"), "{e}");
+
+    let e = err_text(nn::softmax_cross_entropy_with_logits(&Tensor::from([[1.0f32, 0.0]]), &logits, -1));
+    assert!(e.contains("same shape") && e.contains("float32[1, 2]") && e.contains("float32[2, 3]"), "{e}");
+    let e = err_text(nn::softmax_cross_entropy_with_logits(&logits, &logits, 2));
+    assert!(e.contains("axis 2"), "{e}");
+    let e = err_text(nn::sigmoid_cross_entropy_with_logits(&Tensor::from([1.0f64]), &Tensor::from([1.0f32])));
+    assert!(e.contains("sigmoid_cross_entropy_with_logits") && e.contains("float64") && e.contains("float32"), "{e}");
+    let e = err_text(nn::sigmoid_cross_entropy_with_logits(&Tensor::from([1.0f32]), &Tensor::from([1.0f32, 2.0])));
+    assert!(e.contains("same shape") && e.contains("[1]") && e.contains("[2]"), "{e}");
 }

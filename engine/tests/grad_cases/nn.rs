@@ -2,7 +2,9 @@
 //! non-square windows and explicit padding; backprop ops checked as ops in their own right.
 
 use tensile::ops::nn;
+use tensile::ops::{math, reduce};
 use tensile::testing::{test_tensor, GradCase};
+use tensile::{GradientTape, Result, Tensor};
 
 /// One convolution configuration: input shape, filter shape, strides, padding, dilations.
 struct Conv {
@@ -133,9 +135,60 @@ fn softmax_cases() -> Vec<GradCase> {
     ]
 }
 
+/// ∂/∂logits of `Σ w · sparse_xent(labels, logits)` from an inner tape, so an outer tape
+/// (the gradient check's) differentiates the loss's gradient: a second-order check.
+fn sparse_xent_logit_grad(labels: &Tensor, logits: &Tensor) -> Result<Tensor> {
+    let w = test_tensor(labels.shape(), 77, 0.5, 1.5);
+    let inner = GradientTape::new();
+    let l = inner.scope(|t| -> Result<Tensor> {
+        t.watch(logits);
+        let loss = nn::sparse_softmax_cross_entropy_with_logits(labels, logits)?;
+        reduce::reduce_sum(&math::mul(&loss, &w)?, None, false)
+    })??;
+    Ok(inner.gradient(&l, &[logits])?.remove(0).expect("connected"))
+}
+
+fn loss_cases() -> Vec<GradCase> {
+    let labels = Tensor::from(vec![2i32, 0, 4]);
+    let labels64 = Tensor::from_vec(vec![1i64, 3, 0, 2], &[2, 2]).expect("shape");
+    // Labels that are not distributions check the exact gradient (softmax·Σlabels - labels).
+    let dist = test_tensor(&[3, 4], 53, 0.1, 1.0);
+    vec![
+        GradCase::new(
+            "sparse_softmax_cross_entropy_with_logits",
+            vec![labels.clone(), test_tensor(&[3, 5], 51, -2.0, 2.0)],
+            |x| nn::sparse_softmax_cross_entropy_with_logits(&x[0], &x[1]),
+        ),
+        GradCase::new(
+            "sparse_softmax_cross_entropy_with_logits",
+            vec![labels64, test_tensor(&[2, 2, 4], 52, -2.0, 2.0)],
+            |x| nn::sparse_softmax_cross_entropy_with_logits(&x[0], &x[1]),
+        ),
+        GradCase::new(
+            "sparse_softmax_cross_entropy_with_logits",
+            vec![labels, test_tensor(&[3, 5], 54, -2.0, 2.0)],
+            |x| sparse_xent_logit_grad(&x[0], &x[1]),
+        ),
+        GradCase::new("softmax_cross_entropy_with_logits", vec![dist, test_tensor(&[3, 4], 55, -2.0, 2.0)], |x| {
+            nn::softmax_cross_entropy_with_logits(&x[0], &x[1], -1)
+        }),
+        GradCase::new(
+            "softmax_cross_entropy_with_logits",
+            vec![test_tensor(&[4, 2, 3], 56, 0.0, 1.0), test_tensor(&[4, 2, 3], 57, -2.0, 2.0)],
+            |x| nn::softmax_cross_entropy_with_logits(&x[0], &x[1], 0),
+        ),
+        GradCase::new(
+            "sigmoid_cross_entropy_with_logits",
+            vec![test_tensor(&[2, 5], 58, 0.0, 1.0), test_tensor(&[2, 5], 59, -3.0, 3.0)],
+            |x| nn::sigmoid_cross_entropy_with_logits(&x[0], &x[1]),
+        ),
+    ]
+}
+
 /// Gradient cases for `tensile::ops::nn`.
 pub fn cases() -> Vec<GradCase> {
     let mut v = softmax_cases();
+    v.extend(loss_cases());
     v.extend(conv_cases());
     v.extend(pool_cases());
     v

@@ -8,12 +8,17 @@ use crate::ops::OpDef;
 use crate::shape::Dim;
 
 mod conv;
+mod losses;
 mod pool;
 mod softmax;
 
 pub use conv::{
     conv1d, conv2d, conv2d_backprop_filter, conv2d_backprop_input, CONV2D, CONV2D_BACKPROP_FILTER,
     CONV2D_BACKPROP_INPUT,
+};
+pub use losses::{
+    sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits,
+    SIGMOID_CROSS_ENTROPY_WITH_LOGITS, SOFTMAX_CROSS_ENTROPY_WITH_LOGITS, SPARSE_SOFTMAX_CROSS_ENTROPY_WITH_LOGITS,
 };
 pub use pool::{
     avg_pool2d, avg_pool2d_grad, max_pool2d, max_pool2d_grad, max_pool2d_grad_grad, AVG_POOL2D, AVG_POOL2D_GRAD,
@@ -34,6 +39,9 @@ pub(crate) static OPS: &[&OpDef] = &[
     &MAX_POOL2D_GRAD_GRAD,
     &AVG_POOL2D,
     &AVG_POOL2D_GRAD,
+    &SPARSE_SOFTMAX_CROSS_ENTROPY_WITH_LOGITS,
+    &SOFTMAX_CROSS_ENTROPY_WITH_LOGITS,
+    &SIGMOID_CROSS_ENTROPY_WITH_LOGITS,
 ];
 
 /// Padding of a convolution or pooling window, as TensorFlow's `padding` argument.
