@@ -180,6 +180,8 @@ fn conv_cases() -> Vec<ConvCase> {
         // parallelize inside the matrix product.
         c([8, 16, 16, 8], [3, 3, 8, 16], [1, 1], "SAME".into(), [1, 1]),
         c([1, 40, 40, 8], [3, 3, 8, 16], [1, 1], "SAME".into(), [1, 1]),
+        // Wide filters: the im2col matrix is processed in several row tiles (the last partial).
+        c([2, 24, 24, 64], [3, 3, 64, 4], [1, 1], "SAME".into(), [1, 1]),
     ]
 }
 

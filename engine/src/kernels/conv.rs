@@ -141,41 +141,42 @@ fn gemm<T: ConvFloat>(
     }
 }
 
-/// Writes the im2col matrix (`oh*ow` rows of `kh*kw*c`) of one image into `col`.
-fn im2col<T: ConvFloat>(x: &[T], g: &ConvGeom, col: &mut [T]) {
+/// Bytes of im2col buffer per tile: whole small images in one tile, bounded memory for big ones.
+const TILE_BYTES: usize = 1 << 20;
+
+/// Writes im2col rows `rows` (output positions `oy * ow + ox`) of one image into `col`,
+/// each row holding the `kh*kw*c` input values under that window position.
+fn im2col<T: ConvFloat>(x: &[T], g: &ConvGeom, rows: std::ops::Range<usize>, col: &mut [T]) {
     let (c, k) = (g.c, g.k());
-    for oy in 0..g.oh {
-        for ox in 0..g.ow {
-            let row = &mut col[(oy * g.ow + ox) * k..][..k];
-            for ky in 0..g.kh {
-                let iy = ConvGeom::src(oy, g.sh, ky, g.dh, g.pad_top, g.h);
-                for kx in 0..g.kw {
-                    let dst = &mut row[(ky * g.kw + kx) * c..][..c];
-                    match (iy, ConvGeom::src(ox, g.sw, kx, g.dw, g.pad_left, g.w)) {
-                        (Some(iy), Some(ix)) => dst.copy_from_slice(&x[(iy * g.w + ix) * c..][..c]),
-                        _ => dst.fill(T::zero()),
-                    }
+    for (r, pos) in rows.enumerate() {
+        let (oy, ox) = (pos / g.ow, pos % g.ow);
+        let row = &mut col[r * k..][..k];
+        for ky in 0..g.kh {
+            let iy = ConvGeom::src(oy, g.sh, ky, g.dh, g.pad_top, g.h);
+            for kx in 0..g.kw {
+                let dst = &mut row[(ky * g.kw + kx) * c..][..c];
+                match (iy, ConvGeom::src(ox, g.sw, kx, g.dw, g.pad_left, g.w)) {
+                    (Some(iy), Some(ix)) => dst.copy_from_slice(&x[(iy * g.w + ix) * c..][..c]),
+                    _ => dst.fill(T::zero()),
                 }
             }
         }
     }
 }
 
-/// Adds the im2col-shaped gradient `col` back onto the image gradient `dx` (zeroed first).
-fn col2im<T: ConvFloat>(col: &[T], g: &ConvGeom, dx: &mut [T]) {
-    dx.fill(T::zero());
+/// Adds im2col rows `rows` of a gradient (`col`) back onto the image gradient `dx`.
+fn col2im<T: ConvFloat>(col: &[T], g: &ConvGeom, rows: std::ops::Range<usize>, dx: &mut [T]) {
     let (c, k) = (g.c, g.k());
-    for oy in 0..g.oh {
-        for ox in 0..g.ow {
-            let row = &col[(oy * g.ow + ox) * k..][..k];
-            for ky in 0..g.kh {
-                let Some(iy) = ConvGeom::src(oy, g.sh, ky, g.dh, g.pad_top, g.h) else { continue };
-                for kx in 0..g.kw {
-                    let Some(ix) = ConvGeom::src(ox, g.sw, kx, g.dw, g.pad_left, g.w) else { continue };
-                    let src = &row[(ky * g.kw + kx) * c..][..c];
-                    for (d, &s) in dx[(iy * g.w + ix) * c..][..c].iter_mut().zip(src) {
-                        *d += s;
-                    }
+    for (r, pos) in rows.enumerate() {
+        let (oy, ox) = (pos / g.ow, pos % g.ow);
+        let row = &col[r * k..][..k];
+        for ky in 0..g.kh {
+            let Some(iy) = ConvGeom::src(oy, g.sh, ky, g.dh, g.pad_top, g.h) else { continue };
+            for kx in 0..g.kw {
+                let Some(ix) = ConvGeom::src(ox, g.sw, kx, g.dw, g.pad_left, g.w) else { continue };
+                let src = &row[(ky * g.kw + kx) * c..][..c];
+                for (d, &s) in dx[(iy * g.w + ix) * c..][..c].iter_mut().zip(src) {
+                    *d += s;
                 }
             }
         }
@@ -213,22 +214,30 @@ fn split(g: &ConvGeom) -> (bool, bool) {
     (over_batch, big && !over_batch)
 }
 
+/// im2col rows per tile for geometry `g` (at least one).
+fn tile_rows<T>(g: &ConvGeom) -> usize {
+    (TILE_BYTES / (g.k() * std::mem::size_of::<T>()).max(1)).max(32).min(g.m().max(1))
+}
+
 /// `conv2d`: `x` is `[n, h, w, c]`, `f` is `[kh, kw, c, o]`; returns `[n, oh, ow, o]`.
 pub fn conv2d<T: ConvFloat>(x: &[T], f: &[T], g: &ConvGeom) -> Vec<T> {
     let mut out = vec![T::zero(); g.n * g.out_image()];
-    let (m, k) = (g.m(), g.k());
+    let (m, k, o) = (g.m(), g.k(), g.o);
     let (over_batch, inner_par) = split(g);
     let pointwise = g.is_pointwise();
-    let scratch = if pointwise { 0 } else { m * k };
+    let tile = tile_rows::<T>(g);
+    let scratch = if pointwise { 0 } else { tile * k };
     per_image(&mut out, g.out_image(), scratch, over_batch, |b, y, col| {
         let img = &x[b * g.in_image()..][..g.in_image()];
-        let lhs = if pointwise {
-            img
-        } else {
-            im2col(img, g, col);
-            &col[..]
-        };
-        gemm(y, (lhs, k, 1), (f, g.o, 1), m, g.o, k, false, inner_par);
+        if pointwise {
+            gemm(y, (img, k, 1), (f, o, 1), m, o, k, false, inner_par);
+            return;
+        }
+        for start in (0..m).step_by(tile) {
+            let rows = tile.min(m - start);
+            im2col(img, g, start..start + rows, col);
+            gemm(&mut y[start * o..][..rows * o], (col, k, 1), (f, o, 1), rows, o, k, false, inner_par);
+        }
     });
     out
 }
@@ -236,18 +245,22 @@ pub fn conv2d<T: ConvFloat>(x: &[T], f: &[T], g: &ConvGeom) -> Vec<T> {
 /// Gradient of `conv2d` with respect to its input: `dy` is `[n, oh, ow, o]`; returns `[n, h, w, c]`.
 pub fn conv2d_backprop_input<T: ConvFloat>(f: &[T], dy: &[T], g: &ConvGeom) -> Vec<T> {
     let mut dx = vec![T::zero(); g.n * g.in_image()];
-    let (m, k) = (g.m(), g.k());
+    let (m, k, o) = (g.m(), g.k(), g.o);
     let (over_batch, inner_par) = split(g);
     let pointwise = g.is_pointwise();
-    let scratch = if pointwise { 0 } else { m * k };
+    let tile = tile_rows::<T>(g);
+    let scratch = if pointwise { 0 } else { tile * k };
     per_image(&mut dx, g.in_image(), scratch, over_batch, |b, dx_img, col| {
         let dy_img = &dy[b * g.out_image()..][..g.out_image()];
-        // dcol (m×k) = dy (m×o) · fᵀ (o×k); f is stored k×o row-major.
+        // dcol (rows×k) = dy (rows×o) · fᵀ (o×k); f is stored k×o row-major.
         if pointwise {
-            gemm(dx_img, (dy_img, g.o, 1), (f, 1, g.o), m, k, g.o, false, inner_par);
-        } else {
-            gemm(col, (dy_img, g.o, 1), (f, 1, g.o), m, k, g.o, false, inner_par);
-            col2im(col, g, dx_img);
+            gemm(dx_img, (dy_img, o, 1), (f, 1, o), m, k, o, false, inner_par);
+            return;
+        }
+        for start in (0..m).step_by(tile) {
+            let rows = tile.min(m - start);
+            gemm(col, (&dy_img[start * o..], o, 1), (f, 1, o), rows, k, o, false, inner_par);
+            col2im(col, g, start..start + rows, dx_img);
         }
     });
     dx
@@ -257,21 +270,24 @@ pub fn conv2d_backprop_input<T: ConvFloat>(f: &[T], dy: &[T], g: &ConvGeom) -> V
 pub fn conv2d_backprop_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &ConvGeom) -> Vec<T> {
     let (m, k, o) = (g.m(), g.k(), g.o);
     let pointwise = g.is_pointwise();
+    let tile = tile_rows::<T>(g);
     // Each worker sums its share of the batch into a private filter gradient; the partial
-    // sums are added at the end (dW = Σ_b colᵦᵀ · dyᵦ).
+    // sums are added at the end (dW = Σ colᵀ · dy over images and tiles).
     let accumulate = |images: std::ops::Range<usize>, inner_par: bool| -> Vec<T> {
         let mut dw = vec![T::zero(); k * o];
-        let mut col = vec![T::zero(); if pointwise { 0 } else { m * k }];
+        let mut col = vec![T::zero(); if pointwise { 0 } else { tile * k }];
         for b in images {
             let img = &x[b * g.in_image()..][..g.in_image()];
-            let lhs = if pointwise {
-                img
-            } else {
-                im2col(img, g, &mut col);
-                &col[..]
-            };
             let dy_img = &dy[b * g.out_image()..][..g.out_image()];
-            gemm(&mut dw, (lhs, 1, k), (dy_img, o, 1), k, o, m, true, inner_par);
+            if pointwise {
+                gemm(&mut dw, (img, 1, k), (dy_img, o, 1), k, o, m, true, inner_par);
+                continue;
+            }
+            for start in (0..m).step_by(tile) {
+                let rows = tile.min(m - start);
+                im2col(img, g, start..start + rows, &mut col);
+                gemm(&mut dw, (&col[..], 1, k), (&dy_img[start * o..], o, 1), k, o, rows, true, inner_par);
+            }
         }
         dw
     };
