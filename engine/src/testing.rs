@@ -17,12 +17,20 @@ pub struct GradCase {
     pub inputs: Vec<Tensor>,
     /// Applies the op (and maybe a fixed projection) to the inputs.
     pub f: TestFn,
+    /// Largest accepted relative error (looser for cases that round through float32).
+    pub tol: f64,
 }
 
 impl GradCase {
     /// A case for `op`.
     pub fn new(op: &'static str, inputs: Vec<Tensor>, f: impl Fn(&[Tensor]) -> Result<Tensor> + 'static) -> GradCase {
-        GradCase { op, inputs, f: Box::new(f) }
+        GradCase { op, inputs, f: Box::new(f), tol: 1e-5 }
+    }
+
+    /// Sets the accepted relative error.
+    pub fn tol(mut self, tol: f64) -> GradCase {
+        self.tol = tol;
+        self
     }
 }
 

@@ -44,7 +44,7 @@ fn gradients_match_finite_differences() {
     for case in all_cases() {
         match check_gradients(&case) {
             Ok(errs) => {
-                if let Some((i, e)) = errs.iter().enumerate().find(|(_, e)| **e > 1e-5) {
+                if let Some((i, e)) = errs.iter().enumerate().find(|(_, e)| **e > case.tol) {
                     failures.push(format!("{}: input {i} relative error {e:.3e}", case.op));
                 }
             }
