@@ -26,7 +26,7 @@ fn infer_matmul(s: &[Spec], attrs: &Attrs) -> Result<Vec<Spec>> {
     expect_same_dtype("matmul", a, b)?;
     expect_dtype_in("matmul", a, crate::ops::NUMERIC)?;
     let (ta, tb) = transposes(attrs);
-    let flags = format!("transpose_a={ta}, transpose_b={tb}");
+    let flags = || format!("transpose_a={ta}, transpose_b={tb}");
     if a.rank() < 2 || b.rank() < 2 {
         return Err(Error::invalid(
             "matmul",
@@ -45,9 +45,10 @@ fn infer_matmul(s: &[Spec], attrs: &Attrs) -> Result<Vec<Spec>> {
             return Err(Error::invalid(
                 "matmul",
                 format!(
-                    "cannot multiply {} by {} ({flags}): the contracted dimensions {x} and {y} must be equal",
+                    "cannot multiply {} by {} ({}): the contracted dimensions {x} and {y} must be equal",
                     a.describe(),
-                    b.describe()
+                    b.describe(),
+                    flags()
                 ),
             ));
         }
@@ -56,9 +57,10 @@ fn infer_matmul(s: &[Spec], attrs: &Attrs) -> Result<Vec<Spec>> {
         Error::invalid(
             "matmul",
             format!(
-                "cannot multiply {} by {} ({flags}): batch dimensions {} and {} do not broadcast",
+                "cannot multiply {} by {} ({}): batch dimensions {} and {} do not broadcast",
                 a.describe(),
                 b.describe(),
+                flags(),
                 shape::fmt_dims(&a.dims[..ra - 2]),
                 shape::fmt_dims(&b.dims[..rb - 2])
             ),
