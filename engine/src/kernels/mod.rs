@@ -2,4 +2,7 @@
 
 pub mod elementwise;
 pub mod gemm;
+pub mod indexing;
+pub mod layout;
 pub mod reduce;
+pub mod slicing;
