@@ -1,7 +1,7 @@
 //! Value and error tests for linalg ops against naive references written here.
 
 use proptest::prelude::*;
-use tensile::ops::linalg::{einsum, matmul, matmul_t, tensordot};
+use tensile::ops::linalg::{einsum, l2_normalize, matmul, matmul_t, norm, tensordot, NormOrd};
 use tensile::testing::{assert_close, test_values};
 use tensile::{DType, GradientTape, Tensor};
 
@@ -432,4 +432,146 @@ proptest! {
         prop_assert_eq!(got.shape(), &wsh[..]);
         assert_close(&got.to_f64_vec(), &want, 1e-12, 1e-12);
     }
+}
+
+fn x34() -> (Tensor, Vec<f64>) {
+    let v: Vec<f64> = vec![3.0, -4.0, 1.0, 2.0, -1.0, 0.5, 2.5, -3.0, 0.0, 6.0, -2.0, 1.5];
+    (Tensor::from_vec(v.clone(), &[3, 4]).unwrap(), v)
+}
+
+#[test]
+fn vector_norms() {
+    let (x, v) = x34();
+    let all = norm(&x, NormOrd::Euclidean, None, false).unwrap();
+    assert_eq!(all.shape(), &[] as &[usize]);
+    assert_close(&all.to_f64_vec(), &[v.iter().map(|a| a * a).sum::<f64>().sqrt()], 1e-12, 0.0);
+    assert_eq!(norm(&x, NormOrd::Euclidean, None, true).unwrap().shape(), &[1, 1]);
+    let rows: Vec<f64> = (0..3).map(|i| v[i * 4..i * 4 + 4].iter().map(|a| a * a).sum::<f64>().sqrt()).collect();
+    let r = norm(&x, 2.0, Some(&[1]), false).unwrap();
+    assert_eq!(r.shape(), &[3]);
+    assert_close(&r.to_f64_vec(), &rows, 1e-12, 0.0);
+    assert_eq!(norm(&x, NormOrd::Euclidean, Some(&[-1]), true).unwrap().shape(), &[3, 1]);
+    let cols1: Vec<f64> = (0..4).map(|j| (0..3).map(|i| v[i * 4 + j].abs()).sum()).collect();
+    assert_close(&norm(&x, 1.0, Some(&[0]), false).unwrap().to_f64_vec(), &cols1, 1e-12, 0.0);
+    let p3: Vec<f64> =
+        (0..3).map(|i| v[i * 4..i * 4 + 4].iter().map(|a| a.abs().powi(3)).sum::<f64>().cbrt()).collect();
+    assert_close(&norm(&x, 3.0, Some(&[1]), false).unwrap().to_f64_vec(), &p3, 1e-12, 0.0);
+    // float32 keeps its dtype.
+    let f = Tensor::from([3.0f32, 4.0]);
+    let n = norm(&f, NormOrd::Euclidean, None, false).unwrap();
+    assert_eq!(n.dtype(), DType::F32);
+    assert_eq!(n.to_vec::<f32>().unwrap(), vec![5.0]);
+}
+
+#[test]
+fn inf_and_matrix_norms() {
+    let (x, v) = x34();
+    let rows_inf: Vec<f64> = (0..3).map(|i| v[i * 4..i * 4 + 4].iter().fold(0.0f64, |m, a| m.max(a.abs()))).collect();
+    assert_close(&norm(&x, NormOrd::Inf, Some(&[1]), false).unwrap().to_f64_vec(), &rows_inf, 0.0, 0.0);
+    assert_close(&norm(&x, f64::INFINITY, None, false).unwrap().to_f64_vec(), &[6.0], 0.0, 0.0);
+    let fro = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    let m = norm(&x, NormOrd::Fro, Some(&[0, 1]), false).unwrap();
+    assert_eq!(m.shape(), &[] as &[usize]);
+    assert_close(&m.to_f64_vec(), &[fro], 1e-12, 0.0);
+    // Matrix 1-norm: largest absolute column sum; inf-norm: largest absolute row sum.
+    let col_sums: Vec<f64> = (0..4).map(|j| (0..3).map(|i| v[i * 4 + j].abs()).sum()).collect();
+    let row_sums: Vec<f64> = (0..3).map(|i| (0..4).map(|j| v[i * 4 + j].abs()).sum()).collect();
+    let max = |s: &[f64]| s.iter().fold(0.0f64, |m, &a| m.max(a));
+    assert_close(&norm(&x, 1.0, Some(&[0, 1]), false).unwrap().to_f64_vec(), &[max(&col_sums)], 1e-12, 0.0);
+    let mi = norm(&x, NormOrd::Inf, Some(&[0, 1]), true).unwrap();
+    assert_eq!(mi.shape(), &[1, 1]);
+    assert_close(&mi.to_f64_vec(), &[max(&row_sums)], 1e-12, 0.0);
+    // Axes in the other order transpose the matrix: 1-norm becomes the max row sum.
+    assert_close(&norm(&x, 1.0, Some(&[1, 0]), false).unwrap().to_f64_vec(), &[max(&row_sums)], 1e-12, 0.0);
+    // Batched matrix norms.
+    let b = Tensor::from_vec(v.iter().chain(&v).map(|a| a * 2.0).collect::<Vec<f64>>(), &[2, 3, 4]).unwrap();
+    let bn = norm(&b, NormOrd::Euclidean, Some(&[1, 2]), false).unwrap();
+    assert_eq!(bn.shape(), &[2]);
+    assert_close(&bn.to_f64_vec(), &[2.0 * fro, 2.0 * fro], 1e-12, 0.0);
+}
+
+#[test]
+fn norm_errors() {
+    let (x, _) = x34();
+    let e = norm(&Tensor::from([1i32, 2]), NormOrd::Euclidean, None, false).unwrap_err().to_string();
+    assert!(e.contains("norm") && e.contains("int32[2]") && e.contains("float32 or float64"), "{e}");
+    let e = norm(&x, NormOrd::Fro, None, false).unwrap_err().to_string();
+    assert!(e.contains("'fro' is not a supported vector norm"), "{e}");
+    let e = norm(&x, 2.0, Some(&[0, 1]), false).unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::Unimplemented);
+    let e = norm(&x, 0.0, Some(&[0]), false).unwrap_err().to_string();
+    assert!(e.contains("ord 0"), "{e}");
+    let e = norm(&x, 3.0, Some(&[0, 1]), false).unwrap_err().to_string();
+    assert!(e.contains("not a supported matrix norm"), "{e}");
+    let e = norm(&x, NormOrd::Euclidean, Some(&[1, -1]), false).unwrap_err().to_string();
+    assert!(e.contains("two distinct axes") && e.contains("[3, 4]"), "{e}");
+    let e = norm(&x, NormOrd::Euclidean, Some(&[2]), false).unwrap_err().to_string();
+    assert!(e.contains("axis 2 is out of range"), "{e}");
+}
+
+#[test]
+fn l2_normalize_values() {
+    let (x, v) = x34();
+    let y = l2_normalize(&x, Some(&[1]), 1e-12).unwrap();
+    let mut want = Vec::new();
+    for i in 0..3 {
+        let n = v[i * 4..i * 4 + 4].iter().map(|a| a * a).sum::<f64>().sqrt();
+        want.extend(v[i * 4..i * 4 + 4].iter().map(|a| a / n));
+    }
+    assert_close(&y.to_f64_vec(), &want, 1e-12, 0.0);
+    // A zero vector stays zero instead of dividing by zero; epsilon bounds small norms.
+    let z = l2_normalize(&Tensor::from([0.0f32, 0.0]), None, 1e-12).unwrap();
+    assert_eq!(z.to_vec::<f32>().unwrap(), vec![0.0, 0.0]);
+    let s = l2_normalize(&Tensor::from([0.1f64]), None, 1.0).unwrap();
+    assert_close(&s.to_f64_vec(), &[0.1], 1e-15, 0.0);
+    let all = l2_normalize(&x, None, 1e-12).unwrap();
+    let n = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    assert_close(&all.to_f64_vec(), &v.iter().map(|a| a / n).collect::<Vec<_>>(), 1e-12, 0.0);
+    assert!(l2_normalize(&Tensor::from([1i64]), None, 1e-12).unwrap_err().to_string().contains("l2_normalize"));
+}
+
+#[test]
+fn huge_outputs_are_errors_not_aborts() {
+    let a = Tensor::from_vec(Vec::<f32>::new(), &[1 << 40, 0]).unwrap();
+    let b = Tensor::from_vec(Vec::<f32>::new(), &[0, 1 << 40]).unwrap();
+    let e = matmul(&a, &b).unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::ResourceExhausted, "{e}");
+    let e = einsum("ik,jl->ij", &[a.clone(), a.clone()]).unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::ResourceExhausted, "{e}");
+    let c = Tensor::from_vec(Vec::<f64>::new(), &[usize::MAX / 2, 0]).unwrap();
+    let e = tensordot(&c, &c, ([1], [1])).unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::ResourceExhausted, "{e}");
+    // Empty results with huge sizes elsewhere are fine.
+    assert_eq!(tensordot(&c, &c, 0).unwrap().shape(), &[usize::MAX / 2, 0, usize::MAX / 2, 0]);
+    let d = Tensor::from_vec(Vec::<f64>::new(), &[0, 1 << 40, 1 << 40]).unwrap();
+    assert_eq!(
+        einsum("abc,bd->abcd", &[d.clone(), Tensor::from_vec(Vec::<f64>::new(), &[1 << 40, 0]).unwrap()])
+            .unwrap()
+            .shape(),
+        &[0, 1 << 40, 1 << 40, 0]
+    );
+    assert_eq!(
+        matmul(&d, &Tensor::from_vec(Vec::<f64>::new(), &[1 << 40, 0]).unwrap()).unwrap().shape(),
+        &[0, 1 << 40, 0]
+    );
+}
+
+#[test]
+fn shape_rules_accept_unknown_dimensions() {
+    use tensile::attrs::{Attr, Attrs};
+    use tensile::ops::Spec;
+    let spec = |dims: &[Option<usize>]| Spec { dtype: DType::F32, dims: dims.iter().copied().collect() };
+    let mm = Attrs::new().with("transpose_a", Attr::Bool(false)).with("transpose_b", Attr::Bool(true));
+    let out =
+        (tensile::ops::linalg::MATMUL.infer)(&[spec(&[None, Some(2), Some(3)]), spec(&[Some(4), None])], &mm).unwrap();
+    assert_eq!(out[0].dims.as_slice(), &[None, Some(2), Some(4)]);
+    let bad = (tensile::ops::linalg::MATMUL.infer)(&[spec(&[Some(2), Some(3)]), spec(&[Some(4), Some(5)])], &mm);
+    assert!(bad.unwrap_err().to_string().contains("3 and 5"));
+    let es = Attrs::new().with("equation", Attr::Str("...ij,jk->...ik".into()));
+    let out =
+        (tensile::ops::linalg::EINSUM.infer)(&[spec(&[None, Some(1), None, Some(3)]), spec(&[None, Some(5)])], &es)
+            .unwrap();
+    assert_eq!(out[0].dims.as_slice(), &[None, Some(1), None, Some(5)]);
+    let bad = (tensile::ops::linalg::EINSUM.infer)(&[spec(&[Some(2), Some(3)]), spec(&[Some(4), None])], &es);
+    assert!(bad.unwrap_err().to_string().contains("label 'j'"));
 }

@@ -4,6 +4,7 @@ use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::broadcast_strides;
 use crate::kernels::gemm::{batched_matmul, strided_sum, BatchOffsets, MatDims, MatElem, Strides};
+use crate::ops::reduce::reduce_sum;
 use crate::ops::{array, execute1, expect_arity, expect_dtype_in, expect_same_dtype, math, GradCtx, OpDef, Spec};
 use crate::shape::{self, Dim, Dims};
 use crate::tensor::{Element, Tensor};
@@ -74,6 +75,11 @@ fn infer_matmul(s: &[Spec], attrs: &Attrs) -> Result<Vec<Spec>> {
 fn matmul_typed<T: MatElem + Element>(a: &Tensor, b: &Tensor, ta: bool, tb: bool, osh: &[usize]) -> Result<Tensor> {
     let (ash, bsh) = (a.shape(), b.shape());
     let (ra, rb, ro) = (ash.len(), bsh.len(), osh.len());
+    // Checked first: with an empty output, operand sizes below could overflow.
+    shape::check_allocation("matmul", a.dtype(), osh)?;
+    if shape::num_elements(osh) == 0 {
+        return Tensor::from_vec(Vec::<T>::new(), osh);
+    }
     let (ar, ac, br, bc) = (ash[ra - 2], ash[ra - 1], bsh[rb - 2], bsh[rb - 1]);
     let d = MatDims {
         m: if ta { ac } else { ar },
@@ -426,6 +432,14 @@ impl View {
         if self.plain && self.labels == order {
             return Ok(Cow::Borrowed(data));
         }
+        if self.plain && order.len() == self.labels.len() && order.iter().all(|l| self.has(*l)) {
+            // A pure permutation: the tiled transpose kernel beats a strided gather.
+            let sizes: Vec<usize> = self.labels.iter().map(|&l| r.size(l)).collect();
+            let perm: Vec<usize> = order.iter().map(|l| self.labels.iter().position(|x| x == l).unwrap_or(0)).collect();
+            if shape::num_elements(&sizes) == data.len() {
+                return Ok(Cow::Owned(crate::kernels::layout::transpose(data, &sizes, &perm)));
+            }
+        }
         let keep: Vec<(usize, usize)> = order.iter().map(|&l| (r.size(l), self.stride(l))).collect();
         let sum: Vec<(usize, usize)> = self
             .labels
@@ -440,6 +454,11 @@ impl View {
 
 fn einsum_typed<T: MatElem + Element>(inputs: &[Tensor], r: &Resolved, osh: &[usize]) -> Result<Tensor> {
     let a = &inputs[0];
+    // Intermediates are never larger than an operand or the output, so this bounds them all.
+    shape::check_allocation("einsum", a.dtype(), osh)?;
+    if shape::num_elements(osh) == 0 {
+        return Tensor::from_vec(Vec::<T>::new(), osh);
+    }
     let va = View::new(&r.ops[0], a.shape(), r);
     if inputs.len() == 1 {
         let data = va.arrange(a.as_slice::<T>()?, &r.out, r)?;
@@ -452,7 +471,15 @@ fn einsum_typed<T: MatElem + Element>(inputs: &[Tensor], r: &Resolved, osh: &[us
     let free_a: Vec<u32> = out.iter().copied().filter(|&l| va.has(l) && !vb.has(l)).collect();
     let free_b: Vec<u32> = out.iter().copied().filter(|&l| vb.has(l) && !va.has(l)).collect();
     let contr: Vec<u32> = va.labels.iter().copied().filter(|&l| vb.has(l) && !out.contains(&l)).collect();
-    let prod = |ls: &[u32]| -> usize { ls.iter().map(|&l| r.size(l)).product() };
+    // Saturating: an empty operand may have huge sizes elsewhere (the product is then 0).
+    let prod = |ls: &[u32]| -> usize {
+        let sizes = ls.iter().map(|&l| r.size(l));
+        if sizes.clone().any(|d| d == 0) {
+            0
+        } else {
+            sizes.fold(1usize, usize::saturating_mul)
+        }
+    };
     let (nb, m, n, k) = (prod(&batch), prod(&free_a), prod(&free_b), prod(&contr));
 
     // Each operand is used in place when it already is [batch, rows, cols] in either
@@ -776,4 +803,126 @@ pub fn tensordot(a: &Tensor, b: &Tensor, axes: impl Into<TensordotAxes>) -> Resu
         .collect();
     let eq = format!("{},{}->{out}", wa.iter().collect::<String>(), wb.iter().collect::<String>());
     einsum(&eq, &[a.clone(), b.clone()])
+}
+
+// ---------------------------------------------------------------------------------------------
+// norms (compositions of ops, so their gradients come from the parts)
+
+/// Which norm [`norm`] computes (`tf.norm`'s `ord`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NormOrd {
+    /// The 2-norm of vectors, the Frobenius norm of matrices (TensorFlow's default).
+    Euclidean,
+    /// The Frobenius norm (matrix norms only).
+    Fro,
+    /// `p`-norm: any `p > 0` for vectors; 1 and 2 for matrices.
+    P(f64),
+    /// Max-abs for vectors, max absolute row sum for matrices.
+    Inf,
+}
+
+impl From<f64> for NormOrd {
+    fn from(p: f64) -> Self {
+        if p == f64::INFINITY {
+            NormOrd::Inf
+        } else {
+            NormOrd::P(p)
+        }
+    }
+}
+
+impl std::fmt::Display for NormOrd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NormOrd::Euclidean => write!(f, "'euclidean'"),
+            NormOrd::Fro => write!(f, "'fro'"),
+            NormOrd::P(p) => write!(f, "{p}"),
+            NormOrd::Inf => write!(f, "inf"),
+        }
+    }
+}
+
+fn max_over(x: &Tensor, axis: &[i64], keepdims: bool) -> Result<Tensor> {
+    let _ = (x, axis, keepdims);
+    Err(Error::new(crate::ErrorKind::Unimplemented, "norm", "PENDING reduce_max"))
+}
+
+/// Vector or matrix norm (`tf.norm`).
+///
+/// `axis = None` treats the whole tensor as one vector; one axis gives vector norms along it;
+/// two axes give matrix norms over them. `keepdims` keeps the reduced axes with size 1.
+pub fn norm(x: &Tensor, ord: impl Into<NormOrd>, axis: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
+    let ord = ord.into();
+    let desc = || format!("{}{:?}", x.dtype(), x.shape());
+    if !x.dtype().is_float() {
+        return Err(Error::invalid("norm", format!("got a {} tensor; expected dtype float32 or float64", desc())));
+    }
+    let rank = x.rank();
+    let axes: Vec<i64> = match axis {
+        None => (0..rank as i64).collect(),
+        Some(a) => {
+            let n = a.iter().map(|&v| shape::normalize_axis("norm", v, rank)).collect::<Result<Vec<_>>>()?;
+            if a.is_empty() || a.len() > 2 || (n.len() == 2 && n[0] == n[1]) {
+                return Err(Error::invalid(
+                    "norm",
+                    format!("axis must be None, one axis, or two distinct axes; got {a:?} for a tensor {}", desc()),
+                ));
+            }
+            n.iter().map(|&v| v as i64).collect()
+        }
+    };
+    let matrix = axis.is_some_and(|a| a.len() == 2);
+    let abs_sum = |t: &Tensor, ax: &[i64], keep: bool| reduce_sum(&math::abs(t)?, Some(ax), keep);
+    let sq_sum = |keep: bool| reduce_sum(&math::square(x)?, Some(&axes), keep);
+    if matrix {
+        let (rows, cols) = (axes[0], axes[1]);
+        let kept = match ord {
+            NormOrd::Euclidean | NormOrd::Fro => return math::sqrt(&sq_sum(keepdims)?),
+            NormOrd::P(p) if p == 1.0 => max_over(&abs_sum(x, &[rows], true)?, &[cols], true)?,
+            NormOrd::Inf => max_over(&abs_sum(x, &[cols], true)?, &[rows], true)?,
+            NormOrd::P(p) if p == 2.0 => {
+                return Err(Error::new(
+                    crate::ErrorKind::Unimplemented,
+                    "norm",
+                    format!("the matrix 2-norm (largest singular value) is not supported; tensor {}", desc()),
+                ))
+            }
+            other => {
+                return Err(Error::invalid(
+                    "norm",
+                    format!("ord {other} is not a supported matrix norm (use 'euclidean', 'fro', 1, 2 or inf)"),
+                ))
+            }
+        };
+        return if keepdims { Ok(kept) } else { array::squeeze(&kept, Some(&axes)) };
+    }
+    match ord {
+        NormOrd::Euclidean => math::sqrt(&sq_sum(keepdims)?),
+        NormOrd::P(p) if p == 2.0 => math::sqrt(&sq_sum(keepdims)?),
+        NormOrd::P(p) if p == 1.0 => abs_sum(x, &axes, keepdims),
+        NormOrd::Inf => max_over(&math::abs(x)?, &axes, keepdims),
+        NormOrd::P(p) if p > 0.0 && p.is_finite() => {
+            let pw = Tensor::scalar_of(x.dtype(), p);
+            let inv = Tensor::scalar_of(x.dtype(), 1.0 / p);
+            math::pow(&reduce_sum(&math::pow(&math::abs(x)?, &pw)?, Some(&axes), keepdims)?, &inv)
+        }
+        other => Err(Error::invalid(
+            "norm",
+            format!("ord {other} is not a supported vector norm (use 'euclidean', 1, 2, inf or any p > 0)"),
+        )),
+    }
+}
+
+/// Scales `x` to unit L2 norm along `axis` (all axes when `None`): `x / sqrt(max(sum(x²), epsilon))`
+/// (`tf.math.l2_normalize`; TensorFlow's default `epsilon` is `1e-12`).
+pub fn l2_normalize(x: &Tensor, axis: Option<&[i64]>, epsilon: f64) -> Result<Tensor> {
+    if !x.dtype().is_float() {
+        return Err(Error::invalid(
+            "l2_normalize",
+            format!("got a {}{:?} tensor; expected dtype float32 or float64", x.dtype(), x.shape()),
+        ));
+    }
+    let square_sum = reduce_sum(&math::square(x)?, axis, true)?;
+    let inv_norm = math::rsqrt(&math::maximum(&square_sum, &Tensor::scalar_of(x.dtype(), epsilon))?)?;
+    math::mul(x, &inv_norm)
 }

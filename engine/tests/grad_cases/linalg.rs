@@ -16,6 +16,12 @@ fn es(seed: u64, eq: &'static str, shapes: &[&[usize]]) -> GradCase {
 
 /// Gradient cases for `tensile::ops::linalg`.
 pub fn cases() -> Vec<GradCase> {
+    let mut v = product_cases();
+    v.extend(norm_cases());
+    v
+}
+
+fn product_cases() -> Vec<GradCase> {
     vec![
         mm(301, &[2, 3], &[3, 4], false, false),
         mm(303, &[2, 3], &[4, 3], false, true),
@@ -50,5 +56,34 @@ pub fn cases() -> Vec<GradCase> {
             vec![test_tensor(&[2, 3], 353, -1.0, 1.0), test_tensor(&[3, 2], 354, -1.0, 1.0)],
             |x| linalg::tensordot(&x[0], &x[1], 1),
         ),
+    ]
+}
+
+/// Cases for the norm compositions, filed under the op that carries their nonlinearity.
+fn norm_cases() -> Vec<GradCase> {
+    use linalg::{l2_normalize, norm, NormOrd};
+    vec![
+        GradCase::new("sqrt", vec![test_tensor(&[3, 4], 361, 0.2, 1.0)], |x| {
+            norm(&x[0], NormOrd::Euclidean, None, false)
+        }),
+        GradCase::new("sqrt", vec![test_tensor(&[3, 4], 362, -1.0, 1.0)], |x| {
+            norm(&x[0], NormOrd::Euclidean, Some(&[1]), true)
+        }),
+        GradCase::new("sqrt", vec![test_tensor(&[2, 3, 2], 363, -1.0, 1.0)], |x| {
+            norm(&x[0], NormOrd::Fro, Some(&[0, 2]), false)
+        }),
+        GradCase::new("abs", vec![test_tensor(&[3, 4], 364, 0.2, 1.0)], |x| norm(&x[0], 1.0, Some(&[0]), false)),
+        GradCase::new("pow", vec![test_tensor(&[3, 4], 365, 0.2, 1.0)], |x| norm(&x[0], 3.0, Some(&[-1]), false)),
+        GradCase::new("reduce_max", vec![test_tensor(&[3, 4], 366, -1.0, 1.0)], |x| {
+            norm(&x[0], NormOrd::Inf, Some(&[1]), false)
+        }),
+        GradCase::new("reduce_max", vec![test_tensor(&[3, 4], 367, -1.0, 1.0)], |x| {
+            norm(&x[0], 1.0, Some(&[0, 1]), false)
+        }),
+        GradCase::new("reduce_max", vec![test_tensor(&[3, 4], 368, -1.0, 1.0)], |x| {
+            norm(&x[0], NormOrd::Inf, Some(&[0, 1]), true)
+        }),
+        GradCase::new("rsqrt", vec![test_tensor(&[3, 4], 369, -1.0, 1.0)], |x| l2_normalize(&x[0], Some(&[1]), 1e-12)),
+        GradCase::new("rsqrt", vec![test_tensor(&[2, 3], 370, -1.0, 1.0)], |x| l2_normalize(&x[0], None, 1e-12)),
     ]
 }
