@@ -668,9 +668,8 @@ fn shape_rules_never_panic_on_partially_known_dims() {
                 for dtype in [DType::F32, DType::I32] {
                     for attrs in &attr_sets {
                         let mut g = Graph::new();
-                        let inputs: Vec<Output> = (0..arity)
-                            .map(|k| g.add_placeholder(spec(dtype, &dims[(i + k) % dims.len()])))
-                            .collect();
+                        let inputs: Vec<Output> =
+                            (0..arity).map(|k| g.add_placeholder(spec(dtype, &dims[(i + k) % dims.len()]))).collect();
                         let r = catch_unwind(AssertUnwindSafe(|| g.add_op(op, &inputs, attrs.clone())));
                         match r {
                             Ok(Ok(_)) => built += 1,
@@ -705,10 +704,8 @@ fn random_graphs_match_eager_and_survive_json() -> Result<()> {
             tensile::testing::test_tensor(&[2 + round % 3, 3], round as u64, -2.0, 2.0),
             tensile::testing::test_tensor(&[3], 100 + round as u64, -2.0, 2.0),
         ];
-        let mut outs = vec![
-            g.add_placeholder(spec(DType::F64, &[None, Some(3)])),
-            g.add_placeholder(Spec::new(DType::F64, &[3])),
-        ];
+        let mut outs =
+            vec![g.add_placeholder(spec(DType::F64, &[None, Some(3)])), g.add_placeholder(Spec::new(DType::F64, &[3]))];
         let mut vals = feeds.clone();
         for _ in 0..12 {
             let (name, args) = if next(2) == 0 {
@@ -772,5 +769,77 @@ fn graphs_can_be_shared_across_threads() -> Result<()> {
     for h in handles {
         assert_eq!(h.join().unwrap()?, vec![0.0, 5.125]);
     }
+    Ok(())
+}
+
+/// `relu(matmul(x, w) + b)` with `x: float32[None, 4]`, captured `w: float32[4, 3]`, `b: float32[3]`.
+fn layer_graph() -> Result<Graph> {
+    let mut g = Graph::new();
+    let x = g.add_placeholder(spec(DType::F32, &[None, Some(4)]));
+    let w = g.add_variable(0, Spec::new(DType::F32, &[4, 3]));
+    let b = g.add_variable(1, Spec::new(DType::F32, &[3]));
+    let attrs = Attrs::new().with("transpose_a", Attr::Bool(false)).with("transpose_b", Attr::Bool(false));
+    let xw = g.add_op1(&tensile::ops::linalg::MATMUL, &[x, w], attrs)?;
+    let z = g.add_op1(&math::ADD, &[xw, b], Attrs::new())?;
+    let y = g.add_op1(&math::RELU, &[z], Attrs::new())?;
+    g.set_outputs(&[y])?;
+    Ok(g)
+}
+
+#[test]
+fn dense_layer_dumps_runs_and_differentiates_like_eager() -> Result<()> {
+    let g = layer_graph()?;
+    assert_eq!(
+        g.to_string(),
+        "\
+%0 = placeholder[0] : float32[None, 4]
+%1 = variable[0] : float32[4, 3]
+%2 = variable[1] : float32[3]
+%3 = matmul(%0, %1) {transpose_a=false, transpose_b=false} : float32[None, 3]
+%4 = add(%3, %2) : float32[None, 3]
+%5 = relu(%4) : float32[None, 3]
+return %5
+"
+    );
+    let mut bad = Graph::new();
+    let x = bad.add_placeholder(spec(DType::F32, &[None, Some(5)]));
+    let w = bad.add_variable(0, Spec::new(DType::F32, &[4, 3]));
+    let e = bad.add_op(&tensile::ops::linalg::MATMUL, &[x, w], Attrs::new()).unwrap_err();
+    assert_eq!(e.op.as_deref(), Some("matmul"));
+    assert!(e.message.contains("[None, 5]") && e.message.contains("[4, 3]"), "{e}");
+
+    let x =
+        Tensor::from_vec(tensile::testing::test_values(20, 7, -1.0, 1.0).iter().map(|&v| v as f32).collect(), &[5, 4])?;
+    let w = Variable::new(
+        Tensor::from_vec(tensile::testing::test_values(12, 8, -1.0, 1.0).iter().map(|&v| v as f32).collect(), &[4, 3])?,
+        "w",
+    );
+    let b = Variable::new(Tensor::from([0.1f32, -0.2, 0.3]), "b");
+    let vars = [w.clone(), b.clone()];
+    let eager = |x: &Tensor| relu(&add(&matmul(x, &w.read_value())?, &b.read_value())?);
+
+    let tape = GradientTape::new();
+    let y = tape.scope(|t| {
+        t.watch(&x);
+        exec::run(&g, std::slice::from_ref(&x), &vars)
+    })??;
+    let from_graph = tape.gradient(&y[0], &[&x, &w, &b])?;
+    let tape = GradientTape::new();
+    let y_eager = tape.scope(|t| {
+        t.watch(&x);
+        eager(&x)
+    })??;
+    let from_eager = tape.gradient(&y_eager, &[&x, &w, &b])?;
+
+    assert_eq!(y[0].shape(), &[5, 3]);
+    assert_eq!(y[0].to_vec::<f32>()?, y_eager.to_vec::<f32>()?);
+    assert!(y[0].to_vec::<f32>()?.iter().any(|&v| v == 0.0) && y[0].to_vec::<f32>()?.iter().any(|&v| v > 0.0));
+    for (a, e) in from_graph.iter().zip(&from_eager) {
+        let (a, e) = (a.as_ref().unwrap(), e.as_ref().unwrap());
+        assert_eq!(a.shape(), e.shape());
+        assert_eq!(a.to_vec::<f32>()?, e.to_vec::<f32>()?);
+    }
+    let back = Graph::from_json(&g.to_json()?)?;
+    assert_eq!(exec::run(&back, &[x], &vars)?[0].to_vec::<f32>()?, y_eager.to_vec::<f32>()?);
     Ok(())
 }
