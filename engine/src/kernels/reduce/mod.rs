@@ -24,7 +24,7 @@ use std::borrow::Cow;
 /// Independent accumulators per contiguous fold (enough to hide add latency and fill SIMD lanes).
 const LANES: usize = 16;
 /// Elements folded sequentially per lane group before pairwise combination takes over.
-const BLOCK: usize = 2048;
+const BLOCK: usize = 256;
 /// Rows combined sequentially into an accumulator row before pairwise combination takes over.
 const ROW_BLOCK: usize = 64;
 /// Rows narrower than this are regrouped into wider rows for the outer kernel.
