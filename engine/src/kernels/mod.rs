@@ -2,6 +2,7 @@
 
 pub mod conv;
 pub mod elementwise;
+pub mod fastmath;
 pub mod gemm;
 pub mod indexing;
 pub mod layout;
