@@ -843,8 +843,7 @@ impl std::fmt::Display for NormOrd {
 }
 
 fn max_over(x: &Tensor, axis: &[i64], keepdims: bool) -> Result<Tensor> {
-    let _ = (x, axis, keepdims);
-    Err(Error::new(crate::ErrorKind::Unimplemented, "norm", "PENDING reduce_max"))
+    crate::ops::reduce::reduce_max(x, Some(axis), keepdims)
 }
 
 /// Vector or matrix norm (`tf.norm`).
