@@ -6,6 +6,9 @@ use std::time::Duration;
 use tensile::ops::math;
 use tensile::Tensor;
 
+/// A unary op under test.
+type UnaryFn = fn(&Tensor) -> tensile::Result<Tensor>;
+
 fn input(n: usize) -> Tensor {
     let v: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32) * 0.006 - 3.0).collect();
     Tensor::from_vec(v, &[n]).unwrap()
@@ -40,7 +43,7 @@ fn unary(c: &mut Criterion) {
     let mut g = c.benchmark_group("unary_f32_2^20");
     g.sample_size(30);
     let x = input(1 << 20);
-    let fns: [(&str, fn(&Tensor) -> tensile::Result<Tensor>); 6] = [
+    let fns: [(&str, UnaryFn); 6] = [
         ("exp", math::exp),
         ("tanh", math::tanh),
         ("sigmoid", math::sigmoid),

@@ -435,8 +435,14 @@ fn cumsum_and_cumprod_match_naive() {
             assert_close(&p.to_f64_vec(), &naive_scan(&xv, &shape, axis, exclusive, reverse, true), 1e-12, 1e-12);
         }
     }
-    assert_eq!(cumsum(&Tensor::from(vec![1i32, 2, 3]), 0, false, false).unwrap().to_vec::<i32>().unwrap(), vec![1, 3, 6]);
-    assert_eq!(cumprod(&Tensor::from(vec![1i64, 2, 3]), 0, true, true).unwrap().to_vec::<i64>().unwrap(), vec![6, 3, 1]);
+    assert_eq!(
+        cumsum(&Tensor::from(vec![1i32, 2, 3]), 0, false, false).unwrap().to_vec::<i32>().unwrap(),
+        vec![1, 3, 6]
+    );
+    assert_eq!(
+        cumprod(&Tensor::from(vec![1i64, 2, 3]), 0, true, true).unwrap().to_vec::<i64>().unwrap(),
+        vec![6, 3, 1]
+    );
 }
 
 #[test]
@@ -603,7 +609,10 @@ fn other_gradients_have_closed_forms() {
 fn axis_errors_name_the_op_operand_and_rank() {
     let x = Tensor::from([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     let e = err_text(reduce_sum(&x, Some(&[2]), false));
-    assert!(e.contains("reduce_sum") && e.contains("axis 2") && e.contains("rank 2") && e.contains("float32[2, 3]"), "{e}");
+    assert!(
+        e.contains("reduce_sum") && e.contains("axis 2") && e.contains("rank 2") && e.contains("float32[2, 3]"),
+        "{e}"
+    );
     let e = err_text(reduce_max(&x, Some(&[-3]), false));
     assert!(e.contains("reduce_max") && e.contains("[-2, 2)"), "{e}");
     let e = err_text(reduce_mean(&x, Some(&[0, -2]), false));
@@ -641,7 +650,10 @@ fn argmax_of_an_empty_axis_is_an_error() {
 fn top_k_errors() {
     let x = Tensor::from([[1.0f32, 2.0, 3.0]]);
     let e = top_k(&x, 4, true).unwrap_err().to_string();
-    assert!(e.contains("top_k") && e.contains("k = 4") && e.contains("last dimension (3)") && e.contains("float32[1, 3]"), "{e}");
+    assert!(
+        e.contains("top_k") && e.contains("k = 4") && e.contains("last dimension (3)") && e.contains("float32[1, 3]"),
+        "{e}"
+    );
     let e = top_k(&x, -1, true).unwrap_err().to_string();
     assert!(e.contains("non-negative"), "{e}");
     let e = top_k(&Tensor::from(2.0f32), 1, true).unwrap_err().to_string();
@@ -654,12 +666,12 @@ fn top_k_errors() {
 #[test]
 fn shape_rules_accept_unknown_dims() {
     let spec = Spec { dtype: DType::F32, dims: [None, Some(3), Some(4)].into_iter().collect() };
-    let out = (REDUCE_SUM.infer)(&[spec.clone()], &reduction_attrs(Some(&[1]), false)).unwrap();
+    let out = (REDUCE_SUM.infer)(std::slice::from_ref(&spec), &reduction_attrs(Some(&[1]), false)).unwrap();
     assert_eq!(out[0].dims.as_slice(), &[None, Some(4)]);
-    let out = (REDUCE_MEAN.infer)(&[spec.clone()], &reduction_attrs(Some(&[0]), true)).unwrap();
+    let out = (REDUCE_MEAN.infer)(std::slice::from_ref(&spec), &reduction_attrs(Some(&[0]), true)).unwrap();
     assert_eq!(out[0].dims.as_slice(), &[Some(1), Some(3), Some(4)]);
     let out = (TOP_K.infer)(
-        &[spec.clone()],
+        std::slice::from_ref(&spec),
         &tensile::attrs::Attrs::new()
             .with("k", tensile::attrs::Attr::Int(2))
             .with("sorted", tensile::attrs::Attr::Bool(true)),
@@ -668,8 +680,8 @@ fn shape_rules_accept_unknown_dims() {
     assert_eq!(out[0].dims.as_slice(), &[None, Some(3), Some(2)]);
     assert_eq!(out[1].dtype, DType::I32);
     let unknown_last = Spec { dtype: DType::F64, dims: [Some(2), None].into_iter().collect() };
-    let out = (TOP_K.infer)(&[unknown_last], &tensile::attrs::Attrs::new().with("k", tensile::attrs::Attr::Int(9)))
-        .unwrap();
+    let out =
+        (TOP_K.infer)(&[unknown_last], &tensile::attrs::Attrs::new().with("k", tensile::attrs::Attr::Int(9))).unwrap();
     assert_eq!(out[0].dims.as_slice(), &[Some(2), Some(9)]);
     let out = (ARGMAX.infer)(
         &[spec],

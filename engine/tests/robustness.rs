@@ -88,7 +88,7 @@ fn no_op_panics_on_hostile_input() {
                         .map(|k| {
                             seed += 1;
                             let shape = &shapes[(si + k * (seed as usize % 3)) % shapes.len()];
-                            let d = if k == 1 && seed % 4 == 0 { DType::I32 } else { dt };
+                            let d = if k == 1 && seed.is_multiple_of(4) { DType::I32 } else { dt };
                             tensor(d, shape, seed)
                         })
                         .collect();

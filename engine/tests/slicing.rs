@@ -224,15 +224,15 @@ fn shape_inference_with_unknown_dims() -> Result<()> {
     let spec = Spec { dtype: DType::F32, dims: [None, Some(4), None].into_iter().collect() };
     // x[1:, 2, ..., None]: unknown stays unknown, known dims are exact, indexes drop.
     let attrs = slice_spec(&s![1.., 2, ..., None])?.to_attrs();
-    let out = (slicing::STRIDED_SLICE.infer)(&[spec.clone()], &attrs)?;
+    let out = (slicing::STRIDED_SLICE.infer)(std::slice::from_ref(&spec), &attrs)?;
     assert_eq!(out[0].dims.as_slice(), &[None, None, Some(1)]);
     // An integer index into an unknown dim drops it without a bounds check.
     let attrs = slice_spec(&s![7, ..;2])?.to_attrs();
-    let out = (slicing::STRIDED_SLICE.infer)(&[spec.clone()], &attrs)?;
+    let out = (slicing::STRIDED_SLICE.infer)(std::slice::from_ref(&spec), &attrs)?;
     assert_eq!(out[0].dims.as_slice(), &[Some(2), None]);
     // An out-of-range index into a known dim fails already at inference.
     let attrs = slice_spec(&s![.., 4])?.to_attrs();
-    assert!((slicing::STRIDED_SLICE.infer)(&[spec.clone()], &attrs).is_err());
+    assert!((slicing::STRIDED_SLICE.infer)(std::slice::from_ref(&spec), &attrs).is_err());
     // slice: size -1 on an unknown dim is unknown.
     let attrs = Attrs::new().with("begin", Attr::Ints(vec![1, 1, 0])).with("size", Attr::Ints(vec![-1, -1, 2]));
     let out = (slicing::SLICE.infer)(&[spec], &attrs)?;

@@ -182,7 +182,7 @@ fn custom_gradient_replaces_backward() -> Result<()> {
     let tape = GradientTape::new();
     let y = tape.scope(|tp| -> Result<Tensor> {
         tp.watch(&x);
-        let out = custom_gradient(&[x.clone()], |xs| {
+        let out = custom_gradient(std::slice::from_ref(&x), |xs| {
             let y = (&xs[0] * 1.0)?;
             let grad: tensile::tape::CustomGradFn = std::rc::Rc::new(|gs: &[Tensor]| Ok(vec![Some((&gs[0] * 0.5)?)]));
             Ok((vec![y], grad))

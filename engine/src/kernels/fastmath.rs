@@ -12,6 +12,9 @@
 //! No fused multiply-add is used, so results are bit-identical whichever vector width the
 //! kernels were compiled for.
 
+// The polynomial coefficients are quoted as published (Cephes), digits beyond float32 included.
+#![allow(clippy::excessive_precision)]
+
 /// Vectorizable transcendental functions with the precision of the type.
 pub trait FastMath: Copy {
     /// `e^x`.

@@ -877,9 +877,9 @@ pub fn norm(x: &Tensor, ord: impl Into<NormOrd>, axis: Option<&[i64]>, keepdims:
         let (rows, cols) = (axes[0], axes[1]);
         let kept = match ord {
             NormOrd::Euclidean | NormOrd::Fro => return math::sqrt(&sq_sum(keepdims)?),
-            NormOrd::P(p) if p == 1.0 => max_over(&abs_sum(x, &[rows], true)?, &[cols], true)?,
+            NormOrd::P(1.0) => max_over(&abs_sum(x, &[rows], true)?, &[cols], true)?,
             NormOrd::Inf => max_over(&abs_sum(x, &[cols], true)?, &[rows], true)?,
-            NormOrd::P(p) if p == 2.0 => {
+            NormOrd::P(2.0) => {
                 return Err(Error::new(
                     crate::ErrorKind::Unimplemented,
                     "norm",
@@ -897,8 +897,8 @@ pub fn norm(x: &Tensor, ord: impl Into<NormOrd>, axis: Option<&[i64]>, keepdims:
     }
     match ord {
         NormOrd::Euclidean => math::sqrt(&sq_sum(keepdims)?),
-        NormOrd::P(p) if p == 2.0 => math::sqrt(&sq_sum(keepdims)?),
-        NormOrd::P(p) if p == 1.0 => abs_sum(x, &axes, keepdims),
+        NormOrd::P(2.0) => math::sqrt(&sq_sum(keepdims)?),
+        NormOrd::P(1.0) => abs_sum(x, &axes, keepdims),
         NormOrd::Inf => max_over(&math::abs(x)?, &axes, keepdims),
         NormOrd::P(p) if p > 0.0 && p.is_finite() => {
             let pw = Tensor::scalar_of(x.dtype(), p);
