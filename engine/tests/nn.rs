@@ -484,6 +484,17 @@ fn conv_errors_name_shapes_and_expectations() {
     let e = err_text(nn::conv2d(&x, &f, &[1], vec![[1, 1]], &[]));
     assert!(e.contains("explicit padding"), "{e}");
 
+    // Absurd window parameters are errors, not overflows.
+    let e = err_text(nn::conv2d(&x, &f, &[usize::MAX], "SAME", &[]));
+    assert!(e.contains("strides") && e.contains("positive"), "{e}");
+    let e = err_text(nn::conv2d(&x, &f, &[1], "SAME", &[1 << 40]));
+    assert!(e.contains("dilations"), "{e}");
+    let e = err_text(nn::conv2d(&x, &f, &[1], vec![[1 << 40, 0], [0, 0]], &[]));
+    assert!(e.contains("explicit padding"), "{e}");
+    let one = Tensor::from_vec(vec![0.0f32; 8], &[1, 1, 1, 8]).unwrap();
+    let e = err_text(nn::conv2d_backprop_input(&[1 << 30, 1 << 30, 1 << 30, 3], &f, &one, &[1 << 30], "SAME", &[]));
+    assert!(e.contains("too many elements"), "{e}");
+
     let dy = Tensor::from_vec(vec![0.0f32; 2 * 4 * 4 * 8], &[2, 4, 4, 8]).unwrap();
     let e = err_text(nn::conv2d_backprop_input(&[2, 5, 5, 3], &f, &dy, &[1], "SAME", &[]));
     assert!(e.contains("conv2d_backprop_input") && e.contains("[2, 4, 4, 8]") && e.contains("[2, 5, 5, 8]"), "{e}");
