@@ -689,3 +689,26 @@ fn loss_errors_name_the_problem() {
     let e = err_text(nn::sigmoid_cross_entropy_with_logits(&Tensor::from([1.0f32]), &Tensor::from([1.0f32, 2.0])));
     assert!(e.contains("same shape") && e.contains("[1]") && e.contains("[2]"), "{e}");
 }
+
+#[test]
+fn empty_tensors_give_empty_or_zero_results() -> Result<()> {
+    let z = |shape: &[usize]| Tensor::from_vec(vec![0.0f32; shape.iter().product()], shape).unwrap();
+    assert_eq!(nn::conv2d(&z(&[0, 5, 5, 3]), &z(&[3, 3, 3, 4]), &[1], "SAME", &[])?.shape(), &[0, 5, 5, 4]);
+    // No input channels: every output is an empty sum.
+    let y = nn::conv2d(&z(&[1, 3, 3, 0]), &z(&[2, 2, 0, 2]), &[1], "VALID", &[])?;
+    assert_eq!((y.shape(), y.to_vec::<f32>()?), (&[1, 2, 2, 2][..], vec![0.0; 8]));
+    assert_eq!(nn::conv2d(&z(&[1, 3, 3, 2]), &z(&[2, 2, 2, 0]), &[1], "SAME", &[])?.shape(), &[1, 3, 3, 0]);
+    assert_eq!(nn::conv2d(&z(&[1, 0, 3, 2]), &z(&[2, 2, 2, 1]), &[1], "SAME", &[])?.shape(), &[1, 0, 3, 1]);
+    let df = nn::conv2d_backprop_filter(&z(&[0, 3, 3, 2]), &[2, 2, 2, 1], &z(&[0, 3, 3, 1]), &[1], "SAME", &[])?;
+    assert_eq!(df.to_vec::<f32>()?, vec![0.0; 8]);
+    assert_eq!(nn::max_pool2d(&z(&[2, 4, 4, 0]), &[2], &[2], "SAME")?.shape(), &[2, 2, 2, 0]);
+    assert_eq!(nn::avg_pool2d(&z(&[0, 4, 4, 3]), &[2], &[2], "VALID")?.shape(), &[0, 2, 2, 3]);
+    assert_eq!(nn::softmax(&z(&[2, 0]), -1)?.shape(), &[2, 0]);
+    assert_eq!(nn::log_softmax(&z(&[0, 3]), 0)?.shape(), &[0, 3]);
+    let labels = Tensor::from_vec(Vec::<i32>::new(), &[0])?;
+    assert_eq!(nn::sparse_softmax_cross_entropy_with_logits(&labels, &z(&[0, 3]))?.shape(), &[0]);
+    let e = err_text(nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([0i32]), &z(&[1, 0])));
+    assert!(e.contains("at least one class"), "{e}");
+    assert_eq!(nn::softmax_cross_entropy_with_logits(&z(&[2, 0]), &z(&[2, 0]), -1)?.to_vec::<f32>()?, vec![0.0; 2]);
+    Ok(())
+}
