@@ -143,7 +143,8 @@ struct Inner {
 ///
 /// Cloning is cheap (a reference count). Each tensor value has a unique id that
 /// gradient tapes use to follow it; views such as `reshape` share the buffer but get a new id.
-#[derive(Clone, Debug)]
+/// `Display` and `Debug` print like TensorFlow's `print(t)` and `repr(t)`.
+#[derive(Clone)]
 pub struct Tensor(Arc<Inner>);
 
 impl Tensor {
@@ -154,7 +155,7 @@ impl Tensor {
 
     /// Wraps a shared buffer with a shape (a view: no copy).
     pub fn from_shared(data: Arc<Storage>, shape: &[usize]) -> Result<Tensor> {
-        let n = shape::num_elements(shape);
+        let n = shape::checked_num_elements(shape).unwrap_or(usize::MAX);
         if n != data.len() {
             return Err(Error::invalid(
                 "Tensor",

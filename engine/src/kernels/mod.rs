@@ -2,6 +2,10 @@
 
 pub mod conv;
 pub mod elementwise;
+pub mod gemm;
+pub mod indexing;
+pub mod layout;
 pub mod pool;
 pub mod reduce;
+pub mod slicing;
 pub mod softmax;

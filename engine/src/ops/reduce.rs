@@ -58,6 +58,7 @@ pub fn expand_reduced_grad(g: &Tensor, input: &Tensor, attrs: &Attrs, op: &str) 
 pub static REDUCE_SUM: OpDef = OpDef {
     name: "reduce_sum",
     infer: |s, a| {
+        expect_arity("reduce_sum", s, 1)?;
         crate::ops::expect_dtype_in("reduce_sum", &s[0], crate::ops::NUMERIC)?;
         infer_reduction("reduce_sum", s, a)
     },
