@@ -151,15 +151,6 @@ fn make_window_attrs(
 /// keeps all index arithmetic far from overflow.
 const MAX_ATTR: i64 = i32::MAX as i64;
 
-/// Fails unless a tensor with `dims` could be allocated (element count fits in memory indexing).
-fn expect_allocatable(op: &str, what: &str, dims: &[usize]) -> Result<()> {
-    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-    match n {
-        Some(n) if n <= (isize::MAX as usize) / 8 => Ok(()),
-        _ => Err(Error::invalid(op, format!("{what} shape {dims:?} has too many elements"))),
-    }
-}
-
 /// Reads a per-spatial-dimension list (1, 2 or 4 entries, TensorFlow's forms; 4 means NHWC
 /// with batch and channel entries equal to 1) as `[height, width]`. Absent → `default`.
 fn spatial_pair(op: &str, attrs: &Attrs, name: &str, default: Option<usize>) -> Result<[usize; 2]> {

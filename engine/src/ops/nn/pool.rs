@@ -2,7 +2,7 @@
 //! differentiable (max pooling's gradient routes through the window maxima; average pooling
 //! is linear, so its gradient and the pooling are each other's adjoints).
 
-use super::{expect_allocatable, make_window_attrs, parse_window, window_attrs, window_dim, Pad, Padding, MAX_ATTR};
+use super::{make_window_attrs, parse_window, window_attrs, window_dim, Pad, Padding, MAX_ATTR};
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::pool::{self as kern, PoolGeom};
@@ -46,23 +46,20 @@ fn resolve(op: &str, x: &Spec, attrs: &Attrs, allow_explicit: bool) -> Result<(D
     }
     let out: Dims = [x.dims[0], spatial[0].map(|d| d.0), spatial[1].map(|d| d.0), x.dims[3]].into_iter().collect();
     let geom = match (x.shape(), spatial) {
-        (Some(xs), [Some((oh, pad_top)), Some((ow, pad_left))]) => {
-            expect_allocatable(op, "output", &[xs[0], oh, ow, xs[3]])?;
-            Some(PoolGeom {
-                n: xs[0],
-                h: xs[1],
-                w: xs[2],
-                c: xs[3],
-                kh: ksize[0],
-                kw: ksize[1],
-                sh: win.strides[0],
-                sw: win.strides[1],
-                pad_top,
-                pad_left,
-                oh,
-                ow,
-            })
-        }
+        (Some(xs), [Some((oh, pad_top)), Some((ow, pad_left))]) => Some(PoolGeom {
+            n: xs[0],
+            h: xs[1],
+            w: xs[2],
+            c: xs[3],
+            kh: ksize[0],
+            kw: ksize[1],
+            sh: win.strides[0],
+            sw: win.strides[1],
+            pad_top,
+            pad_left,
+            oh,
+            ow,
+        }),
         _ => None,
     };
     Ok((out, geom))
@@ -239,7 +236,6 @@ fn input_sizes_spec(op: &str, attrs: &Attrs, dtype: crate::DType) -> Result<Spec
         return Err(Error::invalid(op, format!("input_sizes must be 4 sizes in [0, {MAX_ATTR}], got {v:?}")));
     }
     let dims: Vec<usize> = v.iter().map(|&d| d as usize).collect();
-    expect_allocatable(op, "input_sizes", &dims)?;
     Ok(Spec::new(dtype, &dims))
 }
 
