@@ -484,6 +484,18 @@ fn conv_errors_name_shapes_and_expectations() {
     let e = err_text(nn::conv2d(&x, &f, &[1], vec![[1, 1]], &[]));
     assert!(e.contains("explicit padding"), "{e}");
 
+    // Absurd window parameters are errors, not overflows.
+    let e = err_text(nn::conv2d(&x, &f, &[usize::MAX], "SAME", &[]));
+    assert!(e.contains("strides") && e.contains("positive"), "{e}");
+    let e = err_text(nn::conv2d(&x, &f, &[1], "SAME", &[1 << 40]));
+    assert!(e.contains("dilations"), "{e}");
+    let e = err_text(nn::conv2d(&x, &f, &[1], vec![[1 << 40, 0], [0, 0]], &[]));
+    assert!(e.contains("explicit padding"), "{e}");
+    let one = Tensor::from_vec(vec![0.0f32; 8], &[1, 1, 1, 8]).unwrap();
+    let e = nn::conv2d_backprop_input(&[1, 1 << 30, 1 << 30, 3], &f, &one, &[1 << 30], "SAME", &[]).unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::ResourceExhausted, "{e}");
+    assert!(e.to_string().contains("conv2d_backprop_input"), "{e}");
+
     let dy = Tensor::from_vec(vec![0.0f32; 2 * 4 * 4 * 8], &[2, 4, 4, 8]).unwrap();
     let e = err_text(nn::conv2d_backprop_input(&[2, 5, 5, 3], &f, &dy, &[1], "SAME", &[]));
     assert!(e.contains("conv2d_backprop_input") && e.contains("[2, 4, 4, 8]") && e.contains("[2, 5, 5, 8]"), "{e}");
@@ -677,4 +689,27 @@ fn loss_errors_name_the_problem() {
     assert!(e.contains("sigmoid_cross_entropy_with_logits") && e.contains("float64") && e.contains("float32"), "{e}");
     let e = err_text(nn::sigmoid_cross_entropy_with_logits(&Tensor::from([1.0f32]), &Tensor::from([1.0f32, 2.0])));
     assert!(e.contains("same shape") && e.contains("[1]") && e.contains("[2]"), "{e}");
+}
+
+#[test]
+fn empty_tensors_give_empty_or_zero_results() -> Result<()> {
+    let z = |shape: &[usize]| Tensor::from_vec(vec![0.0f32; shape.iter().product()], shape).unwrap();
+    assert_eq!(nn::conv2d(&z(&[0, 5, 5, 3]), &z(&[3, 3, 3, 4]), &[1], "SAME", &[])?.shape(), &[0, 5, 5, 4]);
+    // No input channels: every output is an empty sum.
+    let y = nn::conv2d(&z(&[1, 3, 3, 0]), &z(&[2, 2, 0, 2]), &[1], "VALID", &[])?;
+    assert_eq!((y.shape(), y.to_vec::<f32>()?), (&[1, 2, 2, 2][..], vec![0.0; 8]));
+    assert_eq!(nn::conv2d(&z(&[1, 3, 3, 2]), &z(&[2, 2, 2, 0]), &[1], "SAME", &[])?.shape(), &[1, 3, 3, 0]);
+    assert_eq!(nn::conv2d(&z(&[1, 0, 3, 2]), &z(&[2, 2, 2, 1]), &[1], "SAME", &[])?.shape(), &[1, 0, 3, 1]);
+    let df = nn::conv2d_backprop_filter(&z(&[0, 3, 3, 2]), &[2, 2, 2, 1], &z(&[0, 3, 3, 1]), &[1], "SAME", &[])?;
+    assert_eq!(df.to_vec::<f32>()?, vec![0.0; 8]);
+    assert_eq!(nn::max_pool2d(&z(&[2, 4, 4, 0]), &[2], &[2], "SAME")?.shape(), &[2, 2, 2, 0]);
+    assert_eq!(nn::avg_pool2d(&z(&[0, 4, 4, 3]), &[2], &[2], "VALID")?.shape(), &[0, 2, 2, 3]);
+    assert_eq!(nn::softmax(&z(&[2, 0]), -1)?.shape(), &[2, 0]);
+    assert_eq!(nn::log_softmax(&z(&[0, 3]), 0)?.shape(), &[0, 3]);
+    let labels = Tensor::from_vec(Vec::<i32>::new(), &[0])?;
+    assert_eq!(nn::sparse_softmax_cross_entropy_with_logits(&labels, &z(&[0, 3]))?.shape(), &[0]);
+    let e = err_text(nn::sparse_softmax_cross_entropy_with_logits(&Tensor::from([0i32]), &z(&[1, 0])));
+    assert!(e.contains("at least one class"), "{e}");
+    assert_eq!(nn::softmax_cross_entropy_with_logits(&z(&[2, 0]), &z(&[2, 0]), -1)?.to_vec::<f32>()?, vec![0.0; 2]);
+    Ok(())
 }

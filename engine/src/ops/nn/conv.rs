@@ -1,7 +1,7 @@
 //! Convolutions: `conv2d` (im2col + GEMM), its two backprop ops (each differentiable, so
 //! convolutions have gradients of any order), and `conv1d` lowered to `conv2d`.
 
-use super::{make_window_attrs, parse_window, window_attrs, window_dim, Padding};
+use super::{make_window_attrs, parse_window, window_attrs, window_dim, Padding, MAX_ATTR};
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::conv::{self as kern, ConvGeom};
@@ -55,30 +55,23 @@ fn resolve(op: &str, x: &Spec, f: &Spec, attrs: &Attrs) -> Result<(Dims, Option<
     }
     let out: Dims = [x.dims[0], spatial[0].map(|d| d.0), spatial[1].map(|d| d.0), f.dims[3]].into_iter().collect();
     let geom = match (x.shape(), f.shape(), spatial) {
-        (Some(xs), Some(fs), [Some((oh, pad_top)), Some((ow, pad_left))]) => {
-            let elems = [xs[0], oh, ow, fs[3]].iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-            let cols = [oh, ow, fs[0], fs[1], fs[2]].iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-            if elems.is_none() || cols.is_none() {
-                return Err(Error::invalid(op, format!("output shape {} is too large", fmt_dims(&out))));
-            }
-            Some(ConvGeom {
-                n: xs[0],
-                h: xs[1],
-                w: xs[2],
-                c: xs[3],
-                kh: fs[0],
-                kw: fs[1],
-                o: fs[3],
-                sh: win.strides[0],
-                sw: win.strides[1],
-                dh: win.dilations[0],
-                dw: win.dilations[1],
-                pad_top,
-                pad_left,
-                oh,
-                ow,
-            })
-        }
+        (Some(xs), Some(fs), [Some((oh, pad_top)), Some((ow, pad_left))]) => Some(ConvGeom {
+            n: xs[0],
+            h: xs[1],
+            w: xs[2],
+            c: xs[3],
+            kh: fs[0],
+            kw: fs[1],
+            o: fs[3],
+            sh: win.strides[0],
+            sw: win.strides[1],
+            dh: win.dilations[0],
+            dw: win.dilations[1],
+            pad_top,
+            pad_left,
+            oh,
+            ow,
+        }),
         _ => None,
     };
     Ok((out, geom))
@@ -99,10 +92,11 @@ fn expect_float_pair(op: &str, a: &Spec, b: &Spec) -> Result<()> {
 /// A 4-element size attribute (`input_sizes` / `filter_sizes`) as the spec it describes.
 fn sizes_spec(op: &str, attrs: &Attrs, name: &str, dtype: crate::DType) -> Result<Spec> {
     let v = attrs.ints(op, name)?;
-    if v.len() != 4 || v.iter().any(|&d| d < 0) {
-        return Err(Error::invalid(op, format!("{name} must be 4 non-negative sizes, got {v:?}")));
+    if v.len() != 4 || v.iter().any(|&d| !(0..=MAX_ATTR).contains(&d)) {
+        return Err(Error::invalid(op, format!("{name} must be 4 sizes in [0, {MAX_ATTR}], got {v:?}")));
     }
-    Ok(Spec { dtype, dims: v.iter().map(|&d| Some(d as usize)).collect() })
+    let dims: Vec<usize> = v.iter().map(|&d| d as usize).collect();
+    Ok(Spec::new(dtype, &dims))
 }
 
 /// Fails unless the incoming gradient `dy` has the dims of the forward output `expected`.

@@ -147,6 +147,10 @@ fn make_window_attrs(
     a
 }
 
+/// Largest stride, dilation, window or padding accepted (TensorFlow's attributes are int32);
+/// keeps all index arithmetic far from overflow.
+const MAX_ATTR: i64 = i32::MAX as i64;
+
 /// Reads a per-spatial-dimension list (1, 2 or 4 entries, TensorFlow's forms; 4 means NHWC
 /// with batch and channel entries equal to 1) as `[height, width]`. Absent → `default`.
 fn spatial_pair(op: &str, attrs: &Attrs, name: &str, default: Option<usize>) -> Result<[usize; 2]> {
@@ -174,8 +178,8 @@ fn spatial_pair(op: &str, attrs: &Attrs, name: &str, default: Option<usize>) -> 
             ))
         }
     };
-    if pair.iter().any(|&s| s < 1) {
-        return Err(Error::invalid(op, format!("{name} must be positive, got {v:?}")));
+    if pair.iter().any(|s| !(1..=MAX_ATTR).contains(s)) {
+        return Err(Error::invalid(op, format!("{name} must be positive (and at most {MAX_ATTR}), got {v:?}")));
     }
     Ok([pair[0] as usize, pair[1] as usize])
 }
@@ -209,8 +213,11 @@ fn parse_pad(op: &str, attrs: &Attrs) -> Result<Pad> {
                     ))
                 }
             };
-            if spatial.iter().any(|&p| p < 0) {
-                return Err(Error::invalid(op, format!("explicit padding must be non-negative, got {v:?}")));
+            if spatial.iter().any(|&p| !(0..=MAX_ATTR).contains(&p)) {
+                return Err(Error::invalid(
+                    op,
+                    format!("explicit padding must be non-negative (and at most {MAX_ATTR}), got {v:?}"),
+                ));
             }
             let u = spatial.map(|p| p as usize);
             Ok(Pad::Explicit([[u[0], u[1]], [u[2], u[3]]]))

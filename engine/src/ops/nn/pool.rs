@@ -2,7 +2,7 @@
 //! differentiable (max pooling's gradient routes through the window maxima; average pooling
 //! is linear, so its gradient and the pooling are each other's adjoints).
 
-use super::{make_window_attrs, parse_window, window_attrs, window_dim, Pad, Padding};
+use super::{make_window_attrs, parse_window, window_attrs, window_dim, Pad, Padding, MAX_ATTR};
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::pool::{self as kern, PoolGeom};
@@ -46,25 +46,20 @@ fn resolve(op: &str, x: &Spec, attrs: &Attrs, allow_explicit: bool) -> Result<(D
     }
     let out: Dims = [x.dims[0], spatial[0].map(|d| d.0), spatial[1].map(|d| d.0), x.dims[3]].into_iter().collect();
     let geom = match (x.shape(), spatial) {
-        (Some(xs), [Some((oh, pad_top)), Some((ow, pad_left))]) => {
-            if [xs[0], oh, ow, xs[3]].iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none() {
-                return Err(Error::invalid(op, format!("output shape {} is too large", fmt_dims(&out))));
-            }
-            Some(PoolGeom {
-                n: xs[0],
-                h: xs[1],
-                w: xs[2],
-                c: xs[3],
-                kh: ksize[0],
-                kw: ksize[1],
-                sh: win.strides[0],
-                sw: win.strides[1],
-                pad_top,
-                pad_left,
-                oh,
-                ow,
-            })
-        }
+        (Some(xs), [Some((oh, pad_top)), Some((ow, pad_left))]) => Some(PoolGeom {
+            n: xs[0],
+            h: xs[1],
+            w: xs[2],
+            c: xs[3],
+            kh: ksize[0],
+            kw: ksize[1],
+            sh: win.strides[0],
+            sw: win.strides[1],
+            pad_top,
+            pad_left,
+            oh,
+            ow,
+        }),
         _ => None,
     };
     Ok((out, geom))
@@ -237,10 +232,11 @@ pub static AVG_POOL2D_GRAD: OpDef = OpDef {
 
 fn input_sizes_spec(op: &str, attrs: &Attrs, dtype: crate::DType) -> Result<Spec> {
     let v = attrs.ints(op, "input_sizes")?;
-    if v.len() != 4 || v.iter().any(|&d| d < 0) {
-        return Err(Error::invalid(op, format!("input_sizes must be 4 non-negative sizes, got {v:?}")));
+    if v.len() != 4 || v.iter().any(|&d| !(0..=MAX_ATTR).contains(&d)) {
+        return Err(Error::invalid(op, format!("input_sizes must be 4 sizes in [0, {MAX_ATTR}], got {v:?}")));
     }
-    Ok(Spec { dtype, dims: v.iter().map(|&d| Some(d as usize)).collect() })
+    let dims: Vec<usize> = v.iter().map(|&d| d as usize).collect();
+    Ok(Spec::new(dtype, &dims))
 }
 
 fn pool_attrs(ksize: &[usize], strides: &[usize], padding: impl Into<Padding>) -> Attrs {
