@@ -54,7 +54,7 @@ static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
 /// later output of similar size, within a fixed memory budget. Small buffers are left alone.
 pub fn recycle(storage: &mut Storage) {
     let bytes = storage.len().max(1) * storage.dtype().size_of();
-    if bytes < REUSE_MIN_BYTES || bytes > REUSE_MAX_BYTES {
+    if !(REUSE_MIN_BYTES..=REUSE_MAX_BYTES).contains(&bytes) {
         return;
     }
     match storage {
@@ -456,8 +456,8 @@ impl<const K: usize> Plan<K> {
             let i = row % outer[d];
             row /= outer[d];
             idx[d] = i;
-            for k in 0..K {
-                off[k] += i * self.strides[k][d];
+            for (o, st) in off.iter_mut().zip(&self.strides) {
+                *o += i * st[d];
             }
         }
         let mut pos = 0;
@@ -469,15 +469,15 @@ impl<const K: usize> Plan<K> {
             col = 0;
             for d in (0..r - 1).rev() {
                 idx[d] += 1;
-                for k in 0..K {
-                    off[k] += self.strides[k][d];
+                for (o, st) in off.iter_mut().zip(&self.strides) {
+                    *o += st[d];
                 }
                 if idx[d] < outer[d] {
                     break;
                 }
                 idx[d] = 0;
-                for k in 0..K {
-                    off[k] -= self.strides[k][d] * outer[d];
+                for (o, st) in off.iter_mut().zip(&self.strides) {
+                    *o -= st[d] * outer[d];
                 }
             }
         }

@@ -12,6 +12,9 @@
 //! No fused multiply-add is used, so results are bit-identical whichever vector width the
 //! kernels were compiled for.
 
+// Coefficients are kept as published (Cephes), even where float32 cannot hold every digit.
+#![allow(clippy::excessive_precision)]
+
 /// Vectorizable transcendental functions with the precision of the type.
 pub trait FastMath: Copy {
     /// `e^x`.
