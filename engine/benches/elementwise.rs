@@ -6,9 +6,6 @@ use std::time::Duration;
 use tensile::ops::math;
 use tensile::Tensor;
 
-/// A unary op under test.
-type UnaryFn = fn(&Tensor) -> tensile::Result<Tensor>;
-
 fn input(n: usize) -> Tensor {
     let v: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32) * 0.006 - 3.0).collect();
     Tensor::from_vec(v, &[n]).unwrap()
@@ -39,11 +36,13 @@ fn activation_chain(c: &mut Criterion) {
     g.finish();
 }
 
+type UnaryOp = fn(&Tensor) -> tensile::Result<Tensor>;
+
 fn unary(c: &mut Criterion) {
     let mut g = c.benchmark_group("unary_f32_2^20");
     g.sample_size(30);
     let x = input(1 << 20);
-    let fns: [(&str, UnaryFn); 6] = [
+    let fns: [(&str, UnaryOp); 6] = [
         ("exp", math::exp),
         ("tanh", math::tanh),
         ("sigmoid", math::sigmoid),
@@ -77,6 +76,10 @@ fn broadcasting(c: &mut Criterion) {
     let outer_a = Tensor::from_vec(vec![1.0f32; n], &[n, 1]).unwrap();
     let outer_b = Tensor::from_vec(vec![2.0f32; m], &[1, m]).unwrap();
     g.bench_function("outer_2048x1+1x2048", |b| b.iter(|| math::add(&outer_a, &outer_b).unwrap()));
+    let cond = math::greater(&a, &s).unwrap();
+    g.bench_function("where_2048x2048_row_scalar", |b| b.iter(|| math::where_(&cond, &row, &s).unwrap()));
+    let (lo, hi) = (Tensor::from(0.0f32), Tensor::from(1.5f32));
+    g.bench_function("clip_2048x2048", |b| b.iter(|| math::clip_by_value(&a, &lo, &hi).unwrap()));
     g.finish();
 }
 

@@ -12,7 +12,7 @@
 //! No fused multiply-add is used, so results are bit-identical whichever vector width the
 //! kernels were compiled for.
 
-// The polynomial coefficients are quoted as published (Cephes), digits beyond float32 included.
+// Coefficients are kept as published (Cephes), even where float32 cannot hold every digit.
 #![allow(clippy::excessive_precision)]
 
 /// Vectorizable transcendental functions with the precision of the type.

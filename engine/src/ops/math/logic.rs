@@ -194,7 +194,11 @@ pub static CLIP_BY_VALUE: OpDef = OpDef {
                 return Err(Error::invalid("clip_by_value", format!("clip_value_min {:?} is greater than clip_value_max {:?}", l[0], h[0])));
             }
             let v = broadcast_ternary(xs, x.shape(), l, lo.shape(), h, hi.shape(), x.shape(),
-                |v, l, h| if v < l { l } else if v > h { h } else { v });
+                // TensorFlow's max(min(v, hi), lo), NaN-preserving: inverted bounds give lo.
+                |v, l, h| {
+                    let m = if v > h { h } else { v };
+                    if m < l { l } else { m }
+                });
             Tensor::from_vec(v, x.shape())?
         }, bool => return Err(Error::invalid("clip_by_value", "bool tensors are not supported")));
         Ok(vec![t])

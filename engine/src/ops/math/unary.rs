@@ -108,7 +108,7 @@ fn mask(cond: &Tensor, g: &Tensor) -> Result<Tensor> {
     select(cond, g, &k(g, 0.0))
 }
 
-numeric_unary!(NEG, neg, "neg", "Elementwise `-x` (`tf.negative`).", |x| T::ZERO - x, Some(|c| one(neg(&c.grad(0)?))));
+numeric_unary!(NEG, neg, "neg", "Elementwise `-x` (`tf.negative`).", |x| x.neg_(), Some(|c| one(neg(&c.grad(0)?))));
 numeric_unary!(
     ABS,
     abs,
