@@ -233,6 +233,17 @@ fn nan_propagates_through_max_and_min() {
     let big: Vec<f32> = (0..100_000).map(|i| if i == 77_777 { f32::NAN } else { i as f32 }).collect();
     let t = Tensor::from_vec(big, &[100_000]).unwrap();
     assert!(reduce_max(&t, None, false).unwrap().item::<f32>().unwrap().is_nan());
+    assert!(reduce_min(&t, None, false).unwrap().item::<f32>().unwrap().is_nan());
+    // Infinities are ordinary values, not NaN.
+    let inf: Vec<f64> = (0..5000).map(|i| [1.0, f64::INFINITY, -2.0, f64::NEG_INFINITY][i % 4]).collect();
+    let t = Tensor::from_vec(inf, &[50, 100]).unwrap();
+    assert_eq!(reduce_max(&t, Some(&[1]), false).unwrap().to_f64_vec(), vec![f64::INFINITY; 50]);
+    assert_eq!(reduce_min(&t, None, false).unwrap().item::<f64>().unwrap(), f64::NEG_INFINITY);
+    let ints = Tensor::from_vec((0..70_000i64).map(|i| (i * 7919) % 70_001).collect(), &[70_000]).unwrap();
+    assert_eq!(
+        reduce_max(&ints, None, false).unwrap().item::<i64>().unwrap(),
+        (0..70_000i64).map(|i| (i * 7919) % 70_001).max().unwrap()
+    );
 }
 
 #[test]
@@ -435,8 +446,14 @@ fn cumsum_and_cumprod_match_naive() {
             assert_close(&p.to_f64_vec(), &naive_scan(&xv, &shape, axis, exclusive, reverse, true), 1e-12, 1e-12);
         }
     }
-    assert_eq!(cumsum(&Tensor::from(vec![1i32, 2, 3]), 0, false, false).unwrap().to_vec::<i32>().unwrap(), vec![1, 3, 6]);
-    assert_eq!(cumprod(&Tensor::from(vec![1i64, 2, 3]), 0, true, true).unwrap().to_vec::<i64>().unwrap(), vec![6, 3, 1]);
+    assert_eq!(
+        cumsum(&Tensor::from(vec![1i32, 2, 3]), 0, false, false).unwrap().to_vec::<i32>().unwrap(),
+        vec![1, 3, 6]
+    );
+    assert_eq!(
+        cumprod(&Tensor::from(vec![1i64, 2, 3]), 0, true, true).unwrap().to_vec::<i64>().unwrap(),
+        vec![6, 3, 1]
+    );
 }
 
 #[test]
@@ -470,22 +487,30 @@ fn top_k_values_and_indices() {
     let (v, i) = top_k(&Tensor::from(vec![1.0f64, f64::NAN, 3.0]), 2, true).unwrap();
     assert!(v.to_f64_vec()[0].is_nan() && v.to_f64_vec()[1] == 3.0);
     assert_eq!(i.to_vec::<i32>().unwrap(), vec![1, 2]);
+    let nans = Tensor::from(vec![f32::NAN, 2.0, f32::NAN, 5.0, 1.0]);
+    for k in [2, 3, 5] {
+        let (_, i) = top_k(&nans, k, true).unwrap();
+        assert_eq!(i.to_vec::<i32>().unwrap(), vec![0, 2, 3, 1, 4][..k as usize].to_vec(), "k {k}");
+    }
 }
 
 #[test]
 fn top_k_matches_a_full_sort_on_large_inputs() {
-    let (rows, n, k) = (300, 200, 7);
+    // Small k (scan against the best so far), large k (selection) and k = n (full sort).
+    let (rows, n) = (300, 200);
     let x = int_valued(&[rows, n], 16);
     let xv = x.to_f64_vec();
-    let (v, i) = top_k(&x, k as i64, true).unwrap();
-    let (v, i) = (v.to_f64_vec(), i.to_vec::<i32>().unwrap());
-    for r in 0..rows {
-        let mut order: Vec<usize> = (0..n).collect();
-        // Stable sort by descending value: equal values keep index order.
-        order.sort_by(|&a, &b| xv[r * n + b].partial_cmp(&xv[r * n + a]).unwrap());
-        for j in 0..k {
-            assert_eq!(i[r * k + j] as usize, order[j], "row {r}");
-            assert_eq!(v[r * k + j], xv[r * n + order[j]]);
+    for k in [1, 7, 50, 200] {
+        let (v, i) = top_k(&x, k as i64, true).unwrap();
+        let (v, i) = (v.to_f64_vec(), i.to_vec::<i32>().unwrap());
+        for r in 0..rows {
+            let mut order: Vec<usize> = (0..n).collect();
+            // Stable sort by descending value: equal values keep index order.
+            order.sort_by(|&a, &b| xv[r * n + b].partial_cmp(&xv[r * n + a]).unwrap());
+            for j in 0..k {
+                assert_eq!(i[r * k + j] as usize, order[j], "row {r}, k {k}");
+                assert_eq!(v[r * k + j], xv[r * n + order[j]]);
+            }
         }
     }
 }
@@ -603,7 +628,10 @@ fn other_gradients_have_closed_forms() {
 fn axis_errors_name_the_op_operand_and_rank() {
     let x = Tensor::from([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     let e = err_text(reduce_sum(&x, Some(&[2]), false));
-    assert!(e.contains("reduce_sum") && e.contains("axis 2") && e.contains("rank 2") && e.contains("float32[2, 3]"), "{e}");
+    assert!(
+        e.contains("reduce_sum") && e.contains("axis 2") && e.contains("rank 2") && e.contains("float32[2, 3]"),
+        "{e}"
+    );
     let e = err_text(reduce_max(&x, Some(&[-3]), false));
     assert!(e.contains("reduce_max") && e.contains("[-2, 2)"), "{e}");
     let e = err_text(reduce_mean(&x, Some(&[0, -2]), false));
@@ -641,7 +669,10 @@ fn argmax_of_an_empty_axis_is_an_error() {
 fn top_k_errors() {
     let x = Tensor::from([[1.0f32, 2.0, 3.0]]);
     let e = top_k(&x, 4, true).unwrap_err().to_string();
-    assert!(e.contains("top_k") && e.contains("k = 4") && e.contains("last dimension (3)") && e.contains("float32[1, 3]"), "{e}");
+    assert!(
+        e.contains("top_k") && e.contains("k = 4") && e.contains("last dimension (3)") && e.contains("float32[1, 3]"),
+        "{e}"
+    );
     let e = top_k(&x, -1, true).unwrap_err().to_string();
     assert!(e.contains("non-negative"), "{e}");
     let e = top_k(&Tensor::from(2.0f32), 1, true).unwrap_err().to_string();
@@ -654,12 +685,12 @@ fn top_k_errors() {
 #[test]
 fn shape_rules_accept_unknown_dims() {
     let spec = Spec { dtype: DType::F32, dims: [None, Some(3), Some(4)].into_iter().collect() };
-    let out = (REDUCE_SUM.infer)(&[spec.clone()], &reduction_attrs(Some(&[1]), false)).unwrap();
+    let out = (REDUCE_SUM.infer)(std::slice::from_ref(&spec), &reduction_attrs(Some(&[1]), false)).unwrap();
     assert_eq!(out[0].dims.as_slice(), &[None, Some(4)]);
-    let out = (REDUCE_MEAN.infer)(&[spec.clone()], &reduction_attrs(Some(&[0]), true)).unwrap();
+    let out = (REDUCE_MEAN.infer)(std::slice::from_ref(&spec), &reduction_attrs(Some(&[0]), true)).unwrap();
     assert_eq!(out[0].dims.as_slice(), &[Some(1), Some(3), Some(4)]);
     let out = (TOP_K.infer)(
-        &[spec.clone()],
+        std::slice::from_ref(&spec),
         &tensile::attrs::Attrs::new()
             .with("k", tensile::attrs::Attr::Int(2))
             .with("sorted", tensile::attrs::Attr::Bool(true)),
@@ -668,8 +699,8 @@ fn shape_rules_accept_unknown_dims() {
     assert_eq!(out[0].dims.as_slice(), &[None, Some(3), Some(2)]);
     assert_eq!(out[1].dtype, DType::I32);
     let unknown_last = Spec { dtype: DType::F64, dims: [Some(2), None].into_iter().collect() };
-    let out = (TOP_K.infer)(&[unknown_last], &tensile::attrs::Attrs::new().with("k", tensile::attrs::Attr::Int(9)))
-        .unwrap();
+    let out =
+        (TOP_K.infer)(&[unknown_last], &tensile::attrs::Attrs::new().with("k", tensile::attrs::Attr::Int(9))).unwrap();
     assert_eq!(out[0].dims.as_slice(), &[Some(2), Some(9)]);
     let out = (ARGMAX.infer)(
         &[spec],

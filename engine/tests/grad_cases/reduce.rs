@@ -23,7 +23,9 @@ fn with_values(shape: &[usize], v: Vec<f64>) -> Tensor {
 /// Gradient cases for `tensile::ops::reduce`.
 pub fn cases() -> Vec<GradCase> {
     vec![
-        GradCase::new("reduce_sum", vec![x(&[2, 3, 4], 11, -1.0, 1.0)], |x| reduce::reduce_sum(&x[0], Some(&[0, 2]), false)),
+        GradCase::new("reduce_sum", vec![x(&[2, 3, 4], 11, -1.0, 1.0)], |x| {
+            reduce::reduce_sum(&x[0], Some(&[0, 2]), false)
+        }),
         GradCase::new("reduce_sum", vec![x(&[2, 3], 12, -1.0, 1.0)], |x| reduce::reduce_sum(&x[0], Some(&[-1]), true)),
         GradCase::new("reduce_mean", vec![x(&[2, 3, 4], 13, -1.0, 1.0)], |x| {
             reduce::reduce_mean(&x[0], Some(&[1]), false)
@@ -51,11 +53,9 @@ pub fn cases() -> Vec<GradCase> {
         }),
         // One zero in the first row: the product is multilinear, so the gradient at the zero is the
         // product of the other entries, and elsewhere in that row it is 0.
-        GradCase::new(
-            "reduce_prod",
-            vec![with_values(&[2, 4], vec![1.5, 0.0, -0.7, 1.2, 0.9, 1.1, -1.3, 0.8])],
-            |x| reduce::reduce_prod(&x[0], Some(&[1]), false),
-        ),
+        GradCase::new("reduce_prod", vec![with_values(&[2, 4], vec![1.5, 0.0, -0.7, 1.2, 0.9, 1.1, -1.3, 0.8])], |x| {
+            reduce::reduce_prod(&x[0], Some(&[1]), false)
+        }),
         GradCase::new("reduce_prod", vec![with_values(&[2, 3], vec![1.5, 0.0, -0.7, 1.2, 0.9, 1.1])], |x| {
             reduce::reduce_prod(&x[0], None, false)
         }),
@@ -73,9 +73,15 @@ pub fn cases() -> Vec<GradCase> {
         }),
         GradCase::new("cumsum", vec![x(&[3, 4], 24, -1.0, 1.0)], |x| reduce::cumsum(&x[0], 1, false, false)),
         GradCase::new("cumsum", vec![x(&[3, 4], 25, -1.0, 1.0)], |x| reduce::cumsum(&x[0], 0, true, true)),
-        GradCase::new("cumprod", vec![away_from_zero(&[3, 4], 26, 0.5, 1.5)], |x| reduce::cumprod(&x[0], 1, false, false)),
-        GradCase::new("cumprod", vec![away_from_zero(&[3, 4], 27, 0.5, 1.5)], |x| reduce::cumprod(&x[0], 0, true, true)),
-        GradCase::new("cumprod", vec![away_from_zero(&[2, 5], 28, 0.5, 1.5)], |x| reduce::cumprod(&x[0], -1, true, false)),
+        GradCase::new("cumprod", vec![away_from_zero(&[3, 4], 26, 0.5, 1.5)], |x| {
+            reduce::cumprod(&x[0], 1, false, false)
+        }),
+        GradCase::new("cumprod", vec![away_from_zero(&[3, 4], 27, 0.5, 1.5)], |x| {
+            reduce::cumprod(&x[0], 0, true, true)
+        }),
+        GradCase::new("cumprod", vec![away_from_zero(&[2, 5], 28, 0.5, 1.5)], |x| {
+            reduce::cumprod(&x[0], -1, true, false)
+        }),
         GradCase::new("top_k", vec![x(&[3, 5], 29, -1.0, 1.0)], |x| Ok(reduce::top_k(&x[0], 2, true)?.0)),
         GradCase::new("top_k", vec![x(&[2, 2, 4], 30, -1.0, 1.0)], |x| Ok(reduce::top_k(&x[0], 4, true)?.0)),
         GradCase::new("gather_last_axis", vec![x(&[2, 4], 31, -1.0, 1.0)], |x| {

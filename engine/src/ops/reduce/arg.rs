@@ -41,7 +41,10 @@ fn arg_kernel<const MAX: bool>(op: &str, i: &[Tensor], a: &Attrs, o: &[Spec]) ->
             if n > i32::MAX as usize {
                 return Err(Error::invalid(
                     op,
-                    format!("axis {axis} of the {} input has {n} entries, too many for int32 indices", Spec::of(x).describe()),
+                    format!(
+                        "axis {axis} of the {} input has {n} entries, too many for int32 indices",
+                        Spec::of(x).describe()
+                    ),
                 ));
             }
             Tensor::from_vec(idx.into_iter().map(|v| v as i32).collect(), &osh)?

@@ -110,7 +110,10 @@ pub fn reduced_dims(dims: &[Dim], axes: &[usize], keepdims: bool) -> Dims {
 pub fn infer_reduction(op: &str, specs: &[Spec], attrs: &Attrs) -> Result<Vec<Spec>> {
     expect_arity(op, specs, 1)?;
     let axes = checked_reduction_axes(op, &specs[0], attrs)?;
-    Ok(vec![Spec { dtype: specs[0].dtype, dims: reduced_dims(&specs[0].dims, &axes, attrs.bool_or("keepdims", false)) }])
+    Ok(vec![Spec {
+        dtype: specs[0].dtype,
+        dims: reduced_dims(&specs[0].dims, &axes, attrs.bool_or("keepdims", false)),
+    }])
 }
 
 /// Shape rule of a reduction whose input dtype must be one of `allowed`.

@@ -33,7 +33,10 @@ fn scan_kernel(op: &str, x: &Tensor, a: &Attrs, product: bool) -> Result<Vec<Ten
 }
 
 fn scan_attrs(axis: i64, exclusive: bool, reverse: bool) -> Attrs {
-    Attrs::new().with("axis", Attr::Int(axis)).with("exclusive", Attr::Bool(exclusive)).with("reverse", Attr::Bool(reverse))
+    Attrs::new()
+        .with("axis", Attr::Int(axis))
+        .with("exclusive", Attr::Bool(exclusive))
+        .with("reverse", Attr::Bool(reverse))
 }
 
 fn attrs_of(op: &str, a: &Attrs) -> Result<(i64, bool, bool)> {

@@ -116,7 +116,10 @@ pub fn top_k(x: &Tensor, k: i64, sorted: bool) -> Result<(Tensor, Tensor)> {
 fn leading_dims(op: &str, a: &Spec, b: &Spec, what: &str) -> Result<Dims> {
     let compatible = a.rank() == b.rank()
         && a.rank() >= 1
-        && a.dims[..a.rank() - 1].iter().zip(&b.dims[..b.rank() - 1]).all(|(x, y)| x.is_none() || y.is_none() || x == y);
+        && a.dims[..a.rank() - 1]
+            .iter()
+            .zip(&b.dims[..b.rank() - 1])
+            .all(|(x, y)| x.is_none() || y.is_none() || x == y);
     if !compatible {
         return Err(Error::invalid(
             op,
