@@ -19,6 +19,8 @@ pub enum ErrorKind {
     Internal,
     /// The computation was cancelled (Ctrl-C).
     Cancelled,
+    /// A tensor would not fit in memory.
+    ResourceExhausted,
 }
 
 /// An error with the op that raised it and a message naming shapes, dtypes and expectations.
@@ -59,6 +61,7 @@ impl fmt::Display for Error {
             ErrorKind::Unimplemented => "UnimplementedError",
             ErrorKind::Internal => "InternalError",
             ErrorKind::Cancelled => "CancelledError",
+            ErrorKind::ResourceExhausted => "ResourceExhaustedError",
         };
         match &self.op {
             Some(op) => write!(f, "{kind}: {op}: {}", self.message),

@@ -7,6 +7,7 @@ pub mod attrs;
 mod display;
 pub mod dtype;
 pub mod error;
+pub mod graph;
 pub mod kernels;
 pub mod module;
 pub mod ops;
@@ -18,6 +19,7 @@ mod tensor_ops;
 pub mod testing;
 pub mod variable;
 
+pub use display::{numpy_repr, numpy_str, numpy_value_repr};
 pub use dtype::DType;
 pub use error::{Error, ErrorKind, Result};
 pub use module::{name_scope, Module};
@@ -32,7 +34,9 @@ pub mod prelude {
     pub use crate::ops::linalg::*;
     pub use crate::ops::math::*;
     pub use crate::ops::nn::*;
+    pub use crate::ops::random_ops::*;
     pub use crate::ops::reduce::*;
     pub use crate::ops::slicing::*;
+    pub use crate::random::{set_seed, Generator};
     pub use crate::{DType, Error, GradientTape, Module, Result, Tensor, Variable};
 }

@@ -17,6 +17,39 @@ pub fn num_elements(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
+/// Number of elements, or `None` when the product overflows `usize`.
+pub fn checked_num_elements(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// Largest tensor, in bytes, that ops may allocate: the machine's physical memory.
+pub fn max_tensor_bytes() -> usize {
+    static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+                let kb: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+                kb.checked_mul(1024)
+            })
+            .unwrap_or(1 << 40)
+    })
+}
+
+/// Fails when a tensor of `shape` and `dtype` could not be allocated (overflow or larger than memory).
+pub fn check_allocation(op: &str, dtype: crate::DType, shape: &[usize]) -> crate::Result<()> {
+    let bytes = checked_num_elements(shape).and_then(|n| n.checked_mul(dtype.size_of()));
+    match bytes {
+        Some(b) if b <= max_tensor_bytes() => Ok(()),
+        _ => Err(crate::Error::new(
+            crate::ErrorKind::ResourceExhausted,
+            op,
+            format!("a {dtype} tensor of shape {} does not fit in memory", fmt_shape(shape)),
+        )),
+    }
+}
+
 /// Row-major strides (in elements) of a contiguous tensor of this shape.
 pub fn strides(shape: &[usize]) -> Shape {
     let mut s: Shape = SmallVec::from_elem(1, shape.len());

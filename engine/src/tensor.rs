@@ -139,11 +139,21 @@ struct Inner {
     data: Arc<Storage>,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last holder of a large buffer hands it back for reuse by later kernel outputs.
+        if let Some(storage) = Arc::get_mut(&mut self.data) {
+            crate::kernels::elementwise::recycle(storage);
+        }
+    }
+}
+
 /// An immutable n-dimensional array (TensorFlow's eager `tf.Tensor`).
 ///
 /// Cloning is cheap (a reference count). Each tensor value has a unique id that
 /// gradient tapes use to follow it; views such as `reshape` share the buffer but get a new id.
-#[derive(Clone, Debug)]
+/// `Display` and `Debug` print like TensorFlow's `print(t)` and `repr(t)`.
+#[derive(Clone)]
 pub struct Tensor(Arc<Inner>);
 
 impl Tensor {
@@ -154,7 +164,7 @@ impl Tensor {
 
     /// Wraps a shared buffer with a shape (a view: no copy).
     pub fn from_shared(data: Arc<Storage>, shape: &[usize]) -> Result<Tensor> {
-        let n = shape::num_elements(shape);
+        let n = shape::checked_num_elements(shape).unwrap_or(usize::MAX);
         if n != data.len() {
             return Err(Error::invalid(
                 "Tensor",

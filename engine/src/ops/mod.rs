@@ -136,6 +136,11 @@ pub fn lookup(name: &str) -> Option<&'static OpDef> {
 pub fn execute(op: &'static OpDef, inputs: &[Tensor], attrs: Attrs) -> Result<Vec<Tensor>> {
     let specs: SmallVec<[Spec; 4]> = inputs.iter().map(Spec::of).collect();
     let out_specs = (op.infer)(&specs, &attrs)?;
+    for s in &out_specs {
+        if let Some(shape) = s.shape() {
+            shape::check_allocation(op.name, s.dtype, &shape)?;
+        }
+    }
     let outputs = (op.kernel)(inputs, &attrs, &out_specs)?;
     if outputs.len() != out_specs.len() {
         return Err(Error::new(
