@@ -233,6 +233,17 @@ fn nan_propagates_through_max_and_min() {
     let big: Vec<f32> = (0..100_000).map(|i| if i == 77_777 { f32::NAN } else { i as f32 }).collect();
     let t = Tensor::from_vec(big, &[100_000]).unwrap();
     assert!(reduce_max(&t, None, false).unwrap().item::<f32>().unwrap().is_nan());
+    assert!(reduce_min(&t, None, false).unwrap().item::<f32>().unwrap().is_nan());
+    // Infinities are ordinary values, not NaN.
+    let inf: Vec<f64> = (0..5000).map(|i| [1.0, f64::INFINITY, -2.0, f64::NEG_INFINITY][i % 4]).collect();
+    let t = Tensor::from_vec(inf, &[50, 100]).unwrap();
+    assert_eq!(reduce_max(&t, Some(&[1]), false).unwrap().to_f64_vec(), vec![f64::INFINITY; 50]);
+    assert_eq!(reduce_min(&t, None, false).unwrap().item::<f64>().unwrap(), f64::NEG_INFINITY);
+    let ints = Tensor::from_vec((0..70_000i64).map(|i| (i * 7919) % 70_001).collect(), &[70_000]).unwrap();
+    assert_eq!(
+        reduce_max(&ints, None, false).unwrap().item::<i64>().unwrap(),
+        (0..70_000i64).map(|i| (i * 7919) % 70_001).max().unwrap()
+    );
 }
 
 #[test]
@@ -476,22 +487,30 @@ fn top_k_values_and_indices() {
     let (v, i) = top_k(&Tensor::from(vec![1.0f64, f64::NAN, 3.0]), 2, true).unwrap();
     assert!(v.to_f64_vec()[0].is_nan() && v.to_f64_vec()[1] == 3.0);
     assert_eq!(i.to_vec::<i32>().unwrap(), vec![1, 2]);
+    let nans = Tensor::from(vec![f32::NAN, 2.0, f32::NAN, 5.0, 1.0]);
+    for k in [2, 3, 5] {
+        let (_, i) = top_k(&nans, k, true).unwrap();
+        assert_eq!(i.to_vec::<i32>().unwrap(), vec![0, 2, 3, 1, 4][..k as usize].to_vec(), "k {k}");
+    }
 }
 
 #[test]
 fn top_k_matches_a_full_sort_on_large_inputs() {
-    let (rows, n, k) = (300, 200, 7);
+    // Small k (scan against the best so far), large k (selection) and k = n (full sort).
+    let (rows, n) = (300, 200);
     let x = int_valued(&[rows, n], 16);
     let xv = x.to_f64_vec();
-    let (v, i) = top_k(&x, k as i64, true).unwrap();
-    let (v, i) = (v.to_f64_vec(), i.to_vec::<i32>().unwrap());
-    for r in 0..rows {
-        let mut order: Vec<usize> = (0..n).collect();
-        // Stable sort by descending value: equal values keep index order.
-        order.sort_by(|&a, &b| xv[r * n + b].partial_cmp(&xv[r * n + a]).unwrap());
-        for j in 0..k {
-            assert_eq!(i[r * k + j] as usize, order[j], "row {r}");
-            assert_eq!(v[r * k + j], xv[r * n + order[j]]);
+    for k in [1, 7, 50, 200] {
+        let (v, i) = top_k(&x, k as i64, true).unwrap();
+        let (v, i) = (v.to_f64_vec(), i.to_vec::<i32>().unwrap());
+        for r in 0..rows {
+            let mut order: Vec<usize> = (0..n).collect();
+            // Stable sort by descending value: equal values keep index order.
+            order.sort_by(|&a, &b| xv[r * n + b].partial_cmp(&xv[r * n + a]).unwrap());
+            for j in 0..k {
+                assert_eq!(i[r * k + j] as usize, order[j], "row {r}, k {k}");
+                assert_eq!(v[r * k + j], xv[r * n + order[j]]);
+            }
         }
     }
 }

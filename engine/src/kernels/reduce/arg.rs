@@ -1,6 +1,6 @@
 //! Argmax/argmin along one axis.
 
-use super::Arith;
+use super::{fold_lanes, Arith};
 use crate::kernels::elementwise::PAR_THRESHOLD;
 use rayon::prelude::*;
 
@@ -17,7 +17,7 @@ fn better<T: Arith, const MAX: bool>(a: T, b: T) -> bool {
 fn best_in_row<T: Arith, const MAX: bool>(row: &[T]) -> usize {
     let start = if MAX { T::LOWEST } else { T::HIGHEST };
     // NaN never compares better, so it is skipped; this fold is a plain (vectorizable) max/min.
-    let m = row.iter().fold(start, |acc, &v| if better::<T, MAX>(v, acc) { v } else { acc });
+    let m = fold_lanes(row, start, |acc, v| if better::<T, MAX>(v, acc) { v } else { acc });
     if better::<T, MAX>(m, start) {
         row.iter().position(|&v| v == m).unwrap_or(0)
     } else {

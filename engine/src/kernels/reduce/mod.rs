@@ -52,6 +52,8 @@ pub trait Arith: Copy + Send + Sync + PartialOrd + std::fmt::Debug + 'static {
     fn mul(self, o: Self) -> Self;
     /// True for a float NaN.
     fn is_nan(self) -> bool;
+    /// `x - x`: NaN for a float NaN or infinity, 0 otherwise (a cheap vectorizable NaN screen).
+    fn nan_probe(self) -> Self;
 }
 
 macro_rules! arith_float {
@@ -74,6 +76,10 @@ macro_rules! arith_float {
             #[inline(always)]
             fn is_nan(self) -> bool {
                 <$t>::is_nan(self)
+            }
+            #[inline(always)]
+            fn nan_probe(self) -> Self {
+                self - self
             }
         }
     };
@@ -99,6 +105,10 @@ macro_rules! arith_int {
             fn is_nan(self) -> bool {
                 false
             }
+            #[inline(always)]
+            fn nan_probe(self) -> Self {
+                0
+            }
         }
     };
 }
@@ -113,6 +123,15 @@ pub trait Reducer<T>: Sync {
     fn identity(&self) -> T;
     /// Folds a value (or a partial result) into an accumulator.
     fn combine(&self, acc: T, x: T) -> T;
+    /// Folds a short contiguous block (at most a few thousand elements); reducers override this
+    /// when a different formulation vectorizes better.
+    #[inline]
+    fn fold_block(&self, s: &[T]) -> T
+    where
+        T: Copy,
+    {
+        fold_lanes(s, self.identity(), |a, x| self.combine(a, x))
+    }
 }
 
 /// Sum (`tf.reduce_sum`).
@@ -155,10 +174,16 @@ impl<T: Arith> Reducer<T> for Max {
     fn identity(&self) -> T {
         T::MAX_IDENTITY
     }
+    #[inline]
+    fn fold_block(&self, s: &[T]) -> T {
+        let m = fold_lanes(s, T::MAX_IDENTITY, |a, x| if x > a { x } else { a });
+        nan_or(s, m)
+    }
     #[inline(always)]
     fn combine(&self, acc: T, x: T) -> T {
-        // Once the accumulator is NaN no comparison succeeds, so NaN sticks.
-        if x > acc || x.is_nan() {
+        // Once the accumulator is NaN no comparison succeeds, so NaN sticks. `|` rather than `||`
+        // keeps this a branch-free select that vectorizes.
+        if (x > acc) | x.is_nan() {
             x
         } else {
             acc
@@ -171,9 +196,14 @@ impl<T: Arith> Reducer<T> for Min {
     fn identity(&self) -> T {
         T::MIN_IDENTITY
     }
+    #[inline]
+    fn fold_block(&self, s: &[T]) -> T {
+        let m = fold_lanes(s, T::MIN_IDENTITY, |a, x| if x < a { x } else { a });
+        nan_or(s, m)
+    }
     #[inline(always)]
     fn combine(&self, acc: T, x: T) -> T {
-        if x < acc || x.is_nan() {
+        if (x < acc) | x.is_nan() {
             x
         } else {
             acc
@@ -204,33 +234,46 @@ impl Reducer<bool> for Any {
     }
 }
 
-/// Folds a short contiguous slice into `LANES` independent accumulators, then combines them.
-#[inline]
-fn fold_block<T: Copy, R: Reducer<T>>(s: &[T], r: &R) -> T {
+/// Folds a contiguous slice into `LANES` independent accumulators, then combines them pairwise.
+#[inline(always)]
+pub fn fold_lanes<T: Copy>(s: &[T], id: T, f: impl Fn(T, T) -> T) -> T {
     if s.len() < LANES {
-        return s.iter().fold(r.identity(), |a, &x| r.combine(a, x));
+        return s.iter().fold(id, |a, &x| f(a, x));
     }
     let (chunks, rest) = s.as_chunks::<LANES>();
-    let mut acc = [r.identity(); LANES];
+    let mut acc = [id; LANES];
     for c in chunks {
         for l in 0..LANES {
-            acc[l] = r.combine(acc[l], c[l]);
+            acc[l] = f(acc[l], c[l]);
         }
     }
     let mut w = LANES;
     while w > 1 {
         w /= 2;
         for l in 0..w {
-            acc[l] = r.combine(acc[l], acc[l + w]);
+            acc[l] = f(acc[l], acc[l + w]);
         }
     }
-    rest.iter().fold(acc[0], |a, &x| r.combine(a, x))
+    rest.iter().fold(acc[0], |a, &x| f(a, x))
+}
+
+/// `m`, unless `s` holds a NaN, then that NaN. The plain max/min folds above compile to single
+/// max/min instructions that drop NaN; a sum of `x - x` is NaN exactly when some element is NaN or
+/// infinite, so the exact (scalar) search only runs for such blocks.
+#[inline]
+fn nan_or<T: Arith>(s: &[T], m: T) -> T {
+    if fold_lanes(s, T::ZERO, |a, x| a.add(x.nan_probe())).is_nan() {
+        if let Some(&nan) = s.iter().find(|x| x.is_nan()) {
+            return nan;
+        }
+    }
+    m
 }
 
 /// Pairwise reduction of a contiguous slice with `fold_block` leaves (error grows with log n).
 fn fold_pairwise<T: Copy, R: Reducer<T>>(s: &[T], r: &R) -> T {
     if s.len() <= BLOCK {
-        return fold_block(s, r);
+        return r.fold_block(s);
     }
     let mid = (s.len() / 2).div_ceil(BLOCK) * BLOCK;
     let (a, b) = s.split_at(mid.min(s.len()));
@@ -254,8 +297,36 @@ fn combine_row<T: Copy, R: Reducer<T>>(acc: &mut [T], row: &[T], r: &R) {
     }
 }
 
+/// Reduces each row of `[rows, N]` for a small constant `N` (unrolled per row).
+fn inner_fixed<T: Copy + Send + Sync, R: Reducer<T>, const N: usize>(src: &[T], r: &R) -> Vec<T> {
+    const ROWS_PER_TASK: usize = 4096;
+    let mut out = vec![r.identity(); src.len() / N];
+    let work = |(o, s): (&mut [T], &[T])| {
+        let (rows, _) = s.as_chunks::<N>();
+        for (o, row) in o.iter_mut().zip(rows) {
+            *o = row.iter().fold(r.identity(), |a, &x| r.combine(a, x));
+        }
+    };
+    if src.len() >= PAR_THRESHOLD {
+        out.par_chunks_mut(ROWS_PER_TASK).zip(src.par_chunks(ROWS_PER_TASK * N)).for_each(work);
+    } else {
+        work((&mut out, src));
+    }
+    out
+}
+
 /// Reduces each contiguous row of `[rows, n]`.
 fn inner<T: Copy + Send + Sync, R: Reducer<T>>(src: &[T], rows: usize, n: usize, r: &R) -> Vec<T> {
+    match n {
+        2 => return inner_fixed::<T, R, 2>(src, r),
+        3 => return inner_fixed::<T, R, 3>(src, r),
+        4 => return inner_fixed::<T, R, 4>(src, r),
+        5 => return inner_fixed::<T, R, 5>(src, r),
+        6 => return inner_fixed::<T, R, 6>(src, r),
+        7 => return inner_fixed::<T, R, 7>(src, r),
+        8 => return inner_fixed::<T, R, 8>(src, r),
+        _ => {}
+    }
     if rows == 1 || n >= PAR_THRESHOLD {
         return src.chunks_exact(n).map(|row| fold_contiguous(row, r)).collect();
     }

@@ -17,19 +17,23 @@ fn scan_block<T: Copy>(
 ) {
     if inner == 1 {
         let mut acc = id;
-        let mut step = |(o, &x): (&mut T, &T)| {
-            if exclusive {
-                *o = acc;
-                acc = f(acc, x);
-            } else {
+        match (exclusive, reverse) {
+            (false, false) => out.iter_mut().zip(src).for_each(|(o, &x)| {
                 acc = f(acc, x);
                 *o = acc;
-            }
-        };
-        if reverse {
-            out.iter_mut().zip(src).rev().for_each(&mut step);
-        } else {
-            out.iter_mut().zip(src).for_each(&mut step);
+            }),
+            (true, false) => out.iter_mut().zip(src).for_each(|(o, &x)| {
+                *o = acc;
+                acc = f(acc, x);
+            }),
+            (false, true) => out.iter_mut().zip(src).rev().for_each(|(o, &x)| {
+                acc = f(acc, x);
+                *o = acc;
+            }),
+            (true, true) => out.iter_mut().zip(src).rev().for_each(|(o, &x)| {
+                *o = acc;
+                acc = f(acc, x);
+            }),
         }
         return;
     }

@@ -21,8 +21,50 @@ fn rank_order<T: PartialOrd>(a: T, ia: u32, b: T, ib: u32) -> Ordering {
     by_value.then(ia.cmp(&ib))
 }
 
-/// Fills `vals`/`idx` (length k) with the top k of `row`, using `buf` as scratch.
-fn top_k_row<T: Copy + PartialOrd>(row: &[T], k: usize, vals: &mut [T], idx: &mut [i32], buf: &mut Vec<u32>) {
+/// Largest k at which a row is scanned once against a small sorted list of the best so far
+/// (most elements are rejected by one comparison) instead of a selection over all indices.
+const SMALL_K: usize = 32;
+
+/// The small-k path of [`top_k_row`]: `best` holds the best entries so far in output order.
+fn top_k_scan<T: Copy + PartialOrd>(row: &[T], k: usize, vals: &mut [T], idx: &mut [i32], best: &mut Vec<(T, u32)>) {
+    best.clear();
+    for (j, &v) in row.iter().enumerate() {
+        if best.len() == k {
+            let worst = best[k - 1].0;
+            // Later indices lose ties, so `v` enters only when strictly better than the worst kept.
+            let enters = v > worst || (v.partial_cmp(&v).is_none() && worst.partial_cmp(&worst).is_some());
+            if !enters {
+                continue;
+            }
+            best.pop();
+        }
+        let at = best.partition_point(|&(b, ib)| rank_order(b, ib, v, j as u32) == Ordering::Less);
+        best.insert(at, (v, j as u32));
+    }
+    for ((v, i), &(b, ib)) in vals.iter_mut().zip(idx.iter_mut()).zip(best.iter()) {
+        *v = b;
+        *i = ib as i32;
+    }
+}
+
+/// Per-thread scratch for [`top_k_row`].
+struct Scratch<T> {
+    order: Vec<u32>,
+    best: Vec<(T, u32)>,
+}
+
+impl<T> Scratch<T> {
+    fn new() -> Self {
+        Scratch { order: Vec::new(), best: Vec::new() }
+    }
+}
+
+/// Fills `vals`/`idx` (length k) with the top k of `row`.
+fn top_k_row<T: Copy + PartialOrd>(row: &[T], k: usize, vals: &mut [T], idx: &mut [i32], scratch: &mut Scratch<T>) {
+    if k <= SMALL_K && k < row.len() {
+        return top_k_scan(row, k, vals, idx, &mut scratch.best);
+    }
+    let buf = &mut scratch.order;
     buf.clear();
     buf.extend(0..row.len() as u32);
     let cmp = |&a: &u32, &b: &u32| rank_order(row[a as usize], a, row[b as usize], b);
@@ -53,11 +95,11 @@ pub fn top_k<T: Copy + PartialOrd + Send + Sync>(src: &[T], n: usize, k: usize) 
             .zip(idx.par_chunks_mut(k))
             .zip(src.par_chunks(n))
             .with_min_len(min_rows)
-            .for_each_init(Vec::new, |buf, ((v, i), row)| top_k_row(row, k, v, i, buf));
+            .for_each_init(Scratch::new, |scratch, ((v, i), row)| top_k_row(row, k, v, i, scratch));
     } else {
-        let mut buf = Vec::with_capacity(n);
+        let mut scratch = Scratch::new();
         for ((v, i), row) in vals.chunks_mut(k).zip(idx.chunks_mut(k)).zip(src.chunks(n)) {
-            top_k_row(row, k, v, i, &mut buf);
+            top_k_row(row, k, v, i, &mut scratch);
         }
     }
     (vals, idx)

@@ -33,17 +33,17 @@ fn variance_values<T: Arith + Float + Element>(x: &[T], shape: &[usize], axes: &
     reduce(&sq, shape, axes, &Sum).into_iter().map(|s| s / n).collect()
 }
 
-/// A reduction body over one float type: (values, shape, axes) → reduced values.
-type FloatBody<T> = fn(&[T], &[usize], &[usize]) -> Vec<T>;
+/// A reduction body over `(values, shape, axes)`.
+type Body<T> = fn(&[T], &[usize], &[usize]) -> Vec<T>;
 
-/// Runs a float-only reduction body with the element type bound.
+/// Runs a float-only reduction body for the input's float type.
 fn float_kernel(
     op: &str,
     x: &Tensor,
     attrs: &Attrs,
     out: &Spec,
-    f32_fn: FloatBody<f32>,
-    f64_fn: FloatBody<f64>,
+    f32_fn: Body<f32>,
+    f64_fn: Body<f64>,
 ) -> Result<Tensor> {
     let axes = reduction_axes(op, attrs, x.rank())?;
     let osh = out_shape(op, out)?;
