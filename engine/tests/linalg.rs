@@ -255,7 +255,7 @@ fn einsum_implicit_output_and_ellipsis() {
     let implicit = einsum("ij,jk", &[a.clone(), b.clone()]).unwrap();
     assert_eq!(implicit.to_f64_vec(), explicit.to_f64_vec());
     // Implicit mode sorts the remaining labels: "ba" keeps axis order a, b -> transposes.
-    let tr = einsum("ba", &[a.clone()]).unwrap();
+    let tr = einsum("ba", std::slice::from_ref(&a)).unwrap();
     assert_eq!(tr.shape(), &[4, 3]);
     assert_eq!(einsum(" i j , j k -> i k ", &[a.clone(), b.clone()]).unwrap().to_f64_vec(), explicit.to_f64_vec());
 
@@ -268,11 +268,11 @@ fn einsum_implicit_output_and_ellipsis() {
     assert_close(&e.to_f64_vec(), &m.to_f64_vec(), 1e-12, 1e-12);
     // Ellipsis in the middle, and summed when absent from the output.
     let z = t64(&[3, 2, 2, 4], 5);
-    let mid = einsum("i...j->j...i", &[z.clone()]).unwrap();
-    let want = einsum("iabj->jabi", &[z.clone()]).unwrap();
+    let mid = einsum("i...j->j...i", std::slice::from_ref(&z)).unwrap();
+    let want = einsum("iabj->jabi", std::slice::from_ref(&z)).unwrap();
     assert_eq!(mid.shape(), &[4, 2, 2, 3]);
     assert_eq!(mid.to_f64_vec(), want.to_f64_vec());
-    let summed = einsum("...j->j", &[z.clone()]).unwrap();
+    let summed = einsum("...j->j", std::slice::from_ref(&z)).unwrap();
     assert_close(&summed.to_f64_vec(), &einsum("abcj->j", &[z]).unwrap().to_f64_vec(), 1e-12, 1e-12);
     // Implicit output with an ellipsis puts broadcast axes first.
     let imp = einsum("...ij,...jk", &[x, y]).unwrap();
@@ -282,7 +282,7 @@ fn einsum_implicit_output_and_ellipsis() {
 #[test]
 fn einsum_integers() {
     let a = Tensor::from([[1i32, 2], [3, 4]]);
-    assert_eq!(einsum("ii->", &[a.clone()]).unwrap().to_vec::<i32>().unwrap(), vec![5]);
+    assert_eq!(einsum("ii->", std::slice::from_ref(&a)).unwrap().to_vec::<i32>().unwrap(), vec![5]);
     assert_eq!(einsum("ij,jk->ik", &[a.clone(), a.clone()]).unwrap().to_vec::<i32>().unwrap(), vec![7, 10, 15, 22]);
     assert_eq!(einsum("ij->ji", &[a]).unwrap().to_vec::<i32>().unwrap(), vec![1, 3, 2, 4]);
 }
@@ -293,17 +293,17 @@ fn einsum_errors() {
     let b = t64(&[4, 5], 2);
     let e = einsum("ij,jk->ik", &[a.clone(), b.clone()]).unwrap_err().to_string();
     assert!(e.contains("einsum") && e.contains("label 'j'") && e.contains("[2, 3]") && e.contains("[4, 5]"), "{e}");
-    let e = einsum("ijk->i", &[a.clone()]).unwrap_err().to_string();
+    let e = einsum("ijk->i", std::slice::from_ref(&a)).unwrap_err().to_string();
     assert!(e.contains("rank 2") && e.contains("'ijk'"), "{e}");
-    let e = einsum("ij,jk->ik", &[a.clone()]).unwrap_err().to_string();
+    let e = einsum("ij,jk->ik", std::slice::from_ref(&a)).unwrap_err().to_string();
     assert!(e.contains("2 input subscripts but 1 operands"), "{e}");
-    let e = einsum("ij->iz", &[a.clone()]).unwrap_err().to_string();
+    let e = einsum("ij->iz", std::slice::from_ref(&a)).unwrap_err().to_string();
     assert!(e.contains("'z' does not appear"), "{e}");
-    let e = einsum("ij->ii", &[a.clone()]).unwrap_err().to_string();
+    let e = einsum("ij->ii", std::slice::from_ref(&a)).unwrap_err().to_string();
     assert!(e.contains("more than once"), "{e}");
-    let e = einsum("i1->i", &[a.clone()]).unwrap_err().to_string();
+    let e = einsum("i1->i", std::slice::from_ref(&a)).unwrap_err().to_string();
     assert!(e.contains("unexpected character '1'"), "{e}");
-    let e = einsum("i..j->i", &[a.clone()]).unwrap_err().to_string();
+    let e = einsum("i..j->i", std::slice::from_ref(&a)).unwrap_err().to_string();
     assert!(e.contains("'...'"), "{e}");
     let e = einsum("...i,...i->...", &[t64(&[2, 3], 1), t64(&[4, 3], 2)]).unwrap_err().to_string();
     assert!(e.contains("'...'") && e.contains("incompatible"), "{e}");
