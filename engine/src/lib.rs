@@ -7,6 +7,7 @@ pub mod attrs;
 mod display;
 pub mod dtype;
 pub mod error;
+pub mod graph;
 pub mod kernels;
 pub mod module;
 pub mod ops;

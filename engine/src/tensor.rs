@@ -139,6 +139,15 @@ struct Inner {
     data: Arc<Storage>,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last holder of a large buffer hands it back for reuse by later kernel outputs.
+        if let Some(storage) = Arc::get_mut(&mut self.data) {
+            crate::kernels::elementwise::recycle(storage);
+        }
+    }
+}
+
 /// An immutable n-dimensional array (TensorFlow's eager `tf.Tensor`).
 ///
 /// Cloning is cheap (a reference count). Each tensor value has a unique id that

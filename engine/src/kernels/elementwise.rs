@@ -1,10 +1,447 @@
-//! Elementwise kernels with NumPy broadcasting that never materializes a broadcast operand.
+//! Elementwise kernels: parallel maps and NumPy broadcasting that never materializes a
+//! broadcast operand.
+//!
+//! Every inner loop is compiled twice, for the baseline x86-64 target and for AVX2, and the
+//! AVX2 copy is picked at run time when the CPU has it; the loop bodies are the same code, so
+//! both produce bit-identical results. Broadcasting first collapses the output shape to as few
+//! dimensions as possible (merging dimensions that all operands walk contiguously), so the
+//! common cases (same shape, scalar, row vector `[N, M] op [M]`, column `[N, M] op [N, 1]`,
+//! outer `[N, 1] op [1, M]`) become contiguous inner loops that vectorize, split across the
+//! rayon pool for large outputs.
 
 use crate::shape;
+use crate::tensor::Storage;
+use rayon::prelude::*;
+use smallvec::{smallvec, SmallVec};
+use std::any::Any;
+use std::mem::MaybeUninit;
+use std::sync::Mutex;
+
+/// Above this many elements, elementwise kernels split work across the rayon pool.
+pub const PAR_THRESHOLD: usize = 1 << 15;
+
+/// Elements per parallel task.
+const PAR_CHUNK: usize = 1 << 15;
+
+/// An empty vector with room for `n` elements: a recently released buffer when one fits (see
+/// [`recycle`]), else a fresh allocation that large outputs advise onto transparent huge
+/// pages. First-touch page faults otherwise dominate big elementwise ops: a fresh 64 MiB
+/// output takes 16384 faults (each zeroing a 4 KiB page) before a single value is computed.
+pub fn alloc_out<T: 'static>(n: usize) -> Vec<T> {
+    if let Some(v) = take_cached(n) {
+        return v;
+    }
+    let v = Vec::with_capacity(n);
+    #[cfg(target_os = "linux")]
+    advise_huge_pages(v.as_ptr() as usize, n.saturating_mul(std::mem::size_of::<T>()));
+    v
+}
+
+/// Buffers at least this large are kept for reuse when their last tensor is dropped.
+const REUSE_MIN_BYTES: usize = 1 << 20;
+/// At most this many bytes of released buffers are kept (oldest are freed first).
+const REUSE_MAX_BYTES: usize = 512 << 20;
+
+struct Cached {
+    bytes: usize,
+    capacity: usize,
+    buf: Box<dyn Any + Send>,
+}
+
+static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
+
+/// Takes the buffer out of `storage` (which its last tensor is releasing) and keeps it for a
+/// later output of similar size, within a fixed memory budget. Small buffers are left alone.
+pub fn recycle(storage: &mut Storage) {
+    let bytes = storage.len().max(1) * storage.dtype().size_of();
+    if bytes < REUSE_MIN_BYTES || bytes > REUSE_MAX_BYTES {
+        return;
+    }
+    match storage {
+        Storage::F32(v) => keep(std::mem::take(v)),
+        Storage::F64(v) => keep(std::mem::take(v)),
+        Storage::I32(v) => keep(std::mem::take(v)),
+        Storage::I64(v) => keep(std::mem::take(v)),
+        Storage::Bool(v) => keep(std::mem::take(v)),
+    }
+}
+
+fn keep<T: Send + 'static>(mut v: Vec<T>) {
+    v.clear();
+    let bytes = v.capacity() * std::mem::size_of::<T>();
+    let mut evicted = Vec::new();
+    {
+        let Ok(mut cache) = CACHE.lock() else { return };
+        let mut total: usize = cache.iter().map(|c| c.bytes).sum::<usize>() + bytes;
+        while total > REUSE_MAX_BYTES && !cache.is_empty() {
+            let old = cache.remove(0);
+            total -= old.bytes;
+            evicted.push(old);
+        }
+        cache.push(Cached { bytes, capacity: v.capacity(), buf: Box::new(v) });
+    }
+    // Freeing (unmapping) happens outside the lock.
+    drop(evicted);
+}
+
+/// The most recently released buffer of `T` that holds `n` elements without wasting more
+/// than a quarter (recent buffers are the likeliest to still be in cache).
+fn take_cached<T: 'static>(n: usize) -> Option<Vec<T>> {
+    let size = std::mem::size_of::<T>();
+    if size == 0 || n.saturating_mul(size) < REUSE_MIN_BYTES {
+        return None;
+    }
+    let mut cache = CACHE.lock().ok()?;
+    let i = cache.iter().rposition(|c| c.buf.is::<Vec<T>>() && c.capacity >= n && c.capacity - n <= n / 4)?;
+    let c = cache.remove(i);
+    drop(cache);
+    c.buf.downcast::<Vec<T>>().ok().map(|b| *b)
+}
+
+/// Frees every buffer kept for reuse (they are otherwise bounded to 512 MiB in total).
+pub fn release_cached_buffers() {
+    let drained: Vec<Cached> = match CACHE.lock() {
+        Ok(mut cache) => cache.drain(..).collect(),
+        Err(_) => return,
+    };
+    drop(drained);
+}
+
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(addr: usize, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    const PAGE: usize = 4096;
+    extern "C" {
+        fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: std::ffi::c_int) -> std::ffi::c_int;
+    }
+    const MADV_HUGEPAGE: std::ffi::c_int = 14;
+    if bytes < 2 * HUGE {
+        return;
+    }
+    let start = addr & !(PAGE - 1);
+    let end = (addr + bytes + PAGE - 1) & !(PAGE - 1);
+    // SAFETY: the range lies within pages of a live allocation owned by the caller; the advice
+    // only changes how the kernel backs those pages, never their contents. Failure (for
+    // example when huge pages are disabled) is harmless and ignored.
+    unsafe {
+        madvise(start as *mut std::ffi::c_void, end - start, MADV_HUGEPAGE);
+    }
+}
+
+/// The widest vector instruction set the inner loops were compiled for that this CPU runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Isa {
+    /// The baseline target (SSE2 on x86-64).
+    Base,
+    /// AVX2: 256-bit vectors.
+    Avx2,
+    /// AVX-512 (F, BW, DQ, VL): 512-bit vectors.
+    Avx512,
+}
+
+/// The instruction set the kernels use on this machine (detected once).
+pub fn isa() -> Isa {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static LEVEL: AtomicU8 = AtomicU8::new(0);
+    match LEVEL.load(Ordering::Relaxed) {
+        1 => Isa::Base,
+        2 => Isa::Avx2,
+        3 => Isa::Avx512,
+        _ => {
+            let level = detect_isa();
+            LEVEL.store(
+                match level {
+                    Isa::Base => 1,
+                    Isa::Avx2 => 2,
+                    Isa::Avx512 => 3,
+                },
+                Ordering::Relaxed,
+            );
+            level
+        }
+    }
+}
+
+fn detect_isa() -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512vl")
+        {
+            return Isa::Avx512;
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            return Isa::Avx2;
+        }
+    }
+    Isa::Base
+}
+
+#[inline(always)]
+fn unary_body<T: Copy, U, F: Fn(T) -> U>(src: &[T], out: &mut [MaybeUninit<U>], f: &F) {
+    for (o, &x) in out.iter_mut().zip(src) {
+        o.write(f(x));
+    }
+}
+
+/// One run of a binary op: `a` and `b` start at the run's first element and advance by
+/// `ia`/`ib` (0 = the operand is broadcast along the run, 1 = contiguous).
+#[inline(always)]
+fn binary_body<A: Copy, B: Copy, O, F: Fn(A, B) -> O>(
+    a: &[A],
+    ia: usize,
+    b: &[B],
+    ib: usize,
+    out: &mut [MaybeUninit<O>],
+    f: &F,
+) {
+    let n = out.len();
+    match (ia, ib) {
+        (1, 1) => {
+            for ((o, &x), &y) in out.iter_mut().zip(&a[..n]).zip(&b[..n]) {
+                o.write(f(x, y));
+            }
+        }
+        (1, 0) => {
+            let y = b[0];
+            for (o, &x) in out.iter_mut().zip(&a[..n]) {
+                o.write(f(x, y));
+            }
+        }
+        (0, 1) => {
+            let x = a[0];
+            for (o, &y) in out.iter_mut().zip(&b[..n]) {
+                o.write(f(x, y));
+            }
+        }
+        _ => {
+            for (k, o) in out.iter_mut().enumerate() {
+                o.write(f(a[k * ia], b[k * ib]));
+            }
+        }
+    }
+}
+
+/// One run of a ternary op with every stride 0 or 1 fixed at compile time, so the loop has no
+/// index arithmetic left and vectorizes.
+#[inline(always)]
+fn ternary_fixed<const SA: usize, const SB: usize, const SC: usize, A: Copy, B: Copy, C: Copy, O, F>(
+    a: &[A],
+    b: &[B],
+    c: &[C],
+    out: &mut [MaybeUninit<O>],
+    f: &F,
+) where
+    F: Fn(A, B, C) -> O,
+{
+    let n = out.len();
+    if n == 0 {
+        return;
+    }
+    let (a, b, c) = (&a[..(n - 1) * SA + 1], &b[..(n - 1) * SB + 1], &c[..(n - 1) * SC + 1]);
+    for (k, o) in out.iter_mut().enumerate() {
+        o.write(f(a[k * SA], b[k * SB], c[k * SC]));
+    }
+}
+
+#[inline(always)]
+fn ternary_body<A: Copy, B: Copy, C: Copy, O, F: Fn(A, B, C) -> O>(
+    a: &[A],
+    b: &[B],
+    c: &[C],
+    st: [usize; 3],
+    out: &mut [MaybeUninit<O>],
+    f: &F,
+) {
+    match st {
+        [1, 1, 1] => ternary_fixed::<1, 1, 1, _, _, _, _, _>(a, b, c, out, f),
+        [1, 0, 0] => ternary_fixed::<1, 0, 0, _, _, _, _, _>(a, b, c, out, f),
+        [0, 1, 1] => ternary_fixed::<0, 1, 1, _, _, _, _, _>(a, b, c, out, f),
+        [1, 1, 0] => ternary_fixed::<1, 1, 0, _, _, _, _, _>(a, b, c, out, f),
+        [1, 0, 1] => ternary_fixed::<1, 0, 1, _, _, _, _, _>(a, b, c, out, f),
+        [0, 1, 0] => ternary_fixed::<0, 1, 0, _, _, _, _, _>(a, b, c, out, f),
+        [0, 0, 1] => ternary_fixed::<0, 0, 1, _, _, _, _, _>(a, b, c, out, f),
+        [sa, sb, sc] => {
+            for (k, o) in out.iter_mut().enumerate() {
+                o.write(f(a[k * sa], b[k * sb], c[k * sc]));
+            }
+        }
+    }
+}
+
+/// Defines `$name`, which runs `$body` compiled for the best available instruction set.
+/// The clones are the same generic body under `#[target_feature]`, so the closure inlined
+/// into them vectorizes with wider registers.
+macro_rules! dispatched {
+    ($name:ident, $body:ident, [$($g:tt)*], ($($arg:ident: $ty:ty),*)) => {
+        #[inline]
+        fn $name<$($g)*>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn avx2<$($g)*>($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+                fn avx512<$($g)*>($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                match isa() {
+                    // SAFETY: `isa()` reported that the CPU supports these features.
+                    Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: as above.
+                    Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    Isa::Base => {}
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
+dispatched!(unary_seg, unary_body, [T: Copy, U, F: Fn(T) -> U], (src: &[T], out: &mut [MaybeUninit<U>], f: &F));
+dispatched!(
+    binary_seg,
+    binary_body,
+    [A: Copy, B: Copy, O, F: Fn(A, B) -> O],
+    (a: &[A], ia: usize, b: &[B], ib: usize, out: &mut [MaybeUninit<O>], f: &F)
+);
+dispatched!(
+    ternary_seg,
+    ternary_body,
+    [A: Copy, B: Copy, C: Copy, O, F: Fn(A, B, C) -> O],
+    (a: &[A], b: &[B], c: &[C], st: [usize; 3], out: &mut [MaybeUninit<O>], f: &F)
+);
+
+/// Allocates `n` outputs and lets `fill(start, slots)` write them, in parallel chunks for
+/// large `n`. `fill` must write every slot it is given.
+fn par_fill<O: Send + 'static>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<O>]) + Sync) -> Vec<O> {
+    let mut v: Vec<O> = alloc_out(n);
+    let slots = &mut v.spare_capacity_mut()[..n];
+    if n < PAR_THRESHOLD {
+        fill(0, slots);
+    } else {
+        slots.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(i, c)| fill(i * PAR_CHUNK, c));
+    }
+    // SAFETY: every slot in 0..n was handed to `fill` exactly once and written there.
+    unsafe { v.set_len(n) };
+    v
+}
+
+type Small = SmallVec<[usize; 6]>;
+
+/// A broadcast walk over an output shape: the output dims collapsed as far as possible and
+/// each operand's element stride along them (0 where the operand is broadcast).
+struct Plan<const K: usize> {
+    dims: Small,
+    strides: [Small; K],
+}
+
+impl<const K: usize> Plan<K> {
+    fn new(out: &[usize], shapes: [&[usize]; K]) -> Plan<K> {
+        let full: [Vec<usize>; K] = shapes.map(|s| broadcast_strides(s, out));
+        let mut dims = Small::new();
+        let mut strides: [Small; K] = std::array::from_fn(|_| Small::new());
+        for (d, &size) in out.iter().enumerate() {
+            if size == 1 {
+                continue;
+            }
+            // Dimension d folds into the previous kept one when every operand steps over
+            // it exactly as if the two were a single longer dimension.
+            let merge = !dims.is_empty() && (0..K).all(|k| strides[k].last() == Some(&(full[k][d] * size)));
+            if merge {
+                if let Some(last) = dims.last_mut() {
+                    *last *= size;
+                }
+                for k in 0..K {
+                    if let Some(last) = strides[k].last_mut() {
+                        *last = full[k][d];
+                    }
+                }
+            } else {
+                dims.push(size);
+                for k in 0..K {
+                    strides[k].push(full[k][d]);
+                }
+            }
+        }
+        if dims.is_empty() {
+            dims.push(1);
+            for s in strides.iter_mut() {
+                s.push(0);
+            }
+        }
+        Plan { dims, strides }
+    }
+
+    /// Calls `seg(offsets, steps, slots)` for each run of consecutive output elements starting
+    /// at `start` and covering `out`; a run never crosses the end of the innermost dimension.
+    fn walk<O>(
+        &self,
+        start: usize,
+        out: &mut [MaybeUninit<O>],
+        mut seg: impl FnMut([usize; K], [usize; K], &mut [MaybeUninit<O>]),
+    ) {
+        let r = self.dims.len();
+        let inner = self.dims[r - 1];
+        let outer = &self.dims[..r - 1];
+        let steps: [usize; K] = std::array::from_fn(|k| self.strides[k][r - 1]);
+        let mut idx: Small = smallvec![0; r - 1];
+        let mut off = [0usize; K];
+        let mut row = start / inner;
+        let mut col = start % inner;
+        for d in (0..r - 1).rev() {
+            let i = row % outer[d];
+            row /= outer[d];
+            idx[d] = i;
+            for k in 0..K {
+                off[k] += i * self.strides[k][d];
+            }
+        }
+        let mut pos = 0;
+        while pos < out.len() {
+            let len = (inner - col).min(out.len() - pos);
+            let at: [usize; K] = std::array::from_fn(|k| off[k] + col * steps[k]);
+            seg(at, steps, &mut out[pos..pos + len]);
+            pos += len;
+            col = 0;
+            for d in (0..r - 1).rev() {
+                idx[d] += 1;
+                for k in 0..K {
+                    off[k] += self.strides[k][d];
+                }
+                if idx[d] < outer[d] {
+                    break;
+                }
+                idx[d] = 0;
+                for k in 0..K {
+                    off[k] -= self.strides[k][d] * outer[d];
+                }
+            }
+        }
+    }
+}
+
+/// Applies `f` to every element, in parallel for large inputs.
+pub fn map<T: Copy + Sync, U: Send + 'static>(src: &[T], f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
+    par_fill(src.len(), |s, o| unary_seg(&src[s..s + o.len()], o, &f))
+}
+
+/// Applies `f` to corresponding elements of two equally long slices, in parallel for large inputs.
+pub fn zip_map<A: Copy + Sync, B: Copy + Sync, U: Send + 'static>(
+    a: &[A],
+    b: &[B],
+    f: impl Fn(A, B) -> U + Sync + Send,
+) -> Vec<U> {
+    let n = a.len().min(b.len());
+    par_fill(n, |s, o| binary_seg(&a[s..], 1, &b[s..], 1, o, &f))
+}
 
 /// Applies `f` to corresponding elements of `a` (shape `ash`) and `b` (shape `bsh`),
 /// broadcasting both to `out` (which must be their broadcast shape).
-pub fn broadcast_binary<A: Copy + Sync, B: Copy + Sync, O: Send>(
+pub fn broadcast_binary<A: Copy + Sync, B: Copy + Sync, O: Send + 'static>(
     a: &[A],
     ash: &[usize],
     b: &[B],
@@ -12,9 +449,12 @@ pub fn broadcast_binary<A: Copy + Sync, B: Copy + Sync, O: Send>(
     out: &[usize],
     f: impl Fn(A, B) -> O + Sync + Send,
 ) -> Vec<O> {
-    let n = shape::num_elements(out);
     if ash == bsh && ash == out {
         return zip_map(a, b, f);
+    }
+    let n = shape::num_elements(out);
+    if n == 0 {
+        return Vec::new();
     }
     if b.len() == 1 && ash == out {
         let y = b[0];
@@ -24,49 +464,10 @@ pub fn broadcast_binary<A: Copy + Sync, B: Copy + Sync, O: Send>(
         let x = a[0];
         return map(b, |y| f(x, y));
     }
-    let mut res = Vec::with_capacity(n);
-    if n == 0 {
-        return res;
-    }
-    let rank = out.len();
-    let sa = broadcast_strides(ash, out);
-    let sb = broadcast_strides(bsh, out);
-    let inner = out[rank - 1];
-    let (ia, ib) = (sa[rank - 1], sb[rank - 1]);
-    let mut idx = vec![0usize; rank];
-    let rows = n / inner.max(1);
-    for _ in 0..rows {
-        let mut oa = 0;
-        let mut ob = 0;
-        for d in 0..rank - 1 {
-            oa += idx[d] * sa[d];
-            ob += idx[d] * sb[d];
-        }
-        match (ia, ib) {
-            (1, 1) => res.extend(a[oa..oa + inner].iter().zip(&b[ob..ob + inner]).map(|(&x, &y)| f(x, y))),
-            (1, 0) => {
-                let y = b[ob];
-                res.extend(a[oa..oa + inner].iter().map(|&x| f(x, y)))
-            }
-            (0, 1) => {
-                let x = a[oa];
-                res.extend(b[ob..ob + inner].iter().map(|&y| f(x, y)))
-            }
-            _ => {
-                for k in 0..inner {
-                    res.push(f(a[oa + k * ia], b[ob + k * ib]));
-                }
-            }
-        }
-        for d in (0..rank - 1).rev() {
-            idx[d] += 1;
-            if idx[d] < out[d] {
-                break;
-            }
-            idx[d] = 0;
-        }
-    }
-    res
+    let plan = Plan::new(out, [ash, bsh]);
+    par_fill(n, |start, slots| {
+        plan.walk(start, slots, |[oa, ob], [ia, ib], run| binary_seg(&a[oa..], ia, &b[ob..], ib, run, &f))
+    })
 }
 
 /// Strides of `shape` viewed as broadcast to `out`: 0 along broadcast dimensions.
@@ -77,11 +478,33 @@ pub fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
 }
 
 /// Copies `src` (shape `sh`) broadcast to `out`.
-pub fn broadcast_to<T: Copy + Send + Sync>(src: &[T], sh: &[usize], out: &[usize]) -> Vec<T> {
+pub fn broadcast_to<T: Copy + Send + Sync + 'static>(src: &[T], sh: &[usize], out: &[usize]) -> Vec<T> {
     if sh == out {
         return src.to_vec();
     }
     broadcast_binary(src, sh, &[()], &[], out, |x, _| x)
+}
+
+/// Applies `f` to three operands broadcast to `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn broadcast_ternary<A: Copy + Sync, B: Copy + Sync, C: Copy + Sync, O: Send + 'static>(
+    a: &[A],
+    ash: &[usize],
+    b: &[B],
+    bsh: &[usize],
+    c: &[C],
+    csh: &[usize],
+    out: &[usize],
+    f: impl Fn(A, B, C) -> O + Sync + Send,
+) -> Vec<O> {
+    let n = shape::num_elements(out);
+    if n == 0 {
+        return Vec::new();
+    }
+    let plan = Plan::new(out, [ash, bsh, csh]);
+    par_fill(n, |start, slots| {
+        plan.walk(start, slots, |[oa, ob, oc], st, run| ternary_seg(&a[oa..], &b[ob..], &c[oc..], st, run, &f))
+    })
 }
 
 /// Element types with arithmetic, as the generic kernels need them.
@@ -169,88 +592,83 @@ impl FloatExt for f64 {
     }
 }
 
-/// Above this many elements, elementwise kernels split work across the rayon pool.
-pub const PAR_THRESHOLD: usize = 1 << 15;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-const PAR_CHUNK: usize = 1 << 14;
-
-/// Applies `f` to every element, in parallel for large inputs.
-pub fn map<T: Copy + Sync, U: Send>(src: &[T], f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
-    use rayon::prelude::*;
-    if src.len() < PAR_THRESHOLD {
-        return src.iter().map(|&x| f(x)).collect();
-    }
-    let mut out: Vec<U> = Vec::with_capacity(src.len());
-    out.spare_capacity_mut().par_chunks_mut(PAR_CHUNK).zip(src.par_chunks(PAR_CHUNK)).for_each(|(o, s)| {
-        for (o, &x) in o.iter_mut().zip(s) {
-            o.write(f(x));
-        }
-    });
-    // SAFETY: every slot in 0..len was written by exactly one chunk above.
-    unsafe { out.set_len(src.len()) };
-    out
-}
-
-/// Applies `f` to corresponding elements of two equally long slices, in parallel for large inputs.
-pub fn zip_map<A: Copy + Sync, B: Copy + Sync, U: Send>(
-    a: &[A],
-    b: &[B],
-    f: impl Fn(A, B) -> U + Sync + Send,
-) -> Vec<U> {
-    use rayon::prelude::*;
-    let n = a.len().min(b.len());
-    if n < PAR_THRESHOLD {
-        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
-    }
-    let mut out: Vec<U> = Vec::with_capacity(n);
-    out.spare_capacity_mut()
-        .par_chunks_mut(PAR_CHUNK)
-        .zip(a[..n].par_chunks(PAR_CHUNK).zip(b[..n].par_chunks(PAR_CHUNK)))
-        .for_each(|(o, (sa, sb))| {
-            for ((o, &x), &y) in o.iter_mut().zip(sa).zip(sb) {
-                o.write(f(x, y));
+    /// Naive broadcast by index arithmetic, the reference for the planned walk.
+    fn naive(a: &[i64], ash: &[usize], b: &[i64], bsh: &[usize]) -> (Vec<usize>, Vec<i64>) {
+        let out = shape::broadcast_shapes(ash, bsh).expect("compatible").to_vec();
+        let n = shape::num_elements(&out);
+        let at = |v: &[i64], sh: &[usize], mut i: usize| {
+            let mut off = 0;
+            let mut mul = 1;
+            for d in (0..out.len()).rev() {
+                let c = i % out[d];
+                i /= out[d];
+                let k = d as isize - (out.len() - sh.len()) as isize;
+                if k >= 0 {
+                    let k = k as usize;
+                    if sh[k] != 1 {
+                        off += c * mul;
+                    }
+                    mul *= sh[k];
+                }
             }
-        });
-    // SAFETY: every slot in 0..n was written by exactly one chunk above.
-    unsafe { out.set_len(n) };
-    out
-}
+            v[off]
+        };
+        (out.clone(), (0..n).map(|i| at(a, ash, i) * 1000 + at(b, bsh, i)).collect())
+    }
 
-/// Applies `f` to three operands broadcast to `out`.
-#[allow(clippy::too_many_arguments)]
-pub fn broadcast_ternary<A: Copy, B: Copy, C: Copy, O>(
-    a: &[A],
-    ash: &[usize],
-    b: &[B],
-    bsh: &[usize],
-    c: &[C],
-    csh: &[usize],
-    out: &[usize],
-    f: impl Fn(A, B, C) -> O,
-) -> Vec<O> {
-    let n = shape::num_elements(out);
-    if ash == out && bsh == out && csh == out {
-        return a.iter().zip(b).zip(c).map(|((&x, &y), &z)| f(x, y, z)).collect();
-    }
-    let mut res = Vec::with_capacity(n);
-    let rank = out.len();
-    let (sa, sb, sc) = (broadcast_strides(ash, out), broadcast_strides(bsh, out), broadcast_strides(csh, out));
-    let mut idx = vec![0usize; rank];
-    for _ in 0..n {
-        let (mut oa, mut ob, mut oc) = (0, 0, 0);
-        for d in 0..rank {
-            oa += idx[d] * sa[d];
-            ob += idx[d] * sb[d];
-            oc += idx[d] * sc[d];
+    #[test]
+    fn planned_broadcast_matches_index_arithmetic() {
+        let cases: &[(&[usize], &[usize])] = &[
+            (&[3, 4], &[4]),
+            (&[3, 4], &[3, 1]),
+            (&[3, 1], &[1, 4]),
+            (&[2, 3, 4], &[3, 1]),
+            (&[2, 1, 4], &[3, 1]),
+            (&[1, 1], &[5]),
+            (&[], &[2, 3]),
+            (&[2, 3, 1, 5], &[3, 4, 1]),
+            (&[300, 257], &[257]),
+            (&[257, 300], &[257, 1]),
+            (&[2, 1, 130, 3], &[1, 70, 1, 3]),
+            (&[4096, 3], &[3]),
+        ];
+        for (ash, bsh) in cases {
+            let a: Vec<i64> = (0..shape::num_elements(ash) as i64).collect();
+            let b: Vec<i64> = (0..shape::num_elements(bsh) as i64).map(|x| x * 7).collect();
+            let (out, want) = naive(&a, ash, &b, bsh);
+            let got = broadcast_binary(&a, ash, &b, bsh, &out, |x, y| x * 1000 + y);
+            assert_eq!(got, want, "{ash:?} with {bsh:?}");
+            let (_, want_rev) = naive(&b, bsh, &a, ash);
+            let got_rev = broadcast_binary(&b, bsh, &a, ash, &out, |x, y| x * 1000 + y);
+            assert_eq!(got_rev, want_rev, "{bsh:?} with {ash:?}");
         }
-        res.push(f(a[oa], b[ob], c[oc]));
-        for d in (0..rank).rev() {
-            idx[d] += 1;
-            if idx[d] < out[d] {
-                break;
+    }
+
+    #[test]
+    fn ternary_broadcast_matches_elementwise_selection() {
+        let (n, m) = (200, 301);
+        let c: Vec<bool> = (0..m).map(|j| j % 3 == 0).collect();
+        let x: Vec<i32> = (0..(n * m) as i32).collect();
+        let y: Vec<i32> = (0..n as i32).map(|i| -i).collect();
+        let got = broadcast_ternary(&c, &[m], &x, &[n, m], &y, &[n, 1], &[n, m], |c, x, y| if c { x } else { y });
+        for i in 0..n {
+            for j in 0..m {
+                let want = if j % 3 == 0 { (i * m + j) as i32 } else { -(i as i32) };
+                assert_eq!(got[i * m + j], want, "at ({i}, {j})");
             }
-            idx[d] = 0;
         }
     }
-    res
+
+    #[test]
+    fn large_maps_are_complete_and_ordered() {
+        let n = 3 * PAR_CHUNK + 17;
+        let src: Vec<u32> = (0..n as u32).collect();
+        assert_eq!(map(&src, |x| x * 2), src.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert_eq!(zip_map(&src, &src, |x, y| x + y), src.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert!(map(&[] as &[u32], |x| x).is_empty());
+    }
 }

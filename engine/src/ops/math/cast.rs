@@ -7,6 +7,12 @@ use crate::ops::{execute1, expect_arity, OpDef, Spec};
 use crate::tensor::{Storage, Tensor};
 use crate::DType;
 
+// A named function rather than `x != Default::default()`: with serde_json linked, the latter's
+// comparison type is ambiguous.
+fn is_nonzero<T: Default + PartialEq>(x: T) -> bool {
+    x != T::default()
+}
+
 fn convert(s: &Storage, to: DType) -> Storage {
     macro_rules! from {
         ($v:expr) => {
@@ -15,7 +21,7 @@ fn convert(s: &Storage, to: DType) -> Storage {
                 DType::F64 => Storage::F64(map($v, |x| x as f64)),
                 DType::I32 => Storage::I32(map($v, |x| x as i32)),
                 DType::I64 => Storage::I64(map($v, |x| x as i64)),
-                DType::Bool => Storage::Bool(map($v, |x| x != Default::default())),
+                DType::Bool => Storage::Bool(map($v, is_nonzero)),
             }
         };
     }

@@ -4,6 +4,7 @@ use super::{scalar_like, select};
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{map, FloatExt, Scalar};
+use crate::kernels::fastmath::FastMath;
 use crate::ops::{array, execute1, expect_arity, GradCtx, OpDef, Spec, FLOATS, NUMERIC};
 use crate::tensor::Tensor;
 use crate::{with_float, with_numeric, DType};
@@ -168,13 +169,20 @@ float_unary!(
     |x| 1.0 / x,
     Some(|c| one(neg(&mul(&c.grad(0)?, &square(y0(c))?)?)))
 );
-float_unary!(EXP, exp, "exp", "Elementwise `e^x` (`tf.exp`).", |x| x.exp(), Some(|c| one(mul(&c.grad(0)?, y0(c)))));
+float_unary!(
+    EXP,
+    exp,
+    "exp",
+    "Elementwise `e^x` (`tf.exp`).",
+    |x| x.fast_exp(),
+    Some(|c| one(mul(&c.grad(0)?, y0(c))))
+);
 float_unary!(
     EXPM1,
     expm1,
     "expm1",
     "Elementwise `e^x - 1`, accurate near 0 (`tf.math.expm1`).",
-    |x| x.exp_m1(),
+    |x| x.fast_expm1(),
     Some(|c| one(mul(&c.grad(0)?, &super::add(y0(c), &k(y0(c), 1.0))?)))
 );
 float_unary!(
@@ -244,7 +252,7 @@ float_unary!(
     tanh,
     "tanh",
     "Hyperbolic tangent (`tf.tanh`).",
-    |x| x.tanh(),
+    |x| x.fast_tanh(),
     Some(|c| {
         let y = y0(c);
         one(mul(&c.grad(0)?, &super::sub(&k(y, 1.0), &square(y)?)?))
@@ -255,7 +263,7 @@ float_unary!(
     sigmoid,
     "sigmoid",
     "Logistic function `1 / (1 + e^-x)` (`tf.sigmoid`).",
-    |x| sigmoid_scalar(x),
+    |x| x.fast_sigmoid(),
     Some(|c| {
         let y = y0(c);
         one(mul(&c.grad(0)?, &mul(y, &super::sub(&k(y, 1.0), y)?)?))
@@ -266,7 +274,15 @@ float_unary!(
     elu,
     "elu",
     "Exponential linear unit (`tf.nn.elu`).",
-    |x| if x > 0.0 { x } else { x.exp_m1() },
+    |x| {
+        // Computed unconditionally so the choice is a select and the loop vectorizes.
+        let e = x.fast_expm1();
+        if x > 0.0 {
+            x
+        } else {
+            e
+        }
+    },
     Some(|c| {
         let (x, y, g) = (x0(c), y0(c), c.grad(0)?);
         one(select(&super::greater(x, &k(x, 0.0))?, &g, &mul(&g, &super::add(y, &k(y, 1.0))?)?))
@@ -279,7 +295,10 @@ float_unary!(
     selu,
     "selu",
     "Scaled exponential linear unit (`tf.nn.selu`).",
-    |x| if x > 0.0 { (SELU_SCALE as T) * x } else { (SELU_SCALE as T) * (SELU_ALPHA as T) * x.exp_m1() },
+    |x| {
+        let e = (SELU_ALPHA as T) * x.fast_expm1();
+        (SELU_SCALE as T) * if x > 0.0 { x } else { e }
+    },
     Some(|c| {
         let (x, y, g) = (x0(c), y0(c), c.grad(0)?);
         let neg_branch = mul(&g, &super::add(y, &k(y, SELU_SCALE * SELU_ALPHA))?)?;
@@ -291,7 +310,7 @@ float_unary!(
     softplus,
     "softplus",
     "`log(e^x + 1)`, computed stably (`tf.math.softplus`).",
-    |x| if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() },
+    |x| x.fast_softplus(),
     Some(|c| one(mul(&c.grad(0)?, &sigmoid(x0(c))?)))
 );
 float_unary!(
@@ -310,7 +329,7 @@ float_unary!(
     silu,
     "silu",
     "`x * sigmoid(x)` (`tf.nn.silu`, swish).",
-    |x| x * sigmoid_scalar(x),
+    |x| x * x.fast_sigmoid(),
     Some(|c| {
         let x = x0(c);
         let s = sigmoid(x)?;
@@ -343,17 +362,6 @@ float_unary!(
 float_predicate!(IS_NAN, is_nan, "is_nan", "True where x is NaN (`tf.math.is_nan`).", |x| x.is_nan());
 float_predicate!(IS_FINITE, is_finite, "is_finite", "True where x is finite (`tf.math.is_finite`).", |x| x.is_finite());
 float_predicate!(IS_INF, is_inf, "is_inf", "True where x is ±infinity (`tf.math.is_inf`).", |x| x.is_infinite());
-
-#[inline]
-fn sigmoid_scalar<T: num_traits::Float>(x: T) -> T {
-    // Stable on both tails: never exponentiates a large positive number.
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
-}
 
 /// `tf.nn.leaky_relu`: `x` where positive, `alpha * x` elsewhere.
 pub static LEAKY_RELU: OpDef = OpDef {
@@ -392,14 +400,15 @@ pub static GELU: OpDef = OpDef {
         let t = &i[0];
         let approx = a.bool_or("approximate", false);
         let out = with_float!(t.dtype(), T => {
-            let f = |x: T| -> T {
-                if approx {
-                    0.5 * x * (1.0 + ((SQRT_2_OVER_PI as T) * (x + (GELU_C as T) * x * x * x)).tanh())
-                } else {
-                    0.5 * x * (1.0 + (x * (std::f64::consts::FRAC_1_SQRT_2 as T)).erf_())
-                }
+            let xs = t.as_slice::<T>()?;
+            let v = if approx {
+                // 0.5 (1 + tanh(u)) = sigmoid(2u): the same function, without the
+                // cancellation that loses all relative accuracy on the negative tail.
+                map(xs, |x: T| x * ((2.0 * SQRT_2_OVER_PI as T) * (x + (GELU_C as T) * x * x * x)).fast_sigmoid())
+            } else {
+                map(xs, |x: T| 0.5 * x * (1.0 + (x * (std::f64::consts::FRAC_1_SQRT_2 as T)).erf_()))
             };
-            Tensor::from_vec(map(t.as_slice::<T>()?, f), t.shape())?
+            Tensor::from_vec(v, t.shape())?
         }, other => return Err(bad_dtype("gelu", t)));
         Ok(vec![out])
     },

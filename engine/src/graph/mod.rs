@@ -1,0 +1,16 @@
+//! Dataflow graphs of registered ops: the representation `tf.function` traces into.
+//!
+//! - [`ir`]: the graph itself (`Graph`, `Node`, `Output`), a builder that runs each op's shape
+//!   rule as nodes are added, and validation.
+//! - [`print`]: a readable one-node-per-line dump (`Display`) and Graphviz DOT export.
+//! - [`serial`]: versioned JSON (de)serialization, safe against hostile documents.
+//! - [`exec`]: runs a graph on concrete tensors, freeing intermediates after their last use
+//!   and recording on active gradient tapes exactly as eager execution does.
+
+pub mod exec;
+pub mod ir;
+pub mod print;
+pub mod serial;
+
+pub use exec::{run, Plan};
+pub use ir::{Graph, Node, NodeId, NodeKind, Output};

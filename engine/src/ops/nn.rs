@@ -1,6 +1,0 @@
-//! nn ops.
-
-use crate::ops::OpDef;
-
-/// Ops of this family.
-pub(crate) static OPS: &[&OpDef] = &[];
