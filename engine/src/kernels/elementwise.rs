@@ -371,23 +371,58 @@ fn fill_streaming<O>(start: usize, out: &mut [MaybeUninit<O>], fill: &impl Fn(us
     fill(start, out)
 }
 
-/// Copies `len` bytes from `src` to `dst`, the 16-byte-aligned middle with non-temporal stores.
+/// Copies `len` bytes from `src` to `dst`, the aligned middle with non-temporal stores as wide
+/// as the CPU has (64-byte stores write a whole cache line per instruction).
 ///
 /// # Safety
 /// `src` must be valid for `len` reads, `dst` for `len` writes, and they must not overlap.
 #[cfg(target_arch = "x86_64")]
 unsafe fn stream_copy(src: *const u8, dst: *mut u8, len: usize) {
-    use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
-    let head = (dst as usize).wrapping_neg() % 16;
-    let head = head.min(len);
-    std::ptr::copy_nonoverlapping(src, dst, head);
-    let mut i = head;
-    while i + 16 <= len {
-        let v = _mm_loadu_si128(src.add(i) as *const __m128i);
-        _mm_stream_si128(dst.add(i) as *mut __m128i, v);
-        i += 16;
+    use std::arch::x86_64::*;
+    #[target_feature(enable = "avx512f")]
+    unsafe fn wide(src: *const u8, dst: *mut u8, len: usize) -> usize {
+        let mut i = 0;
+        while i + 64 <= len {
+            let v = _mm512_loadu_si512(src.add(i) as *const __m512i);
+            _mm512_stream_si512(dst.add(i) as *mut __m512i, v);
+            i += 64;
+        }
+        i
     }
-    std::ptr::copy_nonoverlapping(src.add(i), dst.add(i), len - i);
+    #[target_feature(enable = "avx2")]
+    unsafe fn mid(src: *const u8, dst: *mut u8, len: usize) -> usize {
+        let mut i = 0;
+        while i + 32 <= len {
+            let v = _mm256_loadu_si256(src.add(i) as *const __m256i);
+            _mm256_stream_si256(dst.add(i) as *mut __m256i, v);
+            i += 32;
+        }
+        i
+    }
+    unsafe fn narrow(src: *const u8, dst: *mut u8, len: usize) -> usize {
+        let mut i = 0;
+        while i + 16 <= len {
+            let v = _mm_loadu_si128(src.add(i) as *const __m128i);
+            _mm_stream_si128(dst.add(i) as *mut __m128i, v);
+            i += 16;
+        }
+        i
+    }
+    let align = match isa() {
+        Isa::Avx512 => 64,
+        Isa::Avx2 => 32,
+        Isa::Base => 16,
+    };
+    let head = ((dst as usize).wrapping_neg() % align).min(len);
+    std::ptr::copy_nonoverlapping(src, dst, head);
+    let (s, d, rest) = (src.add(head), dst.add(head), len - head);
+    // SAFETY: `isa()` reported the features each wide variant needs; `d` is aligned for it.
+    let done = match isa() {
+        Isa::Avx512 => wide(s, d, rest),
+        Isa::Avx2 => mid(s, d, rest),
+        Isa::Base => narrow(s, d, rest),
+    };
+    std::ptr::copy_nonoverlapping(s.add(done), d.add(done), rest - done);
 }
 
 type Small = SmallVec<[usize; 6]>;
