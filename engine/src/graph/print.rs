@@ -87,6 +87,7 @@ fn head(graph: &Graph, n: &Node) -> String {
             format!("placeholder[{}]", arg.map_or("?".to_string(), |a| a.to_string()))
         }
         NodeKind::Variable(i) => format!("variable[{i}]"),
+        NodeKind::Assign(i, mode) => format!("{}[{i}]", mode.name()),
         NodeKind::Const(_) | NodeKind::Op(_) => n.kind.name().to_string(),
     }
 }
@@ -134,6 +135,7 @@ pub fn to_dot(graph: &Graph) -> String {
             NodeKind::Placeholder => "ellipse",
             NodeKind::Const(_) => "note",
             NodeKind::Variable(_) => "cylinder",
+            NodeKind::Assign(..) => "hexagon",
             NodeKind::Op(_) => "box",
         };
         let label = format!("%{} {}\\n{}", n.id, escape(&head(graph, n)), escape(&specs(&n.outputs)));
