@@ -103,7 +103,7 @@ fn saved_dense(name: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn expect_load_error(dir: &PathBuf, needle: &str) {
+fn expect_load_error(dir: &std::path::Path, needle: &str) {
     let err = function::load(dir).expect_err("a damaged directory must not load");
     assert!(err.to_string().contains(needle), "expected {needle:?} in: {err}");
 }
