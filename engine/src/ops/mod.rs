@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 
 pub mod array;
 pub mod indexing;
+pub mod io;
 pub mod linalg;
 pub mod math;
 pub mod nn;
@@ -122,6 +123,7 @@ pub fn registry() -> &'static [&'static OpDef] {
         v.extend_from_slice(linalg::OPS);
         v.extend_from_slice(nn::OPS);
         v.extend_from_slice(random_ops::OPS);
+        v.extend_from_slice(io::OPS);
         v
     })
 }
