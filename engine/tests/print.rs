@@ -27,7 +27,7 @@ fn tensors_format_as_tensorflow_prints_them() -> Result<()> {
         "[[0 1 2 ... 7 8 9]\n [10 11 12 ... 17 18 19]\n [20 21 22 ... 27 28 29]\n ...\n [70 71 72 ... 77 78 79]\n \
          [80 81 82 ... 87 88 89]\n [90 91 92 ... 97 98 99]]"
     );
-    assert_eq!(shown(&Tensor::from(0.123456789f32)), "0.123456791");
+    assert_eq!(shown(&Tensor::from(0.123_456_79_f32)), "0.123456791");
     assert_eq!(shown(&Tensor::from([true, false])), "[1 0]");
     assert_eq!(shown(&Tensor::from([1e-8f32, 1e8, 0.1])), "[1e-08 1e+08 0.1]");
     assert_eq!(format_tensor(&Tensor::from([[1.5f32, 2.0], [3.0, 4.25]]), -1)?, "[[1.5 2]\n [3 4.25]]");
@@ -42,7 +42,7 @@ fn tensors_format_as_tensorflow_prints_them() -> Result<()> {
 #[test]
 fn print_fills_the_template() -> Result<()> {
     let ((), text) = capture_prints(|| {
-        print("loss: {} step {}", &[Tensor::from(0.123456789f32), Tensor::from(3i32)], &PrintOptions::default())
+        print("loss: {} step {}", &[Tensor::from(0.123_456_79_f32), Tensor::from(3i32)], &PrintOptions::default())
             .expect("print")
     });
     assert_eq!(text, "loss: 0.123456791 step 3\n");
