@@ -1,6 +1,7 @@
 //! Test support shared by the crate's tests and later crates: finite-difference gradient
 //! checks and tolerant comparisons. Not needed by applications.
 
+use crate::attrs::{Attr, Attrs};
 use crate::error::Result;
 use crate::tape::GradientTape;
 use crate::tensor::Tensor;
@@ -119,4 +120,61 @@ pub fn assert_close(actual: &[f64], expected: &[f64], rtol: f64, atol: f64) {
         let ok = (a - e).abs() <= atol + rtol * e.abs() || (a.is_nan() && e.is_nan()) || a == e;
         assert!(ok, "element {i}: got {a}, expected {e}\n actual: {actual:?}\n expected: {expected:?}");
     }
+}
+
+/// A tensor of `dtype` and `shape` with deterministic values in [-3, 3) (for input sweeps).
+pub fn sweep_tensor(dtype: DType, shape: &[usize], seed: u64) -> Tensor {
+    let n: usize = shape.iter().product();
+    let v = test_values(n, seed, -3.0, 3.0);
+    crate::ops::math::cast(&Tensor::from_vec(v, shape).expect("sweep shape matches"), dtype).expect("cast to any dtype")
+}
+
+/// Attribute sets that sweeps try on every op: none, sensible values and hostile ones.
+pub fn hostile_attr_sets() -> Vec<Attrs> {
+    let big = 1i64 << 40;
+    let mut sets = vec![Attrs::new()];
+    let singles: Vec<(&'static str, Attr)> = vec![
+        ("axis", Attr::Int(0)),
+        ("axis", Attr::Int(-1)),
+        ("axis", Attr::Int(7)),
+        ("axis", Attr::Int(i64::MIN)),
+        ("axis", Attr::OptInts(Some(vec![0, 0]))),
+        ("axis", Attr::OptInts(Some(vec![9]))),
+        ("axis", Attr::OptInts(None)),
+        ("shape", Attr::Ints(vec![-1])),
+        ("shape", Attr::Ints(vec![2, -1])),
+        ("shape", Attr::Ints(vec![-1, -1])),
+        ("shape", Attr::Ints(vec![-7])),
+        ("shape", Attr::Ints(vec![big, big])),
+        ("perm", Attr::Ints(vec![1, 0])),
+        ("perm", Attr::Ints(vec![0, 0])),
+        ("perm", Attr::Ints(vec![5])),
+        ("dtype", Attr::DType(DType::I32)),
+        ("dtype", Attr::DType(DType::Bool)),
+        ("k", Attr::Int(1)),
+        ("k", Attr::Int(-1)),
+        ("k", Attr::Int(big)),
+        ("alpha", Attr::Float(f64::NAN)),
+        ("padding", Attr::Str("SAME".into())),
+        ("padding", Attr::Str("bogus".into())),
+        ("strides", Attr::Ints(vec![0, 0])),
+        ("strides", Attr::Ints(vec![1, 1, 1, 1])),
+        ("depth", Attr::Int(-3)),
+        ("depth", Attr::Int(big)),
+        ("multiples", Attr::Ints(vec![big, big])),
+        ("num", Attr::Int(0)),
+        ("begin", Attr::Ints(vec![big])),
+        ("size", Attr::Ints(vec![-2])),
+        ("equation", Attr::Str("ij,jk->ik".into())),
+        ("equation", Attr::Str("->->".into())),
+    ];
+    for (name, v) in singles {
+        sets.push(Attrs::new().with(name, v));
+    }
+    sets
+}
+
+/// Shapes that sweeps combine: scalar, empty, vectors, matrices, rank 3 and 4.
+pub fn sweep_shapes() -> Vec<Vec<usize>> {
+    vec![vec![], vec![0], vec![3], vec![2, 3], vec![1, 3], vec![3, 2], vec![2, 0, 3], vec![2, 2, 2, 2]]
 }

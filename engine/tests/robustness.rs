@@ -3,59 +3,10 @@
 //! panics, and errors that don't name the op, are not.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use tensile::attrs::{Attr, Attrs};
 use tensile::ops::{execute, registry};
 use tensile::{DType, Tensor};
 
-fn tensor(dtype: DType, shape: &[usize], seed: u64) -> Tensor {
-    let n: usize = shape.iter().product();
-    let v = tensile::testing::test_values(n, seed, -3.0, 3.0);
-    tensile::ops::math::cast(&Tensor::from_vec(v, shape).unwrap(), dtype).unwrap()
-}
-
-fn attr_sets() -> Vec<Attrs> {
-    let big = 1i64 << 40;
-    let mut sets = vec![Attrs::new()];
-    let singles: Vec<(&'static str, Attr)> = vec![
-        ("axis", Attr::Int(0)),
-        ("axis", Attr::Int(-1)),
-        ("axis", Attr::Int(7)),
-        ("axis", Attr::Int(i64::MIN)),
-        ("axis", Attr::OptInts(Some(vec![0, 0]))),
-        ("axis", Attr::OptInts(Some(vec![9]))),
-        ("axis", Attr::OptInts(None)),
-        ("shape", Attr::Ints(vec![-1])),
-        ("shape", Attr::Ints(vec![2, -1])),
-        ("shape", Attr::Ints(vec![-1, -1])),
-        ("shape", Attr::Ints(vec![-7])),
-        ("shape", Attr::Ints(vec![big, big])),
-        ("perm", Attr::Ints(vec![1, 0])),
-        ("perm", Attr::Ints(vec![0, 0])),
-        ("perm", Attr::Ints(vec![5])),
-        ("dtype", Attr::DType(DType::I32)),
-        ("dtype", Attr::DType(DType::Bool)),
-        ("k", Attr::Int(1)),
-        ("k", Attr::Int(-1)),
-        ("k", Attr::Int(big)),
-        ("alpha", Attr::Float(f64::NAN)),
-        ("padding", Attr::Str("SAME".into())),
-        ("padding", Attr::Str("bogus".into())),
-        ("strides", Attr::Ints(vec![0, 0])),
-        ("strides", Attr::Ints(vec![1, 1, 1, 1])),
-        ("depth", Attr::Int(-3)),
-        ("depth", Attr::Int(big)),
-        ("multiples", Attr::Ints(vec![big, big])),
-        ("num", Attr::Int(0)),
-        ("begin", Attr::Ints(vec![big])),
-        ("size", Attr::Ints(vec![-2])),
-        ("equation", Attr::Str("ij,jk->ik".into())),
-        ("equation", Attr::Str("->->".into())),
-    ];
-    for (name, v) in singles {
-        sets.push(Attrs::new().with(name, v));
-    }
-    sets
-}
+use tensile::testing::{hostile_attr_sets as attr_sets, sweep_shapes as shapes, sweep_tensor as tensor};
 
 #[test]
 fn huge_shapes_are_resource_errors() {
@@ -63,10 +14,6 @@ fn huge_shapes_are_resource_errors() {
     assert_eq!(err.kind, tensile::ErrorKind::ResourceExhausted, "{err}");
     let err = tensile::ops::array::broadcast_to(&Tensor::from(1.0f32), &[1 << 20, 1 << 20, 1 << 20]).unwrap_err();
     assert!(err.to_string().contains("does not fit in memory"), "{err}");
-}
-
-fn shapes() -> Vec<Vec<usize>> {
-    vec![vec![], vec![0], vec![3], vec![2, 3], vec![1, 3], vec![3, 2], vec![2, 0, 3], vec![2, 2, 2, 2]]
 }
 
 #[test]
