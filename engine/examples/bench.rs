@@ -4,6 +4,7 @@
 //! runs after warm-up. Pass figure names as arguments to run only those.
 
 use std::time::Instant;
+use tensile::function::{Arg, Function, FunctionOptions};
 use tensile::ops::{linalg, math, reduce};
 use tensile::prelude::*;
 
@@ -104,6 +105,122 @@ fn main() -> Result<()> {
             std::hint::black_box(tape.gradient(&z, &[&x]).expect("gradient"));
         });
         emit("tape_1000_ms", s * 1e3, "ms");
+    }
+    if ["mlp_step_eager_eps", "mlp_trace_ms", "mlp_step_traced_eps"].iter().any(|n| want(n)) {
+        mlp_figures(&want)?;
+    }
+    Ok(())
+}
+
+/// The MLP 784-512-512-10 with Adam, written with raw ops and variables.
+struct Mlp {
+    params: Vec<Variable>,
+    m: Vec<Variable>,
+    v: Vec<Variable>,
+    step: Variable,
+}
+
+const BATCH: usize = 128;
+
+impl Mlp {
+    fn new() -> Mlp {
+        let dims = [784usize, 512, 512, 10];
+        let mut params = Vec::new();
+        for (i, w) in dims.windows(2).enumerate() {
+            let scale = (2.0 / w[0] as f64).sqrt();
+            let k = (&randn(&[w[0], w[1]], 10 + i as u64) * scale).expect("scale");
+            params.push(Variable::new(k, &format!("dense_{i}/kernel")));
+            params.push(Variable::new(
+                Tensor::from_vec(vec![0.0f32; w[1]], &[w[1]]).expect("bias"),
+                &format!("dense_{i}/bias"),
+            ));
+        }
+        let zeros = |p: &Variable, tag: &str| {
+            Variable::with_trainable(
+                Tensor::from_vec(vec![0.0f32; p.peek().size()], p.shape()).expect("zeros"),
+                tag,
+                false,
+            )
+        };
+        let m = params.iter().map(|p| zeros(p, "m")).collect();
+        let v = params.iter().map(|p| zeros(p, "v")).collect();
+        Mlp { params, m, v, step: Variable::with_trainable(Tensor::from(0.0f32), "step", false) }
+    }
+
+    /// One train step: forward, tape gradient, Adam update (lr 1e-3). Returns the loss.
+    fn train_step(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        let tape = GradientTape::new();
+        let loss = tape.scope(|_| -> Result<Tensor> {
+            let mut h = x.clone();
+            for (i, pair) in self.params.chunks(2).enumerate() {
+                h = bias_add(&linalg::matmul(&h, &pair[0].read_value())?, &pair[1].read_value())?;
+                if i < 2 {
+                    h = math::relu(&h)?;
+                }
+            }
+            reduce::reduce_mean(&sparse_softmax_cross_entropy_with_logits(y, &h)?, None, false)
+        })??;
+        let sources: Vec<&dyn tensile::Watchable> = self.params.iter().map(|p| p as &dyn tensile::Watchable).collect();
+        let grads = tape.gradient(&loss, &sources)?;
+        let (lr, b1, b2, eps) = (1e-3, 0.9, 0.999, 1e-7);
+        self.step.assign_add(&Tensor::from(1.0f32))?;
+        let t = self.step.read_value();
+        // lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t), as Keras' Adam computes it.
+        let one = Tensor::from(1.0f32);
+        let c1 = (&one - &math::pow(&Tensor::from(b1 as f32), &t)?)?;
+        let c2 = (&one - &math::pow(&Tensor::from(b2 as f32), &t)?)?;
+        let lr_t = ((&math::sqrt(&c2)? * lr)? / &c1)?;
+        for (((p, g), m), v) in self.params.iter().zip(grads).zip(&self.m).zip(&self.v) {
+            let g = g.expect("every parameter gets a gradient");
+            m.assign_add(&((&g - &m.read_value())? * (1.0 - b1))?)?;
+            v.assign_add(&((&math::square(&g)? - &v.read_value())? * (1.0 - b2))?)?;
+            let update = (&(&m.read_value() * &lr_t)? / &(&math::sqrt(&v.read_value())? + eps)?)?;
+            p.assign_sub(&update)?;
+        }
+        Ok(loss)
+    }
+}
+
+fn mlp_data() -> (Tensor, Tensor) {
+    let x = randn(&[BATCH, 784], 99);
+    let labels: Vec<i32> = (0..BATCH).map(|i| ((i * 7 + 3) % 10) as i32).collect();
+    (x, Tensor::from_vec(labels, &[BATCH]).expect("labels"))
+}
+
+fn mlp_figures(want: &dyn Fn(&str) -> bool) -> Result<()> {
+    let (x, y) = mlp_data();
+    if want("mlp_step_eager_eps") {
+        let net = Mlp::new();
+        let s = time(9, 3, || {
+            std::hint::black_box(net.train_step(&x, &y).expect("eager step"));
+        });
+        emit("mlp_step_eager_eps", BATCH as f64 / s, "examples/s");
+    }
+    let traced = || {
+        let net = std::rc::Rc::new(Mlp::new());
+        let n = net.clone();
+        let f = Function::new("train_step", FunctionOptions::default(), move |args| {
+            Ok(Arg::Tensor(n.train_step(args[0].tensor()?, args[1].tensor()?)?))
+        });
+        (net, f)
+    };
+    if want("mlp_trace_ms") {
+        let samples: Vec<f64> = (0..5)
+            .map(|_| {
+                let (_net, f) = traced();
+                let t = Instant::now();
+                std::hint::black_box(f.call(&[(&x).into(), (&y).into()]).expect("first call"));
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        emit("mlp_trace_ms", median(samples) * 1e3, "ms");
+    }
+    if want("mlp_step_traced_eps") {
+        let (_net, f) = traced();
+        let s = time(9, 3, || {
+            std::hint::black_box(f.call(&[(&x).into(), (&y).into()]).expect("traced step"));
+        });
+        emit("mlp_step_traced_eps", BATCH as f64 / s, "examples/s");
     }
     Ok(())
 }
