@@ -131,7 +131,7 @@ pub fn run_observed(
                 let var = variables.get(*i).ok_or_else(|| internal(format!("variable {i} missing")))?;
                 SmallVec::from_elem(read_variable(node, var)?, 1)
             }
-            NodeKind::Op(op) => {
+            NodeKind::Op(_) | NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
                 let inputs: SmallVec<[Tensor; 4]> = node
                     .inputs
                     .iter()
@@ -141,7 +141,11 @@ pub fn run_observed(
                         })
                     })
                     .collect::<Result<_>>()?;
-                run_op(op, node, &inputs).map_err(|e| at_node(e, id, op.name))?.into()
+                let result = match &node.kind {
+                    NodeKind::Op(op) => run_op(op, node, &inputs),
+                    _ => crate::graph::control::run(node, &inputs, variables),
+                };
+                result.map_err(|e| at_node(e, id, node.kind.name()))?.into()
             }
         };
         match &node.kind {

@@ -49,6 +49,30 @@ pub enum NodeKind {
     Variable(usize),
     /// A registered op.
     Op(&'static OpDef),
+    /// `tf.cond`: input 0 is the scalar bool predicate; the other inputs feed the branch that
+    /// runs, whose results are the node's outputs.
+    Cond {
+        /// Runs when the predicate is true.
+        then_branch: Arc<Graph>,
+        /// Runs when the predicate is false.
+        else_branch: Arc<Graph>,
+    },
+    /// `tf.while_loop`: inputs are the loop variables then captured values (passed to `cond` and
+    /// `body` unchanged); outputs are the final loop variables (as many as `body` returns).
+    While {
+        /// Loop variables and captures to a scalar bool.
+        cond: Arc<Graph>,
+        /// Loop variables and captures to the next loop variables.
+        body: Arc<Graph>,
+        /// Stop after this many iterations even if `cond` still holds.
+        max_iterations: Option<i64>,
+    },
+    /// `tf.switch_case`: input 0 is the scalar int32/int64 branch index (out of range runs the
+    /// last branch); the other inputs feed the chosen branch.
+    Case {
+        /// The branches, by index.
+        branches: Vec<Arc<Graph>>,
+    },
 }
 
 impl NodeKind {
@@ -60,6 +84,9 @@ impl NodeKind {
             NodeKind::Const(_) => "const",
             NodeKind::Variable(_) => "variable",
             NodeKind::Op(op) => op.name,
+            NodeKind::Cond { .. } => "cond",
+            NodeKind::While { .. } => "while",
+            NodeKind::Case { .. } => "case",
         }
     }
 
@@ -79,6 +106,7 @@ impl PartialEq for NodeKind {
             (NodeKind::Const(a), NodeKind::Const(b)) => same_value(a, b),
             (NodeKind::Variable(a), NodeKind::Variable(b)) => a == b,
             (NodeKind::Op(a), NodeKind::Op(b)) => std::ptr::eq(*a, *b),
+            (a, b) if a.is_control_flow() => crate::graph::control::same_control_kind(a, b),
             _ => false,
         }
     }
@@ -130,7 +158,7 @@ impl PartialEq for Graph {
     }
 }
 
-fn graph_error(message: impl Into<String>) -> Error {
+pub(crate) fn graph_error(message: impl Into<String>) -> Error {
     Error::invalid("Graph", message)
 }
 
@@ -219,15 +247,16 @@ impl Graph {
     pub fn num_variables(&self) -> usize {
         self.nodes
             .iter()
-            .filter_map(|n| match n.kind {
+            .filter_map(|n| match &n.kind {
                 NodeKind::Variable(i) => Some(i.saturating_add(1)),
-                _ => None,
+                // Sub-graphs read from the same variable list as the graph that holds them.
+                k => k.subgraphs().iter().map(|(_, g)| g.num_variables()).max(),
             })
             .max()
             .unwrap_or(0)
     }
 
-    fn push(&mut self, kind: NodeKind, attrs: Attrs, inputs: Vec<Output>, outputs: Vec<Spec>) -> NodeId {
+    pub(crate) fn push(&mut self, kind: NodeKind, attrs: Attrs, inputs: Vec<Output>, outputs: Vec<Spec>) -> NodeId {
         self.plan.take();
         let id = self.nodes.len();
         self.nodes.push(Node { id, kind, attrs, inputs, control_inputs: Vec::new(), outputs });
@@ -345,7 +374,7 @@ impl Graph {
         }
     }
 
-    fn input_specs_of(&self, inputs: &[Output]) -> Result<SmallVec<[Spec; 4]>> {
+    pub(crate) fn input_specs_of(&self, inputs: &[Output]) -> Result<SmallVec<[Spec; 4]>> {
         inputs
             .iter()
             .map(|&o| {
@@ -461,6 +490,9 @@ impl Graph {
                     )));
                 }
                 Ok(())
+            }
+            NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
+                crate::graph::control::validate_node(self, pos, n)
             }
         }
     }

@@ -7,6 +7,7 @@
 //! - [`exec`]: runs a graph on concrete tensors, freeing intermediates after their last use
 //!   and recording on active gradient tapes exactly as eager execution does.
 
+pub mod control;
 pub mod exec;
 pub mod ir;
 pub mod print;
