@@ -55,7 +55,7 @@ fn fits(dims: &[shape::Dim], shape: &[usize]) -> bool {
 /// use tensile::control_flow::{while_loop, WhileOptions};
 /// let (i, p) = while_loop(
 ///     |(i, _): &(Tensor, Tensor)| less(i, &Tensor::from(5)),
-///     |(i, p): &(Tensor, Tensor)| Ok((i + 1, p * 2.0)),
+///     |(i, p): &(Tensor, Tensor)| Ok(((i + 1)?, (p * 2.0)?)),
 ///     (Tensor::from(0), Tensor::from(1.0f32)),
 ///     WhileOptions::default(),
 /// )?;
