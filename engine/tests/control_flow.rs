@@ -113,8 +113,13 @@ fn while_loop_sums_and_respects_maximum_iterations() -> Result<()> {
 fn while_loop_checks_structure_dtype_and_shape_each_iteration() -> Result<()> {
     let start = || vec![Tensor::from(0), Tensor::from([1.0f32, 2.0])];
     // Structure: the body drops a loop variable.
-    let e = while_loop(|v: &Vec<Tensor>| less(&v[0], &Tensor::from(3)), |v| Ok(vec![(&v[0] + 1)?]), start(), WhileOptions::default())
-        .unwrap_err();
+    let e = while_loop(
+        |v: &Vec<Tensor>| less(&v[0], &Tensor::from(3)),
+        |v| Ok(vec![(&v[0] + 1)?]),
+        start(),
+        WhileOptions::default(),
+    )
+    .unwrap_err();
     assert!(e.message.contains("loop_vars") && e.message.contains("body's result"), "{e}");
     assert!(e.message.contains("[T, T]") && e.message.contains("[T]"), "{e}");
     // Dtype.
@@ -125,7 +130,10 @@ fn while_loop_checks_structure_dtype_and_shape_each_iteration() -> Result<()> {
         WhileOptions::default(),
     )
     .unwrap_err();
-    assert!(e.message.contains("loop_vars[1]") && e.message.contains("float32") && e.message.contains("float64"), "{e}");
+    assert!(
+        e.message.contains("loop_vars[1]") && e.message.contains("float32") && e.message.contains("float64"),
+        "{e}"
+    );
     // Shape, then the same loop with a shape invariant.
     let grow = |v: &Vec<Tensor>| -> Result<Vec<Tensor>> {
         Ok(vec![(&v[0] + 1)?, concat(&[v[1].clone(), reshape(&cast(&v[0], DType::F32)?, &[1])?], 0)?])
@@ -152,16 +160,17 @@ fn gradient_through_while_loop_of_repeated_multiplication() -> Result<()> {
     // y = x^5 by four multiplications: dy/dx = 5 x^4.
     let x = Tensor::from(1.5f64);
     let tape = GradientTape::new();
-    let y = tape.scope(|t| {
-        t.watch(&x);
-        while_loop(
-            |(i, _): &(Tensor, Tensor)| less(i, &Tensor::from(4)),
-            |(i, y): &(Tensor, Tensor)| Ok(((i + 1)?, (y * &x)?)),
-            (Tensor::from(0), x.clone()),
-            WhileOptions::default(),
-        )
-    })??
-    .1;
+    let y = tape
+        .scope(|t| {
+            t.watch(&x);
+            while_loop(
+                |(i, _): &(Tensor, Tensor)| less(i, &Tensor::from(4)),
+                |(i, y): &(Tensor, Tensor)| Ok(((i + 1)?, (y * &x)?)),
+                (Tensor::from(0), x.clone()),
+                WhileOptions::default(),
+            )
+        })??
+        .1;
     close(y.item::<f64>()?, 1.5f64.powi(5));
     close(grad_of(&y, &x, &tape)?, 5.0 * 1.5f64.powi(4));
     Ok(())

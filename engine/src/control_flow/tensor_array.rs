@@ -255,7 +255,10 @@ impl TensorArray {
         if value.rank() == 0 {
             return Err(Error::invalid(
                 op,
-                format!("value must have rank >= 1 (elements are its slices along axis 0), got a {} scalar", value.dtype()),
+                format!(
+                    "value must have rank >= 1 (elements are its slices along axis 0), got a {} scalar",
+                    value.dtype()
+                ),
             ));
         }
         if value.shape()[0] != indices.len() {

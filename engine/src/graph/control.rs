@@ -23,6 +23,7 @@ use crate::ops::Spec;
 use crate::shape::{self, Dim, Dims};
 use crate::tensor::Tensor;
 use crate::variable::Variable;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Deepest nesting of sub-graphs a graph may have (a graph without control flow has depth 1).
@@ -42,7 +43,9 @@ impl NodeKind {
                 vec![("then_branch".to_string(), then_branch), ("else_branch".to_string(), else_branch)]
             }
             NodeKind::While { cond, body, .. } => vec![("cond".to_string(), cond), ("body".to_string(), body)],
-            NodeKind::Case { branches } => branches.iter().enumerate().map(|(i, g)| (format!("branch_{i}"), g)).collect(),
+            NodeKind::Case { branches } => {
+                branches.iter().enumerate().map(|(i, g)| (format!("branch_{i}"), g)).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -69,12 +72,27 @@ pub(crate) fn same_control_kind(a: &NodeKind, b: &NodeKind) -> bool {
 impl Graph {
     /// 1 for a graph without control flow, plus one per level of nested sub-graphs.
     pub fn nesting_depth(&self) -> usize {
-        1 + self
-            .nodes()
-            .iter()
-            .flat_map(|n| n.kind.subgraphs().into_iter().map(|(_, g)| g.nesting_depth()))
-            .max()
-            .unwrap_or(0)
+        // Sub-graphs are shared `Arc`s, so memoize by address: a graph built from one branch
+        // reused at every level must not cost exponential time.
+        fn depth(g: &Graph, memo: &mut HashMap<*const Graph, usize>) -> usize {
+            let mut deepest = 0;
+            for n in g.nodes() {
+                for (_, sub) in n.kind.subgraphs() {
+                    let key = Arc::as_ptr(sub);
+                    let d = match memo.get(&key) {
+                        Some(&d) => d,
+                        None => {
+                            let d = depth(sub, memo);
+                            memo.insert(key, d);
+                            d
+                        }
+                    };
+                    deepest = deepest.max(d);
+                }
+            }
+            1 + deepest
+        }
+        depth(self, &mut HashMap::new())
     }
 
     /// Adds a `cond` node: `then_branch` runs on `inputs` when the scalar bool `pred` is true,
@@ -325,8 +343,7 @@ fn fits(spec: &Spec, t: &Tensor) -> bool {
 fn check_results(op: &str, what: &str, declared: &[Spec], got: &[Tensor]) -> Result<()> {
     let bad = declared.len() != got.len() || declared.iter().zip(got).any(|(s, t)| !fits(s, t));
     if bad {
-        let shown: Vec<String> =
-            got.iter().map(|t| format!("{}{}", t.dtype(), shape::fmt_shape(t.shape()))).collect();
+        let shown: Vec<String> = got.iter().map(|t| format!("{}{}", t.dtype(), shape::fmt_shape(t.shape()))).collect();
         let want: Vec<String> = declared.iter().map(Spec::describe).collect();
         return Err(Error::invalid(
             op,

@@ -186,7 +186,8 @@ fn dot_body(s: &mut String, graph: &Graph, prefix: &str, indent: &str) {
     }
     for n in graph.nodes() {
         for &o in &n.inputs {
-            let _ = writeln!(s, "{indent}{prefix}n{} -> {prefix}n{} [label=\"{}\"];", o.node, n.id, edge_label(graph, o));
+            let _ =
+                writeln!(s, "{indent}{prefix}n{} -> {prefix}n{} [label=\"{}\"];", o.node, n.id, edge_label(graph, o));
         }
         for &c in &n.control_inputs {
             let _ = writeln!(s, "{indent}{prefix}n{c} -> {prefix}n{} [style=dashed];", n.id);

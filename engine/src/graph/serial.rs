@@ -468,7 +468,13 @@ fn graph_from_doc(nodes: Vec<NodeDoc<'_>>, inputs: Vec<usize>, outputs: &[Output
 }
 
 /// The kind of a control-flow node, reading its sub-graphs one nesting level down.
-fn control_kind_from_doc(pos: usize, op: &str, subgraphs: Vec<SubgraphDoc<'_>>, max_iterations: Option<i64>, depth: usize) -> Result<NodeKind> {
+fn control_kind_from_doc(
+    pos: usize,
+    op: &str,
+    subgraphs: Vec<SubgraphDoc<'_>>,
+    max_iterations: Option<i64>,
+    depth: usize,
+) -> Result<NodeKind> {
     if depth >= MAX_NESTING_DEPTH {
         return Err(bad(format!(
             "node %{pos} ({op}) nests sub-graphs deeper than the limit of {MAX_NESTING_DEPTH} levels"
