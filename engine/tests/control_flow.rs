@@ -10,7 +10,7 @@ use tensile::ErrorKind;
 
 fn grad_of(y: &Tensor, x: &Tensor, tape: &GradientTape) -> Result<f64> {
     let g = tape.gradient(y, &[x])?;
-    Ok(g[0].as_ref().expect("connected gradient").item::<f64>()?)
+    g[0].as_ref().expect("connected gradient").item::<f64>()
 }
 
 fn close(a: f64, b: f64) {
