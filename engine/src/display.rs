@@ -68,8 +68,18 @@ pub fn numpy_value_repr(t: &Tensor) -> String {
     }
 }
 
+/// TensorFlow's graph-tensor repr: `Tensor("add_3:0", shape=(None, 3), dtype=float32)`.
+fn fmt_symbolic(t: &Tensor, s: &crate::tensor::Symbol, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let dims: Vec<String> = s.dims.iter().map(|d| d.map_or("None".to_string(), |d| d.to_string())).collect();
+    let shape = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    write!(f, "Tensor(\"{}_{}:{}\", shape={shape}, dtype={})", s.op, s.output.node, s.output.index, t.dtype().name())
+}
+
 impl fmt::Display for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = self.symbol() {
+            return fmt_symbolic(self, s, f);
+        }
         write!(
             f,
             "tf.Tensor({}, shape={}, dtype={})",
@@ -82,6 +92,9 @@ impl fmt::Display for Tensor {
 
 impl fmt::Debug for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = self.symbol() {
+            return fmt_symbolic(self, s, f);
+        }
         // TensorFlow shows scalars as the Python value (`.item()`), so float32 widens to a Python float.
         let text = if self.rank() == 0 { python_item_repr(self.storage()) } else { numpy_repr(self) };
         write!(

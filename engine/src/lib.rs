@@ -8,6 +8,7 @@ pub mod control_flow;
 mod display;
 pub mod dtype;
 pub mod error;
+pub mod function;
 pub mod graph;
 pub mod kernels;
 pub mod module;
@@ -25,11 +26,12 @@ pub use dtype::DType;
 pub use error::{Error, ErrorKind, Result};
 pub use module::{name_scope, Module};
 pub use tape::{custom_gradient, GradientTape, UnconnectedGradients, Watchable};
-pub use tensor::{Element, Storage, Tensor};
+pub use tensor::{Element, Storage, Symbol, Tensor};
 pub use variable::Variable;
 
 /// The commonly used names: `use tensile::prelude::*;`.
 pub mod prelude {
+    pub use crate::function::{function, Arg, Function, FunctionOptions, TensorSpec};
     pub use crate::ops::array::*;
     pub use crate::ops::indexing::*;
     pub use crate::ops::linalg::*;

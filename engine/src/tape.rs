@@ -121,6 +121,24 @@ pub(crate) fn record_variable_read(var: &Variable, value: &Tensor) {
     record(|| Backward::Identity, &[var.handle_id()], &[], std::slice::from_ref(value));
 }
 
+/// The tapes of an enclosing context while a function is traced (see [`hide`]).
+pub(crate) struct Hidden {
+    stack: Vec<TapeRef>,
+    paused: usize,
+}
+
+/// Hides every tape on this thread (a tape outside a traced function must see the function's
+/// run, not its trace); tapes created until [`restore`] start from an empty stack.
+pub(crate) fn hide() -> Hidden {
+    Hidden { stack: STACK.with(|s| std::mem::take(&mut *s.borrow_mut())), paused: PAUSED.with(|p| p.replace(0)) }
+}
+
+/// Brings back the tapes [`hide`] took away.
+pub(crate) fn restore(h: Hidden) {
+    STACK.with(|s| *s.borrow_mut() = h.stack);
+    PAUSED.with(|p| p.set(h.paused));
+}
+
 /// Runs `f` with every tape on this thread paused (TensorFlow's `tape.stop_recording()`
 /// for all tapes at once, used by `custom_gradient` and gradient computation internals).
 pub fn no_record<R>(f: impl FnOnce() -> R) -> R {

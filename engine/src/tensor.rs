@@ -137,6 +137,20 @@ struct Inner {
     id: u64,
     shape: Shape,
     data: Arc<Storage>,
+    sym: Option<Box<Symbol>>,
+}
+
+/// Where a symbolic tensor lives: an output of a node in the graph of one trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Symbol {
+    /// The trace (see `function::trace`) whose graph holds the value.
+    pub trace: u64,
+    /// The node output in that graph.
+    pub output: crate::graph::Output,
+    /// Name of what the node computes (`add`, `placeholder`), for display.
+    pub op: &'static str,
+    /// Dimensions, `None` where only known at run time.
+    pub dims: Dims,
 }
 
 impl Drop for Inner {
@@ -176,7 +190,7 @@ impl Tensor {
                 ),
             ));
         }
-        Ok(Tensor(Arc::new(Inner { id: fresh_id(), shape: SmallVec::from_slice(shape), data })))
+        Ok(Tensor(Arc::new(Inner { id: fresh_id(), shape: SmallVec::from_slice(shape), data, sym: None })))
     }
 
     /// Builds a tensor from a vector of elements and a shape.
@@ -186,7 +200,12 @@ impl Tensor {
 
     /// A rank-0 tensor.
     pub fn scalar<T: Element>(value: T) -> Tensor {
-        Tensor(Arc::new(Inner { id: fresh_id(), shape: Shape::new(), data: Arc::new(T::into_storage(vec![value])) }))
+        Tensor(Arc::new(Inner {
+            id: fresh_id(),
+            shape: Shape::new(),
+            data: Arc::new(T::into_storage(vec![value])),
+            sym: None,
+        }))
     }
 
     /// A scalar of `dtype` holding `value` converted with `as` semantics.
@@ -198,17 +217,62 @@ impl Tensor {
             DType::I64 => Storage::I64(vec![value as i64]),
             DType::Bool => Storage::Bool(vec![value != 0.0]),
         };
-        Tensor(Arc::new(Inner { id: fresh_id(), shape: Shape::new(), data: Arc::new(s) }))
+        Tensor(Arc::new(Inner { id: fresh_id(), shape: Shape::new(), data: Arc::new(s), sym: None }))
+    }
+
+    /// A symbolic tensor: the value `output` of the graph under construction in trace `trace`.
+    /// It has a dtype and (partial) shape but no elements until the graph runs.
+    pub fn symbolic(trace: u64, output: crate::graph::Output, op: &'static str, dtype: DType, dims: Dims) -> Tensor {
+        // Unknown dims read as 0 through `shape()`; code that needs them must use `dims()`.
+        let shape = dims.iter().map(|d| d.unwrap_or(0)).collect();
+        Tensor(Arc::new(Inner {
+            id: fresh_id(),
+            shape,
+            data: Arc::new(Storage::zeros(dtype, 0)),
+            sym: Some(Box::new(Symbol { trace, output, op, dims })),
+        }))
+    }
+
+    /// The graph location of a symbolic tensor; `None` for an eager tensor with values.
+    pub fn symbol(&self) -> Option<&Symbol> {
+        self.0.sym.as_deref()
+    }
+
+    /// True for a symbolic tensor (a value of a function being traced).
+    pub fn is_symbolic(&self) -> bool {
+        self.0.sym.is_some()
+    }
+
+    /// Fails with a clear message when `self` is symbolic: `what` needs concrete values.
+    pub fn expect_eager(&self, what: &str) -> Result<()> {
+        match &self.0.sym {
+            None => Ok(()),
+            Some(s) => Err(Error::invalid(
+                what,
+                format!(
+                    "needs the values of a tensor, but this is a symbolic {} tensor with shape {} inside a \
+                     traced function (its value exists only when the function runs)",
+                    self.dtype(),
+                    shape::fmt_dims(&s.dims)
+                ),
+            )),
+        }
     }
 
     /// The same buffer under a new shape and a new id (no copy).
     pub fn view(&self, shape: &[usize]) -> Result<Tensor> {
+        self.expect_eager("Tensor.view")?;
         Tensor::from_shared(self.0.data.clone(), shape)
     }
 
     /// The same value under a new id (the tape sees it as a different tensor).
     pub fn fresh(&self) -> Tensor {
-        Tensor(Arc::new(Inner { id: fresh_id(), shape: self.0.shape.clone(), data: self.0.data.clone() }))
+        Tensor(Arc::new(Inner {
+            id: fresh_id(),
+            shape: self.0.shape.clone(),
+            data: self.0.data.clone(),
+            sym: self.0.sym.clone(),
+        }))
     }
 
     /// Process-unique id of this tensor value.
@@ -228,7 +292,10 @@ impl Tensor {
 
     /// The shape as partially known dims (all known for eager tensors).
     pub fn dims(&self) -> Dims {
-        shape::to_dims(&self.0.shape)
+        match &self.0.sym {
+            Some(s) => s.dims.clone(),
+            None => shape::to_dims(&self.0.shape),
+        }
     }
 
     /// Number of dimensions.
@@ -236,9 +303,12 @@ impl Tensor {
         self.0.shape.len()
     }
 
-    /// Number of elements.
+    /// Number of elements (0 for a symbolic tensor whose shape is not fully known).
     pub fn size(&self) -> usize {
-        self.0.data.len()
+        match &self.0.sym {
+            Some(_) => self.0.shape.iter().product(),
+            None => self.0.data.len(),
+        }
     }
 
     /// The underlying storage.
@@ -253,6 +323,7 @@ impl Tensor {
 
     /// Borrows the elements as a slice of `T`; fails naming both dtypes on mismatch.
     pub fn as_slice<T: Element>(&self) -> Result<&[T]> {
+        self.expect_eager("Tensor")?;
         T::slice(&self.0.data).ok_or_else(|| {
             Error::invalid(
                 "Tensor",
@@ -268,7 +339,7 @@ impl Tensor {
 
     /// All elements converted to f64, row-major.
     pub fn to_f64_vec(&self) -> Vec<f64> {
-        (0..self.size()).map(|i| self.0.data.get_f64(i)).collect()
+        (0..self.0.data.len()).map(|i| self.0.data.get_f64(i)).collect()
     }
 
     /// The single element of a one-element tensor, as `T` (dtype must match).

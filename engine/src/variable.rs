@@ -4,6 +4,7 @@
 //! (a model, a closure, a checkpoint), and its buffer is freed with the last holder.
 
 use crate::error::{Error, Result};
+use crate::graph::AssignMode;
 use crate::shape;
 use crate::tensor::{fresh_id, Tensor};
 use crate::DType;
@@ -42,15 +43,23 @@ impl Variable {
 
     /// A variable with an explicit `trainable` flag.
     pub fn with_trainable(initial: Tensor, name: &str, trainable: bool) -> Variable {
+        // Inside a traced function the initializer is symbolic: evaluate it now (TensorFlow lifts
+        // variable initializers out of the function the same way). A failure fails the trace.
+        let (initial, lift_error) = match crate::function::trace::lift_to_eager(&initial) {
+            Ok(t) => (t, None),
+            Err(e) => (initial, Some(e)),
+        };
         let full = crate::module::scoped_name(if name.is_empty() { "Variable" } else { name });
-        Variable(Arc::new(Inner {
+        let var = Variable(Arc::new(Inner {
             handle: fresh_id(),
             name: format!("{full}:0"),
             trainable,
             dtype: initial.dtype(),
             shape: initial.shape().to_vec(),
             value: RwLock::new(initial),
-        }))
+        }));
+        crate::function::trace::on_variable_created(&var, lift_error);
+        var
     }
 
     /// Full name, with scope and output index: `dense/kernel:0`.
@@ -97,6 +106,18 @@ impl Variable {
 
     /// Reads the current value; recorded on tapes so gradients flow to the variable.
     pub fn read_value(&self) -> Tensor {
+        if let Some(sym) = crate::function::trace::read_variable(self) {
+            match sym {
+                Ok(t) => {
+                    // Tapes inside the traced function differentiate with respect to variables.
+                    crate::tape::record_variable_read(self, &t);
+                    return t;
+                }
+                // Only an internal failure gets here; the eager value keeps the trace going and
+                // the failure is reported when the trace ends.
+                Err(e) => crate::function::trace::fail(e),
+            }
+        }
         let v = self.current().fresh();
         crate::tape::record_variable_read(self, &v);
         v
@@ -138,6 +159,9 @@ impl Variable {
 
     /// Replaces the value (same dtype and shape required).
     pub fn assign(&self, value: &Tensor) -> Result<()> {
+        if let Some(r) = crate::function::trace::assign_variable(self, AssignMode::Set, value) {
+            return r;
+        }
         self.check("assign", value)?;
         self.store(value.fresh());
         Ok(())
@@ -145,6 +169,9 @@ impl Variable {
 
     /// Adds `delta` in place (`v.assign_add(delta)`); `delta` broadcasts to the variable's shape.
     pub fn assign_add(&self, delta: &Tensor) -> Result<()> {
+        if let Some(r) = crate::function::trace::assign_variable(self, AssignMode::Add, delta) {
+            return r;
+        }
         let sum = crate::tape::no_record(|| crate::ops::math::add(&self.current(), delta))?;
         self.check("assign_add", &sum)?;
         self.store(sum);
@@ -153,6 +180,9 @@ impl Variable {
 
     /// Subtracts `delta` in place (`v.assign_sub(delta)`).
     pub fn assign_sub(&self, delta: &Tensor) -> Result<()> {
+        if let Some(r) = crate::function::trace::assign_variable(self, AssignMode::Sub, delta) {
+            return r;
+        }
         let diff = crate::tape::no_record(|| crate::ops::math::sub(&self.current(), delta))?;
         self.check("assign_sub", &diff)?;
         self.store(diff);

@@ -8,7 +8,8 @@ use crate::tensor::Tensor;
 /// `tf.cond(pred, true_fn, false_fn)`: runs `true_fn` when the scalar bool `pred` is true,
 /// `false_fn` otherwise, and returns that branch's result.
 ///
-/// Eagerly only the chosen branch runs (so only its ops are taped), as in TensorFlow 2.
+/// Eagerly only the chosen branch runs (so only its ops are taped), as in TensorFlow 2. Inside
+/// a traced function both branches are traced and one `cond` graph node holds them.
 ///
 /// ```
 /// use tensile::prelude::*;
@@ -23,7 +24,9 @@ pub fn cond<R: Nest>(
     true_fn: impl FnOnce() -> Result<R>,
     false_fn: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
-    // A traced call builds a `cond` node from both traced branches here (`Graph::add_cond`).
+    if crate::function::trace::is_tracing() {
+        return super::traced::cond(pred, true_fn, false_fn);
+    }
     eager_cond(pred, true_fn, false_fn)
 }
 
@@ -48,7 +51,9 @@ pub fn switch_case<R: Nest>(
     branches: &[&dyn Fn() -> Result<R>],
     default: Option<&dyn Fn() -> Result<R>>,
 ) -> Result<R> {
-    // A traced call builds a `case` node (`Graph::add_case`) with the default as its last branch.
+    if crate::function::trace::is_tracing() {
+        return super::traced::switch_case(branch_index, branches, default);
+    }
     eager_switch_case(branch_index, branches, default)
 }
 

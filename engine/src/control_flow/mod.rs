@@ -12,11 +12,13 @@
 mod branch;
 pub mod nest;
 mod tensor_array;
+mod traced;
 mod while_loop;
 
 pub use branch::{cond, switch_case};
 pub use nest::{assert_same_structure, Nest, Structure};
 pub use tensor_array::TensorArray;
+pub(crate) use traced::replay_node;
 pub use while_loop::{while_loop, WhileOptions};
 
 use crate::dtype::DType;

@@ -43,12 +43,18 @@ fn fits(dims: &[shape::Dim], shape: &[usize]) -> bool {
     dims.len() == shape.len() && dims.iter().zip(shape).all(|(d, &s)| d.is_none_or(|d| d == s))
 }
 
+/// True when every dim `inv` fixes is known in `dims` with that size.
+fn fits_dims(inv: &[shape::Dim], dims: &[shape::Dim]) -> bool {
+    inv.len() == dims.len() && inv.iter().zip(dims).all(|(i, d)| i.is_none() || i == d)
+}
+
 /// `tf.while_loop(cond, body, loop_vars)`: while `cond_fn(&vars)` is true (and fewer than
 /// `maximum_iterations` iterations ran), `vars = body_fn(&vars)`; returns the final `vars`.
 ///
 /// Every iteration checks that the body returned the same nested structure as `loop_vars`,
 /// with the same dtypes and shapes (or shapes within the given shape invariants); errors name
-/// the loop variable by its path in the structure.
+/// the loop variable by its path in the structure. Inside a traced function the condition and
+/// body are traced once each into one `while` graph node.
 ///
 /// ```
 /// use tensile::prelude::*;
@@ -68,16 +74,15 @@ pub fn while_loop<V: Nest>(
     loop_vars: V,
     options: WhileOptions,
 ) -> Result<V> {
-    // A traced call builds a `while` node (`Graph::add_while`) from the traced cond and body.
-    eager_while_loop(cond_fn, body_fn, loop_vars, options)
+    check_options(&options)?;
+    let allowed = invariants(&loop_vars.to_structure().flatten_with_paths(), &options.shape_invariants)?;
+    if crate::function::trace::is_tracing() {
+        return super::traced::while_loop(cond_fn, body_fn, loop_vars, &options, &allowed);
+    }
+    eager_while_loop(cond_fn, body_fn, loop_vars, options, &allowed)
 }
 
-fn eager_while_loop<V: Nest>(
-    mut cond_fn: impl FnMut(&V) -> Result<Tensor>,
-    mut body_fn: impl FnMut(&V) -> Result<V>,
-    loop_vars: V,
-    options: WhileOptions,
-) -> Result<V> {
+fn check_options(options: &WhileOptions) -> Result<()> {
     if let Some(m) = options.maximum_iterations {
         if m < 0 {
             return Err(Error::invalid(OP, format!("maximum_iterations must be >= 0, got {m}")));
@@ -86,9 +91,18 @@ fn eager_while_loop<V: Nest>(
     if options.parallel_iterations == 0 {
         return Err(Error::invalid(OP, "parallel_iterations must be a positive integer, got 0"));
     }
+    Ok(())
+}
+
+fn eager_while_loop<V: Nest>(
+    mut cond_fn: impl FnMut(&V) -> Result<Tensor>,
+    mut body_fn: impl FnMut(&V) -> Result<V>,
+    loop_vars: V,
+    options: WhileOptions,
+    allowed: &[Dims],
+) -> Result<V> {
     let initial = loop_vars.to_structure();
     let vars0 = initial.flatten_with_paths();
-    let allowed = invariants(&vars0, &options.shape_invariants)?;
     let mut vars = loop_vars;
     let mut iterations: i64 = 0;
     loop {
@@ -100,7 +114,7 @@ fn eager_while_loop<V: Nest>(
             break;
         }
         let next = body_fn(&vars)?;
-        check_iteration(&initial, &vars0, &allowed, &next.to_structure(), iterations)?;
+        check_iteration(&initial, &vars0, allowed, &next.to_structure(), iterations)?;
         vars = next;
         iterations += 1;
     }
@@ -120,12 +134,12 @@ fn invariants(vars0: &[(String, Tensor)], given: &[Option<Dims>]) -> Result<Vec<
         .enumerate()
         .map(|(i, (path, t))| match given.get(i).cloned().flatten() {
             None => Ok(t.dims()),
-            Some(dims) if fits(&dims, t.shape()) => Ok(dims),
+            Some(dims) if fits_dims(&dims, &t.dims()) => Ok(dims),
             Some(dims) => Err(Error::invalid(
                 OP,
                 format!(
                     "loop variable loop_vars{path} has shape {}, which does not fit its shape invariant {}",
-                    shape::fmt_shape(t.shape()),
+                    shape::fmt_dims(&t.dims()),
                     shape::fmt_dims(&dims)
                 ),
             )),

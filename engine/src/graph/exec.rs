@@ -6,7 +6,7 @@
 //! released right after its last consumer runs, following a plan computed once per graph.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::ir::{at_node, Graph, Node, NodeId, NodeKind, Output};
+use crate::graph::ir::{at_node, AssignMode, Graph, Node, NodeId, NodeKind, Output};
 use crate::ops::{OpDef, Spec};
 use crate::shape;
 use crate::tensor::Tensor;
@@ -124,6 +124,15 @@ pub fn run_observed(
     }
     for (step, &id) in plan.order.iter().enumerate() {
         let node = &graph.nodes()[id];
+        let inputs: SmallVec<[Tensor; 4]> = node
+            .inputs
+            .iter()
+            .map(|&o| {
+                slots[plan.offsets[o.node] + o.index]
+                    .clone()
+                    .ok_or_else(|| internal(format!("value %{}:{} was released before %{id} ran", o.node, o.index)))
+            })
+            .collect::<Result<_>>()?;
         let outputs: SmallVec<[Tensor; 1]> = match &node.kind {
             NodeKind::Placeholder => SmallVec::new(),
             NodeKind::Const(t) => SmallVec::from_elem(t.clone(), 1),
@@ -131,22 +140,23 @@ pub fn run_observed(
                 let var = variables.get(*i).ok_or_else(|| internal(format!("variable {i} missing")))?;
                 SmallVec::from_elem(read_variable(node, var)?, 1)
             }
-            NodeKind::Op(_) | NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
-                let inputs: SmallVec<[Tensor; 4]> = node
-                    .inputs
-                    .iter()
-                    .map(|&o| {
-                        slots[plan.offsets[o.node] + o.index].clone().ok_or_else(|| {
-                            internal(format!("value %{}:{} was released before %{id} ran", o.node, o.index))
-                        })
-                    })
-                    .collect::<Result<_>>()?;
-                let result = match &node.kind {
-                    NodeKind::Op(op) => run_op(op, node, &inputs),
-                    _ => crate::graph::control::run(node, &inputs, variables),
-                };
-                result.map_err(|e| at_node(e, id, node.kind.name()))?.into()
+            NodeKind::Assign(i, mode) => {
+                let var = variables.get(*i).ok_or_else(|| internal(format!("variable {i} missing")))?;
+                let value = inputs.first().ok_or_else(|| internal(format!("%{id} has no value to assign")))?;
+                match mode {
+                    AssignMode::Set => var.assign(value),
+                    AssignMode::Add => var.assign_add(value),
+                    AssignMode::Sub => var.assign_sub(value),
+                }
+                .map_err(|e| at_node(e, id, mode.name()))?;
+                SmallVec::from_elem(var.peek(), 1)
             }
+            NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
+                crate::graph::control::run(node, &inputs, variables)
+                    .map_err(|e| at_node(e, id, node.kind.name()))?
+                    .into()
+            }
+            NodeKind::Op(op) => run_op(op, node, &inputs).map_err(|e| at_node(e, id, op.name))?.into(),
         };
         match &node.kind {
             NodeKind::Placeholder => {

@@ -73,6 +73,36 @@ pub enum NodeKind {
         /// The branches, by index.
         branches: Vec<Arc<Graph>>,
     },
+    /// Writes its one input into captured variable `.0` (set, add or subtract) and outputs the
+    /// variable's new value. Always stateful: it runs in program order and is never pruned.
+    Assign(usize, AssignMode),
+}
+
+/// How an `Assign` node updates its variable (`assign`, `assign_add`, `assign_sub`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AssignMode {
+    /// `v.assign(x)`.
+    Set,
+    /// `v.assign_add(x)`.
+    Add,
+    /// `v.assign_sub(x)`.
+    Sub,
+}
+
+impl AssignMode {
+    /// The node name dumps and serialized graphs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            AssignMode::Set => "assign_variable",
+            AssignMode::Add => "assign_add_variable",
+            AssignMode::Sub => "assign_sub_variable",
+        }
+    }
+
+    /// The mode a serialized node name stands for.
+    pub fn from_name(name: &str) -> Option<AssignMode> {
+        [AssignMode::Set, AssignMode::Add, AssignMode::Sub].into_iter().find(|m| m.name() == name)
+    }
 }
 
 impl NodeKind {
@@ -87,6 +117,29 @@ impl NodeKind {
             NodeKind::Cond { .. } => "cond",
             NodeKind::While { .. } => "while",
             NodeKind::Case { .. } => "case",
+            NodeKind::Assign(_, mode) => mode.name(),
+        }
+    }
+
+    /// True when the node has effects beyond its outputs (stateful ops, variable writes):
+    /// such nodes keep program order and are never folded, merged or pruned.
+    pub fn is_stateful(&self) -> bool {
+        match self {
+            NodeKind::Op(op) => op.stateful,
+            NodeKind::Assign(..) => true,
+            // A control-flow node has the effects of whatever its sub-graphs may run.
+            k if k.is_control_flow() => {
+                k.subgraphs().iter().any(|(_, g)| g.nodes().iter().any(|n| n.kind.is_stateful()))
+            }
+            _ => false,
+        }
+    }
+
+    /// The captured-variable index a `Variable` or `Assign` node refers to.
+    pub fn variable_index(&self) -> Option<usize> {
+        match self {
+            NodeKind::Variable(i) | NodeKind::Assign(i, _) => Some(*i),
+            _ => None,
         }
     }
 
@@ -107,9 +160,25 @@ impl PartialEq for NodeKind {
             (NodeKind::Variable(a), NodeKind::Variable(b)) => a == b,
             (NodeKind::Op(a), NodeKind::Op(b)) => std::ptr::eq(*a, *b),
             (a, b) if a.is_control_flow() => crate::graph::control::same_control_kind(a, b),
+            (NodeKind::Assign(a, m), NodeKind::Assign(b, n)) => a == b && m == n,
             _ => false,
         }
     }
+}
+
+/// Fails unless a value of spec `got` may be written into a variable of spec `var`: same dtype,
+/// same rank, and every dim known on both sides equal (`assign_add`/`assign_sub` too: TensorFlow
+/// requires the delta to have the variable's shape).
+fn check_assign(mode: AssignMode, got: &Spec, var: &Spec) -> Result<()> {
+    let dims_fit = got.dims.len() == var.dims.len()
+        && got.dims.iter().zip(&var.dims).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+    if got.dtype != var.dtype || !dims_fit {
+        return Err(Error::invalid(
+            mode.name(),
+            format!("cannot write a {} value into a variable of {}", got.describe(), var.describe()),
+        ));
+    }
+    Ok(())
 }
 
 /// Bitwise value equality (so NaN constants compare equal to themselves).
@@ -247,10 +316,10 @@ impl Graph {
     pub fn num_variables(&self) -> usize {
         self.nodes
             .iter()
-            .filter_map(|n| match &n.kind {
-                NodeKind::Variable(i) => Some(i.saturating_add(1)),
+            .filter_map(|n| match n.kind.variable_index() {
+                Some(i) => Some(i.saturating_add(1)),
                 // Sub-graphs read from the same variable list as the graph that holds them.
-                k => k.subgraphs().iter().map(|(_, g)| g.num_variables()).max(),
+                None => n.kind.subgraphs().iter().map(|(_, g)| g.num_variables()).max(),
             })
             .max()
             .unwrap_or(0)
@@ -280,6 +349,15 @@ impl Graph {
     /// is the variable's dtype and shape.
     pub fn add_variable(&mut self, index: usize, spec: Spec) -> Output {
         Output::new(self.push(NodeKind::Variable(index), Attrs::new(), Vec::new(), vec![spec]), 0)
+    }
+
+    /// Adds a write of `value` into captured variable `index` (whose dtype and shape are `spec`);
+    /// the node outputs the variable's new value.
+    pub fn add_assign(&mut self, index: usize, mode: AssignMode, value: Output, spec: Spec) -> Result<Output> {
+        self.check_output_ref("assigned value", value)?;
+        let got = self.input_specs_of(&[value])?.remove(0);
+        check_assign(mode, &got, &spec)?;
+        Ok(Output::new(self.push(NodeKind::Assign(index, mode), Attrs::new(), vec![value], vec![spec]), 0))
     }
 
     /// Adds a call of a registered op; its shape rule runs on the input specs now, so shape and
@@ -474,6 +552,18 @@ impl Graph {
                     )));
                 }
                 Ok(())
+            }
+            NodeKind::Assign(_, mode) => {
+                if n.inputs.len() != 1 || n.outputs.len() != 1 {
+                    return Err(graph_error(format!(
+                        "%{pos} ({}) must have one input and one output, has {} and {}",
+                        mode.name(),
+                        n.inputs.len(),
+                        n.outputs.len()
+                    )));
+                }
+                let got = self.input_specs_of(&n.inputs)?.remove(0);
+                check_assign(*mode, &got, &n.outputs[0]).map_err(|e| at_node(e, pos, mode.name()))
             }
             NodeKind::Op(op) => {
                 check_registered(op)?;

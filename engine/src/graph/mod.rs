@@ -14,4 +14,4 @@ pub mod print;
 pub mod serial;
 
 pub use exec::{run, Plan};
-pub use ir::{Graph, Node, NodeId, NodeKind, Output};
+pub use ir::{AssignMode, Graph, Node, NodeId, NodeKind, Output};

@@ -87,6 +87,7 @@ fn head(graph: &Graph, n: &Node) -> String {
             format!("placeholder[{}]", arg.map_or("?".to_string(), |a| a.to_string()))
         }
         NodeKind::Variable(i) => format!("variable[{i}]"),
+        NodeKind::Assign(i, mode) => format!("{}[{i}]", mode.name()),
         _ => n.kind.name().to_string(),
     }
 }
@@ -168,6 +169,7 @@ fn dot_body(s: &mut String, graph: &Graph, prefix: &str, indent: &str) {
             NodeKind::Placeholder => "ellipse",
             NodeKind::Const(_) => "note",
             NodeKind::Variable(_) => "cylinder",
+            NodeKind::Assign(..) => "hexagon",
             NodeKind::Op(_) => "box",
             _ => "box3d",
         };

@@ -22,7 +22,7 @@ use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::control::MAX_NESTING_DEPTH;
-use crate::graph::ir::{Graph, Node, NodeKind, Output, MAX_RANK};
+use crate::graph::ir::{AssignMode, Graph, Node, NodeKind, Output, MAX_RANK};
 use crate::ops::{self, Spec};
 use crate::shape;
 use crate::tensor::{Storage, Tensor};
@@ -418,10 +418,7 @@ fn nodes_doc(graph: &Graph) -> Vec<NodeDoc<'_>> {
                 }),
                 _ => None,
             },
-            variable: match n.kind {
-                NodeKind::Variable(i) => Some(i),
-                _ => None,
-            },
+            variable: n.kind.variable_index(),
             subgraphs: n
                 .kind
                 .subgraphs()
@@ -542,22 +539,27 @@ fn node_from_doc(pos: usize, mut n: NodeDoc<'_>, depth: usize) -> Result<Node> {
     if n.value.is_some() && n.op != "const" {
         return Err(bad(format!("node %{pos} ({}) has a `value` field; only const nodes do", n.op)));
     }
-    if n.variable.is_some() && n.op != "variable" {
-        return Err(bad(format!("node %{pos} ({}) has a `variable` field; only variable nodes do", n.op)));
+    let assign = AssignMode::from_name(&n.op);
+    if n.variable.is_some() && n.op != "variable" && assign.is_none() {
+        return Err(bad(format!("node %{pos} ({}) has a `variable` field; only variable and assign nodes do", n.op)));
     }
-    let kind = match n.op.as_str() {
-        op @ ("cond" | "while" | "case") => {
+    let kind = match (n.op.as_str(), assign) {
+        (op @ ("cond" | "while" | "case"), _) => {
             control_kind_from_doc(pos, op, std::mem::take(&mut n.subgraphs), n.max_iterations, depth)?
         }
-        "placeholder" => NodeKind::Placeholder,
-        "variable" => NodeKind::Variable(
+        (name, Some(mode)) => NodeKind::Assign(
+            n.variable.ok_or_else(|| bad(format!("node %{pos}: an {name} node needs a `variable` index")))?,
+            mode,
+        ),
+        ("placeholder", _) => NodeKind::Placeholder,
+        ("variable", _) => NodeKind::Variable(
             n.variable.ok_or_else(|| bad(format!("node %{pos}: a variable node needs a `variable` index")))?,
         ),
-        "const" => NodeKind::Const(const_from_doc(
+        ("const", _) => NodeKind::Const(const_from_doc(
             pos,
             n.value.ok_or_else(|| bad(format!("node %{pos}: a const node needs a `value`")))?,
         )?),
-        name => match ops::lookup(name) {
+        (name, None) => match ops::lookup(name) {
             Some(op) => NodeKind::Op(op),
             None => {
                 return Err(Error::new(

@@ -132,8 +132,23 @@ pub fn lookup(name: &str) -> Option<&'static OpDef> {
     BY_NAME.get_or_init(|| registry().iter().map(|op| (op.name, *op)).collect()).get(name).copied()
 }
 
-/// Runs `op` on `inputs` now and records it on every active gradient tape that watches an input.
+/// Runs `op` on `inputs` now and records it on every active gradient tape that watches an input;
+/// while a function is being traced, adds the call to its graph instead.
 pub fn execute(op: &'static OpDef, inputs: &[Tensor], attrs: Attrs) -> Result<Vec<Tensor>> {
+    if crate::function::trace::is_tracing() {
+        return crate::function::trace::add_op(op, inputs, &attrs);
+    }
+    if let Some(t) = inputs.iter().find(|t| t.is_symbolic()) {
+        return Err(Error::invalid(
+            op.name,
+            format!(
+                "got a symbolic {} tensor with shape {} outside the traced function it belongs to; a traced \
+                 value cannot escape its function (return it from the function instead)",
+                t.dtype(),
+                shape::fmt_dims(&t.dims())
+            ),
+        ));
+    }
     let specs: SmallVec<[Spec; 4]> = inputs.iter().map(Spec::of).collect();
     let out_specs = (op.infer)(&specs, &attrs)?;
     for s in &out_specs {
