@@ -97,6 +97,16 @@ fn dump_and_dot_show_sub_graphs() -> Result<()> {
 }
 
 #[test]
+fn while_dump_shows_max_iterations_and_sub_graphs() -> Result<()> {
+    let text = power_graph(Some(3))?.to_string();
+    assert!(text.contains("%2 = while(%1, %0, %0) {max_iterations=3} : (int32[], float64[])"), "{text}");
+    assert!(text.contains("\n  cond:\n    %0 = placeholder[0] : int32[]\n"), "{text}");
+    assert!(text.contains("\n  body:\n"), "{text}");
+    assert!(text.contains("    %5 = mul(%1, %2) : float64[]\n    return %4, %5\n"), "{text}");
+    Ok(())
+}
+
+#[test]
 fn branch_results_merge_to_partially_known_shapes() -> Result<()> {
     // then: x ([3]); else: concat(x, x) ([6]) -> the node's output is float32[None].
     let arg = Spec::new(DType::F32, &[3]);
@@ -437,6 +447,23 @@ fn hostile_nested_documents_are_rejected_cleanly() -> Result<()> {
     let mut v = nested_doc(1, "cond");
     v["nodes"][2]["subgraphs"][0]["format_version"] = json!(1);
     expect_rejected(&v, "unknown field");
+    let mut v = nested_doc(1, "case");
+    v["nodes"][2]["subgraphs"] = json!([]);
+    expect_rejected(&v, "needs at least 1 sub-graphs, has 0");
+    // A while whose cond returns nothing, and one whose body returns more than it is given.
+    let mut v = power_graph(None)?.to_json()?.parse::<Value>().unwrap();
+    v["nodes"][2]["subgraphs"][0]["outputs"] = json!([]);
+    expect_rejected(&v, "cond must return one scalar bool");
+    let mut v = power_graph(None)?.to_json()?.parse::<Value>().unwrap();
+    v["nodes"][2]["inputs"] = json!([[1, 0]]);
+    expect_rejected(&v, "body returns 2 loop variables but the node has only 1 inputs");
+    // Wrong kinds of values in the new fields.
+    let mut v = power_graph(None)?.to_json()?.parse::<Value>().unwrap();
+    v["nodes"][2]["max_iterations"] = json!("many");
+    expect_rejected(&v, "invalid graph JSON");
+    let mut v = nested_doc(1, "cond");
+    v["nodes"][2]["subgraphs"] = json!({"a": 1});
+    expect_rejected(&v, "invalid graph JSON");
     Ok(())
 }
 

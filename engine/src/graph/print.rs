@@ -10,7 +10,9 @@
 //! ```
 //!
 //! `%n:k` is output `k` of node `n` (`%n` alone is output 0), `^%n` a control input,
-//! `placeholder[i]` argument `i` and `variable[i]` captured variable `i`. Small constants are
+//! `placeholder[i]` argument `i` and `variable[i]` captured variable `i`. A control-flow node
+//! (`cond`, `while`, `case`) is followed by its sub-graphs, each under a `then_branch:`/`body:`/
+//! `branch_0:` line and indented. Small constants are
 //! printed inline, larger ones as an element count.
 
 use crate::attrs::Attr;

@@ -15,6 +15,12 @@
 //! problem (syntax, version, unknown op, bad reference, cycle, inconsistent or oversized shape)
 //! is an error naming what is wrong, and nothing is allocated beyond what the text itself holds.
 //!
+//! Control-flow nodes (`cond`, `while`, `case`) carry their sub-graphs in `subgraphs` (each an
+//! object with `inputs`, `outputs` and `nodes`, like the top level without `format_version`),
+//! and a `while` node its optional `max_iterations`. Nesting deeper than
+//! [`MAX_NESTING_DEPTH`] is rejected, and the JSON parser's own recursion limit stops far deeper
+//! documents before they are built.
+//!
 //! `Attrs` keys are `&'static str`, so attribute names read from documents are interned in a
 //! process-wide table capped at [`MAX_ATTR_NAMES`] names of at most [`MAX_ATTR_NAME_LEN`] bytes.
 
