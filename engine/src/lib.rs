@@ -4,6 +4,7 @@
 //! and `Variable`s owned by the objects that use them (no global state).
 
 pub mod attrs;
+pub mod control_flow;
 mod display;
 pub mod dtype;
 pub mod error;
@@ -30,6 +31,7 @@ pub use variable::Variable;
 
 /// The commonly used names: `use tensile::prelude::*;`.
 pub mod prelude {
+    pub use crate::control_flow::{cond, switch_case, while_loop, Structure, TensorArray, WhileOptions};
     pub use crate::function::{function, Arg, Function, FunctionOptions, TensorSpec};
     pub use crate::ops::array::*;
     pub use crate::ops::indexing::*;

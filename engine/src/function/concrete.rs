@@ -253,6 +253,9 @@ pub(crate) fn replay(graph: &Graph, feeds: &[Tensor], variables: &[Variable]) ->
                 vec![v.read_value()]
             }
             NodeKind::Op(op) => crate::ops::execute(op, &inputs, node.attrs.clone())?,
+            NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
+                crate::control_flow::replay_node(node, &inputs, variables)?
+            }
         };
         for (slot, t) in values[id].iter_mut().zip(outs) {
             *slot = Some(t);

@@ -155,6 +155,29 @@ pub(crate) fn add_op(op: &'static OpDef, inputs: &[Tensor], attrs: &Attrs) -> Re
     Ok(outputs)
 }
 
+/// Adds a node made by `build` to the innermost trace's graph (control-flow nodes, whose
+/// sub-graphs were traced separately): `build` receives the outputs standing for `inputs`
+/// (capturing or embedding them as for an op) and returns the node's outputs.
+pub(crate) fn add_node(
+    inputs: &[Tensor],
+    build: impl FnOnce(&mut Graph, &[Output]) -> Result<Vec<Output>>,
+) -> Result<Vec<Tensor>> {
+    STACK.with(|s| {
+        let mut s = s.borrow_mut();
+        let level = s.len().checked_sub(1).ok_or_else(no_trace)?;
+        let ins = inputs.iter().map(|t| resolve(&mut s, level, t)).collect::<Result<Vec<_>>>()?;
+        let ctx = &mut s[level];
+        let before = ctx.graph.len();
+        let outs = build(&mut ctx.graph, &ins)?;
+        for node in before..ctx.graph.len() {
+            if ctx.graph.node(node).is_some_and(|n| n.kind.is_stateful()) {
+                order_stateful(ctx, node)?;
+            }
+        }
+        symbolic_outputs(ctx, &outs)
+    })
+}
+
 /// Index of `var` in the root trace's capture list, capturing it on first use.
 fn variable_index(stack: &mut [Ctx], var: &Variable) -> Result<usize> {
     let root = stack.iter_mut().rev().find(|c| c.root).ok_or_else(no_trace)?;

@@ -151,6 +151,11 @@ pub fn run_observed(
                 .map_err(|e| at_node(e, id, mode.name()))?;
                 SmallVec::from_elem(var.peek(), 1)
             }
+            NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
+                crate::graph::control::run(node, &inputs, variables)
+                    .map_err(|e| at_node(e, id, node.kind.name()))?
+                    .into()
+            }
             NodeKind::Op(op) => run_op(op, node, &inputs).map_err(|e| at_node(e, id, op.name))?.into(),
         };
         match &node.kind {

@@ -49,6 +49,30 @@ pub enum NodeKind {
     Variable(usize),
     /// A registered op.
     Op(&'static OpDef),
+    /// `tf.cond`: input 0 is the scalar bool predicate; the other inputs feed the branch that
+    /// runs, whose results are the node's outputs.
+    Cond {
+        /// Runs when the predicate is true.
+        then_branch: Arc<Graph>,
+        /// Runs when the predicate is false.
+        else_branch: Arc<Graph>,
+    },
+    /// `tf.while_loop`: inputs are the loop variables then captured values (passed to `cond` and
+    /// `body` unchanged); outputs are the final loop variables (as many as `body` returns).
+    While {
+        /// Loop variables and captures to a scalar bool.
+        cond: Arc<Graph>,
+        /// Loop variables and captures to the next loop variables.
+        body: Arc<Graph>,
+        /// Stop after this many iterations even if `cond` still holds.
+        max_iterations: Option<i64>,
+    },
+    /// `tf.switch_case`: input 0 is the scalar int32/int64 branch index (out of range runs the
+    /// last branch); the other inputs feed the chosen branch.
+    Case {
+        /// The branches, by index.
+        branches: Vec<Arc<Graph>>,
+    },
     /// Writes its one input into captured variable `.0` (set, add or subtract) and outputs the
     /// variable's new value. Always stateful: it runs in program order and is never pruned.
     Assign(usize, AssignMode),
@@ -90,6 +114,9 @@ impl NodeKind {
             NodeKind::Const(_) => "const",
             NodeKind::Variable(_) => "variable",
             NodeKind::Op(op) => op.name,
+            NodeKind::Cond { .. } => "cond",
+            NodeKind::While { .. } => "while",
+            NodeKind::Case { .. } => "case",
             NodeKind::Assign(_, mode) => mode.name(),
         }
     }
@@ -100,6 +127,10 @@ impl NodeKind {
         match self {
             NodeKind::Op(op) => op.stateful,
             NodeKind::Assign(..) => true,
+            // A control-flow node has the effects of whatever its sub-graphs may run.
+            k if k.is_control_flow() => {
+                k.subgraphs().iter().any(|(_, g)| g.nodes().iter().any(|n| n.kind.is_stateful()))
+            }
             _ => false,
         }
     }
@@ -128,6 +159,7 @@ impl PartialEq for NodeKind {
             (NodeKind::Const(a), NodeKind::Const(b)) => same_value(a, b),
             (NodeKind::Variable(a), NodeKind::Variable(b)) => a == b,
             (NodeKind::Op(a), NodeKind::Op(b)) => std::ptr::eq(*a, *b),
+            (a, b) if a.is_control_flow() => crate::graph::control::same_control_kind(a, b),
             (NodeKind::Assign(a, m), NodeKind::Assign(b, n)) => a == b && m == n,
             _ => false,
         }
@@ -195,7 +227,7 @@ impl PartialEq for Graph {
     }
 }
 
-fn graph_error(message: impl Into<String>) -> Error {
+pub(crate) fn graph_error(message: impl Into<String>) -> Error {
     Error::invalid("Graph", message)
 }
 
@@ -282,10 +314,18 @@ impl Graph {
 
     /// Number of variables the graph reads (one more than the largest capture index).
     pub fn num_variables(&self) -> usize {
-        self.nodes.iter().filter_map(|n| n.kind.variable_index().map(|i| i.saturating_add(1))).max().unwrap_or(0)
+        self.nodes
+            .iter()
+            .filter_map(|n| match n.kind.variable_index() {
+                Some(i) => Some(i.saturating_add(1)),
+                // Sub-graphs read from the same variable list as the graph that holds them.
+                None => n.kind.subgraphs().iter().map(|(_, g)| g.num_variables()).max(),
+            })
+            .max()
+            .unwrap_or(0)
     }
 
-    fn push(&mut self, kind: NodeKind, attrs: Attrs, inputs: Vec<Output>, outputs: Vec<Spec>) -> NodeId {
+    pub(crate) fn push(&mut self, kind: NodeKind, attrs: Attrs, inputs: Vec<Output>, outputs: Vec<Spec>) -> NodeId {
         self.plan.take();
         let id = self.nodes.len();
         self.nodes.push(Node { id, kind, attrs, inputs, control_inputs: Vec::new(), outputs });
@@ -412,7 +452,7 @@ impl Graph {
         }
     }
 
-    fn input_specs_of(&self, inputs: &[Output]) -> Result<SmallVec<[Spec; 4]>> {
+    pub(crate) fn input_specs_of(&self, inputs: &[Output]) -> Result<SmallVec<[Spec; 4]>> {
         inputs
             .iter()
             .map(|&o| {
@@ -540,6 +580,9 @@ impl Graph {
                     )));
                 }
                 Ok(())
+            }
+            NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
+                crate::graph::control::validate_node(self, pos, n)
             }
         }
     }

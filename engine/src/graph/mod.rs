@@ -4,9 +4,12 @@
 //!   rule as nodes are added, and validation.
 //! - [`print`]: a readable one-node-per-line dump (`Display`) and Graphviz DOT export.
 //! - [`serial`]: versioned JSON (de)serialization, safe against hostile documents.
+//! - [`control`]: control-flow nodes (`cond`, `while`, `case`) holding sub-graphs: builders,
+//!   shape rules and how they run.
 //! - [`exec`]: runs a graph on concrete tensors, freeing intermediates after their last use
 //!   and recording on active gradient tapes exactly as eager execution does.
 
+pub mod control;
 pub mod exec;
 pub mod ir;
 pub mod print;

@@ -10,7 +10,9 @@
 //! ```
 //!
 //! `%n:k` is output `k` of node `n` (`%n` alone is output 0), `^%n` a control input,
-//! `placeholder[i]` argument `i` and `variable[i]` captured variable `i`. Small constants are
+//! `placeholder[i]` argument `i` and `variable[i]` captured variable `i`. A control-flow node
+//! (`cond`, `while`, `case`) is followed by its sub-graphs, each under a `then_branch:`/`body:`/
+//! `branch_0:` line and indented. Small constants are
 //! printed inline, larger ones as an element count.
 
 use crate::attrs::Attr;
@@ -88,7 +90,7 @@ fn head(graph: &Graph, n: &Node) -> String {
         }
         NodeKind::Variable(i) => format!("variable[{i}]"),
         NodeKind::Assign(i, mode) => format!("{}[{i}]", mode.name()),
-        NodeKind::Const(_) | NodeKind::Op(_) => n.kind.name().to_string(),
+        _ => n.kind.name().to_string(),
     }
 }
 
@@ -97,7 +99,7 @@ pub fn node_line(graph: &Graph, n: &Node) -> String {
     let mut s = format!("%{} = {}", n.id, head(graph, n));
     let args: Vec<String> =
         n.inputs.iter().map(|&o| output_ref(o)).chain(n.control_inputs.iter().map(|c| format!("^%{c}"))).collect();
-    if matches!(n.kind, NodeKind::Op(_)) || !args.is_empty() {
+    if matches!(n.kind, NodeKind::Op(_)) || n.kind.is_control_flow() || !args.is_empty() {
         let _ = write!(s, "({})", args.join(", "));
     }
     if let NodeKind::Const(t) = &n.kind {
@@ -107,17 +109,30 @@ pub fn node_line(graph: &Graph, n: &Node) -> String {
         let attrs: Vec<String> = n.attrs.0.iter().map(|(k, v)| format!("{k}={}", attr_value(v))).collect();
         let _ = write!(s, " {{{}}}", attrs.join(", "));
     }
+    if let NodeKind::While { max_iterations: Some(m), .. } = &n.kind {
+        let _ = write!(s, " {{max_iterations={m}}}");
+    }
     let _ = write!(s, " : {}", specs(&n.outputs));
     s
 }
 
+/// Sub-graphs of control-flow nodes follow their node, each under a `name:` line and indented
+/// (nesting depth is bounded, so the recursion is too).
+fn write_graph(f: &mut fmt::Formatter<'_>, graph: &Graph, indent: &str) -> fmt::Result {
+    for n in graph.nodes() {
+        writeln!(f, "{indent}{}", node_line(graph, n))?;
+        for (name, sub) in n.kind.subgraphs() {
+            writeln!(f, "{indent}  {name}:")?;
+            write_graph(f, sub, &format!("{indent}    "))?;
+        }
+    }
+    let outs: Vec<String> = graph.outputs().iter().map(|&o| output_ref(o)).collect();
+    writeln!(f, "{indent}return {}", outs.join(", "))
+}
+
 impl fmt::Display for Graph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for n in self.nodes() {
-            writeln!(f, "{}", node_line(self, n))?;
-        }
-        let outs: Vec<String> = self.outputs().iter().map(|&o| output_ref(o)).collect();
-        writeln!(f, "return {}", outs.join(", "))
+        write_graph(f, self, "")
     }
 }
 
@@ -127,9 +142,30 @@ fn escape(s: &str) -> String {
 
 /// Graphviz DOT: one box per node labelled `%id op` and its output specs, data edges labelled
 /// with the value's spec (`:k` prefix for outputs other than 0), dashed control edges, and one
-/// `result i` sink per graph output.
+/// `result i` sink per graph output. Sub-graphs of control-flow nodes are clusters next to their
+/// node, with dotted edges from each sub-graph result to the node.
 pub fn to_dot(graph: &Graph) -> String {
     let mut s = String::from("digraph G {\n  node [fontname=\"monospace\"];\n  edge [fontname=\"monospace\"];\n");
+    dot_body(&mut s, graph, "", "  ");
+    for (i, &o) in graph.outputs().iter().enumerate() {
+        let _ = writeln!(s, "  result{i} [shape=plaintext, label=\"result {i}\"];");
+        let _ = writeln!(s, "  n{} -> result{i} [label=\"{}\"];", o.node, edge_label(graph, o));
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn edge_label(graph: &Graph, o: Output) -> String {
+    let spec = graph.spec(o).map(Spec::describe).unwrap_or_default();
+    if o.index == 0 {
+        escape(&spec)
+    } else {
+        format!(":{} {}", o.index, escape(&spec))
+    }
+}
+
+/// Nodes and edges of `graph`, DOT ids prefixed by `prefix` so nested graphs stay distinct.
+fn dot_body(s: &mut String, graph: &Graph, prefix: &str, indent: &str) {
     for n in graph.nodes() {
         let shape = match n.kind {
             NodeKind::Placeholder => "ellipse",
@@ -137,30 +173,28 @@ pub fn to_dot(graph: &Graph) -> String {
             NodeKind::Variable(_) => "cylinder",
             NodeKind::Assign(..) => "hexagon",
             NodeKind::Op(_) => "box",
+            _ => "box3d",
         };
         let label = format!("%{} {}\\n{}", n.id, escape(&head(graph, n)), escape(&specs(&n.outputs)));
-        let _ = writeln!(s, "  n{} [shape={shape}, label=\"{label}\"];", n.id);
-    }
-    let edge_label = |o: Output| {
-        let spec = graph.spec(o).map(Spec::describe).unwrap_or_default();
-        if o.index == 0 {
-            escape(&spec)
-        } else {
-            format!(":{} {}", o.index, escape(&spec))
+        let _ = writeln!(s, "{indent}{prefix}n{} [shape={shape}, label=\"{label}\"];", n.id);
+        for (name, sub) in n.kind.subgraphs() {
+            let sub_prefix = format!("{prefix}n{}_{name}_", n.id);
+            let _ = writeln!(s, "{indent}subgraph cluster_{sub_prefix} {{");
+            let _ = writeln!(s, "{indent}  label=\"%{} {name}\";\n{indent}  style=dashed;", n.id);
+            dot_body(s, sub, &sub_prefix, &format!("{indent}  "));
+            let _ = writeln!(s, "{indent}}}");
+            for &o in sub.outputs() {
+                let _ = writeln!(s, "{indent}{sub_prefix}n{} -> {prefix}n{} [style=dotted];", o.node, n.id);
+            }
         }
-    };
+    }
     for n in graph.nodes() {
         for &o in &n.inputs {
-            let _ = writeln!(s, "  n{} -> n{} [label=\"{}\"];", o.node, n.id, edge_label(o));
+            let _ =
+                writeln!(s, "{indent}{prefix}n{} -> {prefix}n{} [label=\"{}\"];", o.node, n.id, edge_label(graph, o));
         }
         for &c in &n.control_inputs {
-            let _ = writeln!(s, "  n{c} -> n{} [style=dashed];", n.id);
+            let _ = writeln!(s, "{indent}{prefix}n{c} -> {prefix}n{} [style=dashed];", n.id);
         }
     }
-    for (i, &o) in graph.outputs().iter().enumerate() {
-        let _ = writeln!(s, "  result{i} [shape=plaintext, label=\"result {i}\"];");
-        let _ = writeln!(s, "  n{} -> result{i} [label=\"{}\"];", o.node, edge_label(o));
-    }
-    s.push_str("}\n");
-    s
 }

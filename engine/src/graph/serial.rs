@@ -15,12 +15,19 @@
 //! problem (syntax, version, unknown op, bad reference, cycle, inconsistent or oversized shape)
 //! is an error naming what is wrong, and nothing is allocated beyond what the text itself holds.
 //!
+//! Control-flow nodes (`cond`, `while`, `case`) carry their sub-graphs in `subgraphs` (each an
+//! object with `inputs`, `outputs` and `nodes`, like the top level without `format_version`),
+//! and a `while` node its optional `max_iterations`. Nesting deeper than
+//! [`MAX_NESTING_DEPTH`] is rejected, and the JSON parser's own recursion limit stops far deeper
+//! documents before they are built.
+//!
 //! `Attrs` keys are `&'static str`, so attribute names read from documents are interned in a
 //! process-wide table capped at [`MAX_ATTR_NAMES`] names of at most [`MAX_ATTR_NAME_LEN`] bytes.
 
 use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, ErrorKind, Result};
+use crate::graph::control::MAX_NESTING_DEPTH;
 use crate::graph::ir::{AssignMode, Graph, Node, NodeKind, Output, MAX_RANK};
 use crate::ops::{self, Spec};
 use crate::shape;
@@ -30,7 +37,7 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The version this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -72,7 +79,21 @@ struct NodeDoc<'a> {
     value: Option<TensorDoc<'a>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     variable: Option<usize>,
+    /// Sub-graphs of control-flow nodes: `[then, else]` for cond, `[cond, body]` for while,
+    /// the branches for case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    subgraphs: Vec<SubgraphDoc<'a>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_iterations: Option<i64>,
     outputs: Vec<SpecDoc>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubgraphDoc<'a> {
+    inputs: Vec<usize>,
+    outputs: Vec<OutputDoc>,
+    nodes: Vec<NodeDoc<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -373,33 +394,54 @@ pub fn to_json_pretty(graph: &Graph) -> Result<String> {
 }
 
 fn graph_doc(graph: &Graph) -> GraphDoc<'_> {
-    let out = |o: &Output| OutputDoc(o.node, o.index);
     GraphDoc {
         format_version: FORMAT_VERSION,
         inputs: graph.inputs().to_vec(),
-        outputs: graph.outputs().iter().map(out).collect(),
-        nodes: graph
-            .nodes()
-            .iter()
-            .map(|n| NodeDoc {
-                id: n.id,
-                op: n.kind.name().to_string(),
-                inputs: n.inputs.iter().map(out).collect(),
-                control_inputs: n.control_inputs.clone(),
-                attrs: AttrsDoc(n.attrs.0.iter().map(|(k, v)| (k.to_string(), attr_doc(v))).collect()),
-                value: match &n.kind {
-                    NodeKind::Const(t) => Some(TensorDoc {
-                        dtype: DTypeDoc(t.dtype()),
-                        shape: t.shape().iter().map(|&d| d as u64).collect(),
-                        values: ValuesDoc::Ref(t.storage()),
-                    }),
-                    _ => None,
-                },
-                variable: n.kind.variable_index(),
-                outputs: n.outputs.iter().map(spec_doc).collect(),
-            })
-            .collect(),
+        outputs: graph.outputs().iter().map(out_doc).collect(),
+        nodes: nodes_doc(graph),
     }
+}
+
+fn out_doc(o: &Output) -> OutputDoc {
+    OutputDoc(o.node, o.index)
+}
+
+fn nodes_doc(graph: &Graph) -> Vec<NodeDoc<'_>> {
+    graph
+        .nodes()
+        .iter()
+        .map(|n| NodeDoc {
+            id: n.id,
+            op: n.kind.name().to_string(),
+            inputs: n.inputs.iter().map(out_doc).collect(),
+            control_inputs: n.control_inputs.clone(),
+            attrs: AttrsDoc(n.attrs.0.iter().map(|(k, v)| (k.to_string(), attr_doc(v))).collect()),
+            value: match &n.kind {
+                NodeKind::Const(t) => Some(TensorDoc {
+                    dtype: DTypeDoc(t.dtype()),
+                    shape: t.shape().iter().map(|&d| d as u64).collect(),
+                    values: ValuesDoc::Ref(t.storage()),
+                }),
+                _ => None,
+            },
+            variable: n.kind.variable_index(),
+            subgraphs: n
+                .kind
+                .subgraphs()
+                .into_iter()
+                .map(|(_, g)| SubgraphDoc {
+                    inputs: g.inputs().to_vec(),
+                    outputs: g.outputs().iter().map(out_doc).collect(),
+                    nodes: nodes_doc(g),
+                })
+                .collect(),
+            max_iterations: match n.kind {
+                NodeKind::While { max_iterations, .. } => max_iterations,
+                _ => None,
+            },
+            outputs: n.outputs.iter().map(spec_doc).collect(),
+        })
+        .collect()
 }
 
 /// Reads a graph written by [`to_json`], validating everything (see the module docs).
@@ -417,9 +459,64 @@ pub fn from_json(text: &str) -> Result<Graph> {
         }
     }
     let doc: GraphDoc = serde_json::from_str(text).map_err(|e| bad(format!("invalid graph JSON: {e}")))?;
-    let nodes = doc.nodes.into_iter().enumerate().map(|(pos, n)| node_from_doc(pos, n)).collect::<Result<Vec<_>>>()?;
-    let outputs = doc.outputs.iter().map(|o| Output::new(o.0, o.1)).collect();
-    Graph::from_parts(nodes, doc.inputs, outputs)
+    graph_from_doc(doc.nodes, doc.inputs, &doc.outputs, 1)
+}
+
+/// `depth` is the nesting level of the graph being read (1 for the document's top graph).
+fn graph_from_doc(nodes: Vec<NodeDoc<'_>>, inputs: Vec<usize>, outputs: &[OutputDoc], depth: usize) -> Result<Graph> {
+    let nodes =
+        nodes.into_iter().enumerate().map(|(pos, n)| node_from_doc(pos, n, depth)).collect::<Result<Vec<_>>>()?;
+    let outputs = outputs.iter().map(|o| Output::new(o.0, o.1)).collect();
+    Graph::from_parts(nodes, inputs, outputs)
+}
+
+/// The kind of a control-flow node, reading its sub-graphs one nesting level down.
+fn control_kind_from_doc(
+    pos: usize,
+    op: &str,
+    subgraphs: Vec<SubgraphDoc<'_>>,
+    max_iterations: Option<i64>,
+    depth: usize,
+) -> Result<NodeKind> {
+    if depth >= MAX_NESTING_DEPTH {
+        return Err(bad(format!(
+            "node %{pos} ({op}) nests sub-graphs deeper than the limit of {MAX_NESTING_DEPTH} levels"
+        )));
+    }
+    let expected = match op {
+        "cond" | "while" => "exactly 2",
+        _ => "at least 1",
+    };
+    let count_ok = match op {
+        "cond" | "while" => subgraphs.len() == 2,
+        _ => !subgraphs.is_empty(),
+    };
+    if !count_ok {
+        return Err(bad(format!("node %{pos} ({op}) needs {expected} sub-graphs, has {}", subgraphs.len())));
+    }
+    if max_iterations.is_some() && op != "while" {
+        return Err(bad(format!("node %{pos} ({op}) has a `max_iterations` field; only while nodes do")));
+    }
+    let mut graphs = subgraphs
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            graph_from_doc(g.nodes, g.inputs, &g.outputs, depth + 1)
+                .map(Arc::new)
+                .map_err(|e| Error { message: format!("{} (in sub-graph {i} of node %{pos}, {op})", e.message), ..e })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let second = graphs.pop();
+    let first = graphs.pop();
+    Ok(match (op, first, second) {
+        ("cond", Some(then_branch), Some(else_branch)) => NodeKind::Cond { then_branch, else_branch },
+        ("while", Some(cond), Some(body)) => NodeKind::While { cond, body, max_iterations },
+        (_, first, second) => {
+            graphs.extend(first);
+            graphs.extend(second);
+            NodeKind::Case { branches: graphs }
+        }
+    })
 }
 
 fn dims_from_doc(pos: usize, shape: &[Option<u64>]) -> Result<shape::Dims> {
@@ -437,7 +534,14 @@ fn dims_from_doc(pos: usize, shape: &[Option<u64>]) -> Result<shape::Dims> {
         .collect()
 }
 
-fn node_from_doc(pos: usize, n: NodeDoc<'_>) -> Result<Node> {
+fn node_from_doc(pos: usize, mut n: NodeDoc<'_>, depth: usize) -> Result<Node> {
+    let is_control = matches!(n.op.as_str(), "cond" | "while" | "case");
+    if !is_control && (!n.subgraphs.is_empty() || n.max_iterations.is_some()) {
+        return Err(bad(format!(
+            "node %{pos} ({}) has `subgraphs` or `max_iterations`; only cond, while and case nodes do",
+            n.op
+        )));
+    }
     if n.value.is_some() && n.op != "const" {
         return Err(bad(format!("node %{pos} ({}) has a `value` field; only const nodes do", n.op)));
     }
@@ -446,6 +550,9 @@ fn node_from_doc(pos: usize, n: NodeDoc<'_>) -> Result<Node> {
         return Err(bad(format!("node %{pos} ({}) has a `variable` field; only variable and assign nodes do", n.op)));
     }
     let kind = match (n.op.as_str(), assign) {
+        (op @ ("cond" | "while" | "case"), _) => {
+            control_kind_from_doc(pos, op, std::mem::take(&mut n.subgraphs), n.max_iterations, depth)?
+        }
         (name, Some(mode)) => NodeKind::Assign(
             n.variable.ok_or_else(|| bad(format!("node %{pos}: an {name} node needs a `variable` index")))?,
             mode,
