@@ -4,11 +4,13 @@
 //!   rule as nodes are added, and validation.
 //! - [`print`]: a readable one-node-per-line dump (`Display`) and Graphviz DOT export.
 //! - [`serial`]: versioned JSON (de)serialization, safe against hostile documents.
+//! - [`passes`]: the optimizer (folding, CSE, pruning, simplification, fusion).
 //! - [`exec`]: runs a graph on concrete tensors, freeing intermediates after their last use
 //!   and recording on active gradient tapes exactly as eager execution does.
 
 pub mod exec;
 pub mod ir;
+pub mod passes;
 pub mod print;
 pub mod serial;
 
