@@ -50,7 +50,7 @@ fn optimize_reduces_the_chain_to_one_fused_node() -> Result<()> {
     assert!(text.iter().any(|t| t.starts_with("fuse_elementwise: ")), "{text:?}");
     assert_eq!(reports.last().map(|r| r.nodes_after), Some(2));
     let x = Tensor::from_vec((0..3000).map(|i| (i as f32 - 1500.0) / 97.0).collect::<Vec<f32>>(), &[3000])?;
-    let (want, got) = (exec::run(&g, &[x.clone()], &[])?, exec::run(&o, &[x.clone()], &[])?);
+    let (want, got) = (exec::run(&g, std::slice::from_ref(&x), &[])?, exec::run(&o, std::slice::from_ref(&x), &[])?);
     assert!(same_bits(&want[0], &got[0]));
     // And against the formula through eager ops.
     let eager = math::sub(
@@ -86,7 +86,7 @@ fn optimized_graphs_round_trip_through_json() -> Result<()> {
     let back = serial::from_json(&serial::to_json(&o)?)?;
     assert_eq!(back, o);
     let x = Tensor::from_vec((0..64).map(|i| i as f32 * 0.1 - 3.0).collect::<Vec<f32>>(), &[64])?;
-    assert!(same_bits(&exec::run(&back, &[x.clone()], &[])?[0], &exec::run(&o, &[x], &[])?[0]));
+    assert!(same_bits(&exec::run(&back, std::slice::from_ref(&x), &[])?[0], &exec::run(&o, &[x], &[])?[0]));
     Ok(())
 }
 

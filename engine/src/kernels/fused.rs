@@ -166,7 +166,8 @@ impl Program {
     /// The parsed program of `text`, from a cache (kernels and shape rules ask for it on every
     /// call).
     pub fn cached(text: &str, num_inputs: usize) -> std::result::Result<Arc<Program>, String> {
-        static CACHE: Mutex<Option<HashMap<(String, usize), Arc<Program>>>> = Mutex::new(None);
+        type Cache = HashMap<(String, usize), Arc<Program>>;
+        static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
         let key = (text.to_string(), num_inputs);
         if let Ok(guard) = CACHE.lock() {
             if let Some(p) = guard.as_ref().and_then(|m| m.get(&key)) {

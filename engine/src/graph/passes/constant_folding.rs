@@ -87,7 +87,7 @@ mod tests {
         ];
         assert_eq!(folded.transpose()?, Some(want.to_vec()));
         let xv = Tensor::from([2.0f32, -4.0]);
-        let got = run(&f, &[xv.clone()], &[])?[0].to_vec::<f32>()?;
+        let got = run(&f, std::slice::from_ref(&xv), &[])?[0].to_vec::<f32>()?;
         assert_eq!(got, vec![2.0 * want[0], -4.0 * want[1]]);
         assert_eq!(run(&g, &[xv], &[])?[0].to_vec::<f32>()?, got);
         Ok(())

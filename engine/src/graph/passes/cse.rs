@@ -109,7 +109,7 @@ mod tests {
                 a * a + -0.0 + 0.0
             })
             .collect();
-        assert_eq!(run(&c, &[xv.clone()], &[])?[0].to_vec::<f32>()?, want);
+        assert_eq!(run(&c, std::slice::from_ref(&xv), &[])?[0].to_vec::<f32>()?, want);
         assert_eq!(run(&g, &[xv], &[])?[0].to_vec::<f32>()?, want);
         Ok(())
     }

@@ -246,7 +246,7 @@ mod tests {
         );
         let x: Vec<f32> = (0..5000).map(|i| (i as f32 - 2500.0) * 0.013).collect();
         let xv = Tensor::from_vec(x.clone(), &[5000])?;
-        let got = run(&f, &[xv.clone()], &[])?;
+        let got = run(&f, std::slice::from_ref(&xv), &[])?;
         assert_eq!(bits(&got[0]), bits(&run(&g, &[xv], &[])?[0]));
         // Independently: the formula on plain floats, through the eager ops.
         let eager = math::sub(
@@ -281,7 +281,7 @@ mod tests {
         let fused = f.nodes().iter().find(|n| n.kind.name() == "fused_elementwise").expect("fused");
         assert_eq!(fused.outputs.len(), 2, "{f}");
         let xv = Tensor::from([0.0f32, 1.0, -1.0, 2.5]);
-        let (got, want) = (run(&f, &[xv.clone()], &[])?, run(&g, &[xv], &[])?);
+        let (got, want) = (run(&f, std::slice::from_ref(&xv), &[])?, run(&g, &[xv], &[])?);
         assert_eq!(bits(&got[0]), bits(&want[0]));
         assert_eq!(bits(&got[1]), bits(&want[1]));
         Ok(())
@@ -307,7 +307,7 @@ mod tests {
         let f = fuse_elementwise(&g)?;
         f.validate()?;
         let xv = Tensor::from([0.5f32, -1.0, 2.0]);
-        assert_eq!(bits(&run(&f, &[xv.clone()], &[])?[0]), bits(&run(&g, &[xv], &[])?[0]));
+        assert_eq!(bits(&run(&f, std::slice::from_ref(&xv), &[])?[0]), bits(&run(&g, &[xv], &[])?[0]));
         // exp and square fuse; mul (scalar operand from outside) and add join a second group.
         assert_eq!(f.nodes().iter().filter(|n| n.kind.name() == "fused_elementwise").count(), 2, "{f}");
         Ok(())

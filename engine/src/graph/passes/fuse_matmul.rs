@@ -141,13 +141,13 @@ mod tests {
                 assert_eq!(fused.len(), 1, "{f}");
                 assert_eq!(fused[0].attrs.str("t", "activation")?, name);
                 assert_eq!(f.len(), 4, "{f}");
-                let (got, want) = (run(&f, &[xv.clone()], &[])?, run(&g, &[xv.clone()], &[])?);
+                let (got, want) = (run(&f, std::slice::from_ref(&xv), &[])?, run(&g, std::slice::from_ref(&xv), &[])?);
                 assert_eq!(bits(&got[0]), bits(&want[0]), "{name}");
             }
         }
         // Independent check of one entry: relu(x[0] . w[:, 0] + 0.5).
         let g = dense(Some(&math::RELU), true, false)?;
-        let got = run(&fuse_matmul(&g)?, &[xv.clone()], &[])?[0].to_vec::<f32>()?;
+        let got = run(&fuse_matmul(&g)?, std::slice::from_ref(&xv), &[])?[0].to_vec::<f32>()?;
         let (x, w) = (values(35, 9.0), values(21, 1.0));
         let dot: f64 = (0..7).map(|k| x[k] as f64 * w[k * 3] as f64).sum::<f64>() + 0.5;
         assert!((got[0] as f64 - dot.max(0.0)).abs() < 1e-5, "{} vs {dot}", got[0]);

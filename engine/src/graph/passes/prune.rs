@@ -47,7 +47,7 @@ mod tests {
         let p = prune(&g)?;
         assert_eq!((before, p.len()), (5, 2), "{p}");
         let xv = Tensor::from([1.0f32, -2.0, 0.5]);
-        assert_eq!(run(&p, &[xv.clone()], &[])?[0].to_vec::<f32>()?, vec![-1.0, 2.0, -0.5]);
+        assert_eq!(run(&p, std::slice::from_ref(&xv), &[])?[0].to_vec::<f32>()?, vec![-1.0, 2.0, -0.5]);
         assert_eq!(run(&g, &[xv], &[])?[0].to_vec::<f32>()?, vec![-1.0, 2.0, -0.5]);
         // A stateful node without consumers survives.
         let attrs = Attrs::new()
@@ -77,7 +77,7 @@ mod tests {
         assert!(p.nodes().iter().all(|n| n.kind.name() != "abs"));
         let _ = orphan;
         let xv = Tensor::from([1.0f32, -2.0]);
-        assert_eq!(run(&p, &[xv.clone()], &[])?[0].to_vec::<f32>()?, run(&g, &[xv], &[])?[0].to_vec::<f32>()?);
+        assert_eq!(run(&p, std::slice::from_ref(&xv), &[])?[0].to_vec::<f32>()?, run(&g, &[xv], &[])?[0].to_vec::<f32>()?);
         Ok(())
     }
 }

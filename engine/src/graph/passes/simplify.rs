@@ -231,8 +231,8 @@ mod tests {
         assert_eq!(s.len(), 3, "{s}");
         assert_eq!(s.outputs()[0], Output::new(0, 0));
         let xv = Tensor::from([[-0.0f32, 1.5, f32::NAN], [f32::INFINITY, -2.0, 0.0]]);
-        let got = run(&s, &[xv.clone()], &[])?;
-        let want = run(&g, &[xv.clone()], &[])?;
+        let got = run(&s, std::slice::from_ref(&xv), &[])?;
+        let want = run(&g, std::slice::from_ref(&xv), &[])?;
         let bits = |t: &Tensor| t.to_vec::<f32>().map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
         assert_eq!(bits(&got[0])?, bits(&xv)?);
         assert_eq!(bits(&got[1])?, bits(&want[1])?);
@@ -272,7 +272,7 @@ mod tests {
         // x, one transpose, one reshape.
         assert_eq!(s.len(), 3, "{s}");
         let xv = Tensor::from_vec((0..24).map(|v| v as f32).collect::<Vec<f32>>(), &[2, 3, 4])?;
-        let got = run(&s, &[xv.clone()], &[])?;
+        let got = run(&s, std::slice::from_ref(&xv), &[])?;
         let want = run(&g, &[xv], &[])?;
         for (a, b) in got.iter().zip(&want) {
             assert_eq!(a.shape(), b.shape());
