@@ -4,6 +4,10 @@
 //! graph computes bit for bit. [`optimize`] runs the cleanup passes (simplification, constant
 //! folding, common-subexpression elimination, pruning) until the graph stops shrinking, then
 //! the fusions, then a final cleanup.
+//!
+//! The fused ops have no gradients: a gradient tape records the ops of the graph it runs, so
+//! code that differentiates through a graph runs the unoptimized one (or optimizes with the
+//! fusions switched off, see [`PassOptions`]).
 
 pub mod constant_folding;
 pub mod cse;
