@@ -253,8 +253,13 @@ fn calling_a_function_inside_a_trace_inlines_it() -> Result<()> {
     });
     assert_eq!(f32s(outer.call(&[t1(&[1.0, 2.0]).into()])?.tensor()?), vec![9.0, 25.0]);
     assert_eq!(inner.tracing_count(), 0);
-    let names: Vec<&str> = outer.concrete_functions()[0].graph().nodes().iter().map(|n| n.kind.name()).collect();
+    let cf = &outer.concrete_functions()[0];
+    let names: Vec<&str> = cf.tape_graph().nodes().iter().map(|n| n.kind.name()).collect();
     assert!(names.contains(&"mul") && names.contains(&"add") && names.contains(&"square"), "{names:?}");
+    // The graph calls run has the three elementwise ops fused into one kernel.
+    let fused: Vec<&str> = cf.graph().nodes().iter().map(|n| n.kind.name()).collect();
+    assert_eq!(fused, vec!["placeholder", "fused_elementwise"], "{}", cf.graph());
+    assert!(cf.pass_reports().iter().any(|r| r.starts_with("fuse_elementwise")), "{:?}", cf.pass_reports());
     Ok(())
 }
 

@@ -364,6 +364,8 @@ fn covers(general: &[ArgSpec], specific: &[ArgSpec]) -> bool {
 /// tape differentiates keeps one registered op per node), returning the graph and one report
 /// line per pass.
 pub(crate) fn optimize(graph: &crate::graph::Graph, fuse: bool) -> Result<(crate::graph::Graph, Vec<String>)> {
-    let _ = fuse;
-    Ok((graph.clone(), Vec::new()))
+    use crate::graph::passes::{optimize_with, PassOptions};
+    let options = PassOptions { fuse_matmul: fuse, fuse_elementwise: fuse, ..PassOptions::default() };
+    let (g, reports) = optimize_with(graph, &options)?;
+    Ok((g, reports.iter().map(|r| r.to_string()).collect()))
 }

@@ -12,8 +12,9 @@
 //! `%n:k` is output `k` of node `n` (`%n` alone is output 0), `^%n` a control input,
 //! `placeholder[i]` argument `i` and `variable[i]` captured variable `i`. A control-flow node
 //! (`cond`, `while`, `case`) is followed by its sub-graphs, each under a `then_branch:`/`body:`/
-//! `branch_0:` line and indented. Small constants are
-//! printed inline, larger ones as an element count.
+//! `branch_0:` line and indented. Small constants are printed inline, larger ones as an element
+//! count. A `fused_elementwise` node shows its program as code:
+//! `{program: r1 = mul r0 2.0; r2 = tanh r1; return r2}`.
 
 use crate::attrs::Attr;
 use crate::graph::ir::{Graph, Node, NodeKind, Output};
@@ -106,7 +107,16 @@ pub fn node_line(graph: &Graph, n: &Node) -> String {
         let _ = write!(s, " {}", const_value(t));
     }
     if !n.attrs.0.is_empty() {
-        let attrs: Vec<String> = n.attrs.0.iter().map(|(k, v)| format!("{k}={}", attr_value(v))).collect();
+        let attrs: Vec<String> = n
+            .attrs
+            .0
+            .iter()
+            .map(|(k, v)| match v {
+                // A fused program reads best as code, not as an escaped string.
+                Attr::Str(p) if *k == "program" && n.kind.name() == "fused_elementwise" => format!("{k}: {p}"),
+                _ => format!("{k}={}", attr_value(v)),
+            })
+            .collect();
         let _ = write!(s, " {{{}}}", attrs.join(", "));
     }
     if let NodeKind::While { max_iterations: Some(m), .. } = &n.kind {

@@ -336,7 +336,7 @@ fn par_fill<O: Send + 'static>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<
 /// Outputs at least this large are written with non-temporal stores: they do not fit in the
 /// caches anyway, and streaming skips the read-for-ownership of every destination line
 /// (measured: about 20% less time for a 64 MiB map).
-const STREAM_MIN_BYTES: usize = 8 << 20;
+pub(crate) const STREAM_MIN_BYTES: usize = 8 << 20;
 
 /// Elements per tile that `fill_streaming` computes in L1 before streaming it out.
 const TILE: usize = 1024;
@@ -377,7 +377,7 @@ fn fill_streaming<O>(start: usize, out: &mut [MaybeUninit<O>], fill: &impl Fn(us
 /// # Safety
 /// `src` must be valid for `len` reads, `dst` for `len` writes, and they must not overlap.
 #[cfg(target_arch = "x86_64")]
-unsafe fn stream_copy(src: *const u8, dst: *mut u8, len: usize) {
+pub(crate) unsafe fn stream_copy(src: *const u8, dst: *mut u8, len: usize) {
     use std::arch::x86_64::*;
     #[target_feature(enable = "avx512f")]
     unsafe fn wide(src: *const u8, dst: *mut u8, len: usize) -> usize {

@@ -3,6 +3,7 @@
 pub mod conv;
 pub mod elementwise;
 pub mod fastmath;
+pub mod fused;
 pub mod gemm;
 pub mod indexing;
 pub mod layout;

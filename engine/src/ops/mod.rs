@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub mod array;
+pub mod fused;
 pub mod indexing;
 pub mod io;
 pub mod linalg;
@@ -124,6 +125,7 @@ pub fn registry() -> &'static [&'static OpDef] {
         v.extend_from_slice(nn::OPS);
         v.extend_from_slice(random_ops::OPS);
         v.extend_from_slice(io::OPS);
+        v.extend_from_slice(fused::OPS);
         v
     })
 }
