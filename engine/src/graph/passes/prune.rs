@@ -77,7 +77,10 @@ mod tests {
         assert!(p.nodes().iter().all(|n| n.kind.name() != "abs"));
         let _ = orphan;
         let xv = Tensor::from([1.0f32, -2.0]);
-        assert_eq!(run(&p, std::slice::from_ref(&xv), &[])?[0].to_vec::<f32>()?, run(&g, &[xv], &[])?[0].to_vec::<f32>()?);
+        assert_eq!(
+            run(&p, std::slice::from_ref(&xv), &[])?[0].to_vec::<f32>()?,
+            run(&g, &[xv], &[])?[0].to_vec::<f32>()?
+        );
         Ok(())
     }
 }
