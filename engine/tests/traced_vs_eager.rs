@@ -105,6 +105,27 @@ fn explicit_cases() -> Vec<(&'static str, Vec<Tensor>, Call)> {
             }),
         ),
         (
+            "fused_elementwise",
+            vec![Tensor::from([0.5f32, -1.0, 2.0]), Tensor::from([1.0f32, 2.0, 3.0])],
+            Box::new(|i: &[Tensor]| {
+                let program =
+                    "r2 = mul r0 2.0; r3 = add r2 1.0; r4 = tanh r3; r5 = sigmoid r1; r6 = mul r4 r5; return r6";
+                let attrs = tensile::attrs::Attrs::new().with("program", tensile::attrs::Attr::Str(program.into()));
+                execute(&tensile::ops::fused::FUSED_ELEMENTWISE, i, attrs)
+            }),
+        ),
+        (
+            "fused_matmul",
+            vec![m.clone(), Tensor::from([[1.0f32, 0.5], [-1.0, 2.0], [0.25, 0.0]]), Tensor::from([0.5f32, -1.0])],
+            Box::new(|i: &[Tensor]| {
+                let attrs = tensile::attrs::Attrs::new()
+                    .with("transpose_a", tensile::attrs::Attr::Bool(false))
+                    .with("transpose_b", tensile::attrs::Attr::Bool(false))
+                    .with("activation", tensile::attrs::Attr::Str("relu".into()));
+                execute(&tensile::ops::fused::FUSED_MATMUL, i, attrs)
+            }),
+        ),
+        (
             "print",
             vec![m],
             Box::new(|i: &[Tensor]| {
