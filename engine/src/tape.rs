@@ -576,6 +576,24 @@ fn backprop(
                 let grad_fn = op.grad.ok_or_else(|| {
                     Error::new(ErrorKind::Internal, op.name, "recorded on a tape but has no gradient")
                 })?;
+                // Gradient functions build shapes from the static shapes of the op's values;
+                // a dimension only known at run time would silently become 0.
+                if let Some(t) =
+                    e.inputs.iter().chain(&e.outputs).find(|t| t.symbol().is_some_and(|s| s.dims.contains(&None)))
+                {
+                    return Err(Error::invalid(
+                        op.name,
+                        format!(
+                            "cannot differentiate {} inside a traced function: its {} value has shape {} with \
+                             dimensions known only at run time. Gradients in traced functions need fully known \
+                             shapes: trace with concrete shapes (no None in input_signature, no reduce_retracing) \
+                             or take the gradient outside the function",
+                            op.name,
+                            t.dtype(),
+                            crate::shape::fmt_dims(&t.dims())
+                        ),
+                    ));
+                }
                 let ctx = GradCtx { inputs: &e.inputs, outputs: &e.outputs, grads: &out_grads, attrs };
                 grad_fn(&ctx).map_err(|err| annotate(err, op.name))?
             }

@@ -402,3 +402,39 @@ fn get_concrete_function_traces_once_per_spec() -> Result<()> {
     assert_eq!(f.tracing_count(), 1);
     Ok(())
 }
+
+#[test]
+fn gradients_over_run_time_dimensions_are_refused_while_tracing() {
+    // With a None batch dimension, gradient code cannot size its results statically: the
+    // trace fails with an explanation instead of computing with a wrong size.
+    let w = Variable::new(t1(&[1.0, 2.0]), "w");
+    let ww = w.clone();
+    let f = Function::new(
+        "grad_none",
+        FunctionOptions {
+            input_signature: Some(vec![TensorSpec::new(&[None, Some(2)], DType::F32)]),
+            ..Default::default()
+        },
+        move |args| {
+            let x = args[0].tensor()?;
+            let tape = GradientTape::new();
+            let loss = tape.scope(|_| reduce::reduce_mean(&math::square(&(x * &ww.read_value())?)?, None, false))??;
+            let g = tape.gradient(&loss, &[&ww])?.remove(0).expect("connected");
+            Ok(Arg::Tensor(g))
+        },
+    );
+    let err = f.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()]).expect_err("None batch dim");
+    assert!(err.message.contains("known only at run time") && err.message.contains("[None, 2]"), "{err}");
+    // The same function with concrete shapes differentiates: d/dw mean((x w)²) = mean over
+    // rows of 2 x² w / 2 columns.
+    let ww = w.clone();
+    let g = Function::new("grad_known", FunctionOptions::default(), move |args| {
+        let x = args[0].tensor()?;
+        let tape = GradientTape::new();
+        let loss = tape.scope(|_| reduce::reduce_mean(&math::square(&(x * &ww.read_value())?)?, None, false))??;
+        Ok(Arg::Tensor(tape.gradient(&loss, &[&ww])?.remove(0).expect("connected")))
+    });
+    let out = g.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()]).expect("concrete shapes");
+    // Σ_rows 2 x² w / 4 elements: w0: 2(1+9)(1)/4 = 5, w1: 2(4+16)(2)/4 = 20.
+    assert_eq!(f32s(out.tensor().expect("tensor")), vec![5.0, 20.0]);
+}
