@@ -4,10 +4,8 @@
 //! runs after warm-up. Pass figure names as arguments to run only those.
 
 use std::time::Instant;
-use tensile::attrs::Attrs;
 use tensile::function::{Arg, Function, FunctionOptions};
-use tensile::graph;
-use tensile::ops::{linalg, math, reduce, Spec};
+use tensile::ops::{linalg, math, reduce};
 use tensile::prelude::*;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -45,22 +43,6 @@ fn chain(x: &Tensor) -> Result<Tensor> {
     let a = math::tanh(&((x * 2.0)? + 1.0)?)?;
     let b = math::sigmoid(x)?;
     &(&a * &b)? - x
-}
-
-/// The graph `tf.function` traces for [`chain`] on a float32 vector of `n` elements.
-fn chain_graph(n: usize) -> Result<graph::Graph> {
-    let mut g = graph::Graph::new();
-    let x = g.add_placeholder(Spec::new(DType::F32, &[n]));
-    let two = g.add_const(Tensor::from(2.0f32));
-    let one = g.add_const(Tensor::from(1.0f32));
-    let a = g.add_op1(&math::MUL, &[x, two], Attrs::new())?;
-    let b = g.add_op1(&math::ADD, &[a, one], Attrs::new())?;
-    let t = g.add_op1(&math::TANH, &[b], Attrs::new())?;
-    let s = g.add_op1(&math::SIGMOID, &[x], Attrs::new())?;
-    let p = g.add_op1(&math::MUL, &[t, s], Attrs::new())?;
-    let y = g.add_op1(&math::SUB, &[p, x], Attrs::new())?;
-    g.set_outputs(&[y])?;
-    Ok(g)
 }
 
 fn main() -> Result<()> {
@@ -108,10 +90,10 @@ fn main() -> Result<()> {
         if !want(name) {
             continue;
         }
-        let (graph, _) = graph::passes::optimize(&chain_graph(n)?)?;
+        let f = Function::new("chain", FunctionOptions::default(), |args| Ok(Arg::Tensor(chain(args[0].tensor()?)?)));
         let x = randn(&[n], 5);
         let s = time(if n > 1 << 20 { 9 } else { 21 }, 1, || {
-            std::hint::black_box(graph::exec::run(&graph, std::slice::from_ref(&x), &[]).expect("chain"));
+            std::hint::black_box(f.call(&[(&x).into()]).expect("chain"));
         });
         emit(name, s * 1e3, "ms");
     }

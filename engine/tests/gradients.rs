@@ -7,16 +7,7 @@ use tensile::ops::registry;
 use tensile::testing::{check_gradients, GradCase};
 
 fn all_cases() -> Vec<GradCase> {
-    let mut v = Vec::new();
-    v.extend(grad_cases::math::cases());
-    v.extend(grad_cases::reduce::cases());
-    v.extend(grad_cases::array::cases());
-    v.extend(grad_cases::linalg::cases());
-    v.extend(grad_cases::nn::cases());
-    v.extend(grad_cases::slicing::cases());
-    v.extend(grad_cases::indexing::cases());
-    v.extend(grad_cases::random_ops::cases());
-    v
+    grad_cases::all()
 }
 
 #[test]

@@ -16,16 +16,7 @@ use tensile::testing::{hostile_attr_sets, sweep_shapes, sweep_tensor, GradCase};
 use tensile::{DType, Result, Tensor};
 
 fn grad_cases() -> Vec<GradCase> {
-    let mut v = Vec::new();
-    v.extend(grad_cases::math::cases());
-    v.extend(grad_cases::reduce::cases());
-    v.extend(grad_cases::array::cases());
-    v.extend(grad_cases::linalg::cases());
-    v.extend(grad_cases::nn::cases());
-    v.extend(grad_cases::slicing::cases());
-    v.extend(grad_cases::indexing::cases());
-    v.extend(grad_cases::random_ops::cases());
-    v
+    grad_cases::all()
 }
 
 type Call = Box<dyn Fn(&[Tensor]) -> Result<Vec<Tensor>>>;

@@ -8,3 +8,17 @@ pub mod nn;
 pub mod random_ops;
 pub mod reduce;
 pub mod slicing;
+
+/// Every case, across all families.
+pub fn all() -> Vec<tensile::testing::GradCase> {
+    let mut v = Vec::new();
+    v.extend(math::cases());
+    v.extend(reduce::cases());
+    v.extend(array::cases());
+    v.extend(linalg::cases());
+    v.extend(nn::cases());
+    v.extend(slicing::cases());
+    v.extend(indexing::cases());
+    v.extend(random_ops::cases());
+    v
+}
