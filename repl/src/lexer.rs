@@ -637,7 +637,22 @@ mod tests {
     fn brackets_join_lines_and_backslash_continues() {
         use Token::*;
         assert_eq!(kinds("f(a,\n  b)\nx = 1 + \\\n  2"), {
-            vec![Name, LParen, Name, Comma, Name, RParen, Newline, Name, Assign, Int(1), Plus, Int(2), Newline, EndOfFile]
+            vec![
+                Name,
+                LParen,
+                Name,
+                Comma,
+                Name,
+                RParen,
+                Newline,
+                Name,
+                Assign,
+                Int(1),
+                Plus,
+                Int(2),
+                Newline,
+                EndOfFile,
+            ]
         });
     }
 
@@ -674,7 +689,10 @@ mod tests {
     #[test]
     fn errors() {
         let e = tokenize("if x:\n    y\n  z\n", "t").unwrap_err();
-        assert_eq!((e.line, e.column, e.message.as_str()), (3, 1, "unindent does not match any outer indentation level"));
+        assert_eq!(
+            (e.line, e.column, e.message.as_str()),
+            (3, 1, "unindent does not match any outer indentation level")
+        );
         let e = tokenize("f(1,\n2", "t").unwrap_err();
         assert!(e.incomplete);
         assert_eq!((e.line, e.column), (1, 2));

@@ -1,8 +1,13 @@
 //! The Tensile language: a Python subset with a `tf` namespace.
 //!
 //! This crate holds the front end: [`lexer`], [`parser`] and the [`ast`] they produce, with
-//! [`diagnostics`] for syntax errors.
+//! [`diagnostics`] for syntax errors and [`sexp`] to print trees compactly.
 
 pub mod ast;
 pub mod diagnostics;
 pub mod lexer;
+pub mod parser;
+pub mod sexp;
+
+pub use diagnostics::SyntaxError;
+pub use parser::{is_complete, parse_expression, parse_interactive, parse_module, Completeness};
