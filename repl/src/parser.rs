@@ -1369,7 +1369,10 @@ impl<'s> Parser<'s> {
                     if !literal.is_empty() {
                         parts.push(FStringPart::Literal(std::mem::take(&mut literal)));
                     }
-                    let (field, next) = self.parse_fstring_field(i, end, info, depth)?;
+                    let (echo, field, next) = self.parse_fstring_field(i, end, info, depth)?;
+                    if let Some(text) = echo {
+                        parts.push(FStringPart::Literal(text));
+                    }
                     parts.push(field);
                     i = next;
                     lit_start = i;
@@ -1385,14 +1388,15 @@ impl<'s> Parser<'s> {
         Ok(parts)
     }
 
-    /// A replacement field starting at the `{` at `open`; returns it and the index after `}`.
+    /// A replacement field starting at the `{` at `open`; returns the text a self-documenting
+    /// field (`{x=}`) echoes, the field, and the index after `}`.
     fn parse_fstring_field(
         &mut self,
         open: usize,
         end: usize,
         info: StrInfo,
         depth: usize,
-    ) -> PResult<(FStringPart, usize)> {
+    ) -> PResult<(Option<String>, FStringPart, usize)> {
         let bytes = self.src.as_bytes();
         if depth >= 2 {
             return Err(self.error(Span::new(open, open + 1), "f-string: expressions nested too deeply"));
@@ -1425,17 +1429,34 @@ impl<'s> Parser<'s> {
                 b')' | b']' | b'}' if nest > 0 => nest -= 1,
                 b'}' | b':' if nest == 0 => break,
                 b'!' if nest == 0 && bytes.get(i + 1) != Some(&b'=') => break,
+                b'=' if nest == 0
+                    && matches!(bytes.get(skip_spaces(bytes, i + 1, end)), Some(b'}' | b'!' | b':'))
+                    && !matches!(bytes[i - 1], b'=' | b'!' | b'<' | b'>') =>
+                {
+                    break
+                }
                 _ => {}
             }
             i += 1;
         }
         let expr_end = i;
+        let echo = if bytes[i] == b'=' {
+            i = skip_spaces(bytes, i + 1, end);
+            Some(self.src[expr_start..i].to_string())
+        } else {
+            None
+        };
         if self.src[expr_start..expr_end].trim().is_empty() {
             return Err(self.error(Span::new(open, expr_end + 1), "f-string: empty expression not allowed"));
         }
-        let toks = tokenize_inner(self.src, self.file, expr_start, expr_end)?;
+        // The string is closed, so no further input can complete a broken field.
+        let complete = |mut e: SyntaxError| {
+            e.incomplete = false;
+            e
+        };
+        let toks = tokenize_inner(self.src, self.file, expr_start, expr_end).map_err(complete)?;
         let mut sub = Parser { src: self.src, file: self.file, toks, pos: 0, nesting: self.nesting, depth: self.depth };
-        let expr = sub.parse_testlist_star()?;
+        let expr = sub.parse_testlist_star().map_err(complete)?;
         if sub.peek() != Token::EndOfFile {
             return Err(sub.unexpected());
         }
@@ -1470,8 +1491,18 @@ impl<'s> Parser<'s> {
         if i >= end || bytes[i] != b'}' {
             return Err(unclosed());
         }
-        Ok((FStringPart::Field { expr: boxed(expr), conversion, format_spec }, i + 1))
+        if echo.is_some() && conversion.is_none() && format_spec.is_none() {
+            conversion = Some('r');
+        }
+        Ok((echo, FStringPart::Field { expr: boxed(expr), conversion, format_spec }, i + 1))
     }
+}
+
+fn skip_spaces(bytes: &[u8], mut i: usize, end: usize) -> usize {
+    while i < end && bytes[i] == b' ' {
+        i += 1;
+    }
+    i
 }
 
 fn push_part(parts: &mut Vec<FStringPart>, part: FStringPart) {

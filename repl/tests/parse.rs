@@ -108,6 +108,9 @@ fn fstrings() {
         ("rf'\\n{x}'", "(f \"\\\\n\" {x})"),
         ("f'{x!s:10}'", "(f {x !s (spec \"10\")})"),
         ("f'{a, b}'", "(f {(tuple a b)})"),
+        ("f'{x=}'", "(f \"x=\" {x !r})"),
+        ("f'{x = :.2f}'", "(f \"x = \" {x (spec \".2f\")})"),
+        ("f'{a==b}'", "(f {(== a b)})"),
     ];
     for (src, want) in cases {
         assert_eq!(expr(src), want, "{src}");
@@ -422,7 +425,7 @@ fn completeness() {
             assert_eq!(got, Incomplete, "{src:?}");
         }
     }
-    for src in ["x = )", "x = 1 2", "def f():\n", "x = 'abc", "if x:\n    a\n  b", "else:", "try:\n    a\n"] {
+    for src in ["x = )", "x = 1 2", "def f():\n", "x = 'abc", "if x:\n    a\n  b", "else:", "try:\n    a\n", "f'{a +}'", "f'{(}'"] {
         assert!(matches!(is_complete(src), Invalid(_)), "{src:?} -> {:?}", is_complete(src));
     }
 }
@@ -459,4 +462,58 @@ proptest! {
         }
         let _ = is_complete(&src);
     }
+}
+
+#[test]
+fn a_tensorflow_script_parses() {
+    let src = r#"import tensorflow as tf
+import numpy as np
+
+class Dense(tf.Module):
+    """A dense layer."""
+
+    def __init__(self, in_features, out_features, name=None):
+        super().__init__(name=name)
+        self.w = tf.Variable(tf.random.normal([in_features, out_features]), name='w')
+        self.b = tf.Variable(tf.zeros([out_features]), name='b')
+
+    def __call__(self, x):
+        y = tf.matmul(x, self.w) + self.b
+        return tf.nn.relu(y)
+
+
+@tf.function(input_signature=[tf.TensorSpec(shape=[None, 3], dtype=tf.float32)])
+def train_step(x):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(model(x) ** 2)
+    grads = tape.gradient(loss, model.trainable_variables)
+    for g, v in zip(grads, model.trainable_variables):
+        v.assign_sub(0.1 * g)
+    return loss
+
+
+@tf.function
+def collatz(n):
+    steps = tf.constant(0)
+    while n != 1:
+        if n % 2 == 0:
+            n //= 2
+        else:
+            n = 3 * n + 1
+        steps += 1
+    return steps
+
+model = Dense(3, 2)
+x = np.array([[1., 2., 3.]], dtype=np.float32)
+for epoch in range(3):
+    loss = train_step(x)
+    print(f"epoch {epoch}: loss={float(loss):.4f}")
+print(x[:, ::-1], x[..., 0], x[0, tf.newaxis])
+squares = {i: i * i for i in range(5) if i % 2}
+"#;
+    let m = parse_module(src, "script.py").unwrap();
+    assert_eq!(m.body.len(), 10);
+    let e = tensile_repl::parse_interactive("x = (").unwrap_err();
+    assert_eq!(e.to_string(), "<stdin>:1:5: '(' was never closed");
+    assert!(e.incomplete);
 }
