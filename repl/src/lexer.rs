@@ -703,4 +703,40 @@ mod tests {
         assert!(tokenize("x = 1 + \\", "t").unwrap_err().incomplete);
         assert_eq!(tokenize("(]", "t").unwrap_err().column, 2);
     }
+
+    /// Every character is in a token, whitespace, a comment or a line continuation:
+    /// guards against the lexer silently stopping early.
+    fn assert_covered(src: &str, toks: &[Tok]) {
+        let mut covered = vec![false; src.len()];
+        for t in toks {
+            covered[t.span.range()].iter_mut().for_each(|c| *c = true);
+        }
+        let bytes = src.as_bytes();
+        let mut in_comment = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            if covered[i] {
+                continue;
+            }
+            match b {
+                b'\n' => in_comment = false,
+                b'#' => in_comment = true,
+                b' ' | b'\t' | b'\x0C' | b'\r' => {}
+                b'\\' if matches!(bytes.get(i + 1), Some(b'\n' | b'\r')) => {}
+                _ => assert!(in_comment, "byte {i} ({:?}) of {src:?} lost", b as char),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nothing_is_dropped(parts in proptest::collection::vec(proptest::sample::select(vec![
+            "x", "1", "1.5", "1e", "0x", " ", "\t", "\n", "\\", "\\\n", "#c", "'s'", "(", ")", "[", "]",
+            "...", ".", "=", "==", "**=", "'''", "\"", "f", "r", "é", "_1", "\r\n", "\x0C",
+        ]), 0..40)) {
+            let src: String = parts.concat();
+            if let Ok(toks) = tokenize(&src, "t") {
+                assert_covered(&src, &toks);
+            }
+        }
+    }
 }

@@ -7,11 +7,15 @@ use crate::diagnostics::SyntaxError;
 use crate::lexer::{tokenize, tokenize_inner, StrInfo, Tok, Token};
 
 /// Parenthesis/block nesting allowed before "too deeply nested" (Python allows 200
-/// parentheses; 100 keeps the recursion well inside a 2 MB thread stack in debug builds).
+/// parentheses); it also bounds the recursion of later passes over the tree.
 const MAX_NESTING: usize = 100;
 /// Bound on the syntax tree's depth, counting left-nested chains (`a+b+c`, `a.b.c`) that
 /// the parser builds in loops: later passes recurse over the tree.
 const MAX_DEPTH: usize = 3000;
+/// Stack left below which a nesting level continues on a fresh segment.
+const RED_ZONE: usize = 128 * 1024;
+/// Size of each fresh stack segment.
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
 
 /// Whether REPL input is ready to run.
 #[derive(Clone, Debug, PartialEq)]
@@ -248,18 +252,18 @@ impl<'s> Parser<'s> {
         Ok(Ident { name: self.text(t.span).to_string(), span: t.span })
     }
 
-    fn enter(&mut self) -> PResult<()> {
+    /// Runs one level of nesting: checks the limits, and grows the stack when it runs low
+    /// (unoptimized builds use ~25 KB of stack per level; the caller's thread may be small).
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         self.nesting += 1;
         self.depth += 1;
         if self.nesting > MAX_NESTING || self.depth > MAX_DEPTH {
             return Err(self.error_here("too deeply nested"));
         }
-        Ok(())
-    }
-
-    fn leave(&mut self) {
+        let result = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || f(self));
         self.nesting -= 1;
         self.depth -= 1;
+        result
     }
 
     /// Counts one more level of a left-nested chain built in a loop.
@@ -546,15 +550,16 @@ impl<'s> Parser<'s> {
             return Err(self.error_here(format!("expected an indented block after {header} on line {line}")));
         }
         self.bump();
-        self.enter()?;
-        while !matches!(self.peek(), Token::Dedent | Token::EndOfFile) {
-            if self.peek() == Token::Indent {
-                return Err(self.unexpected());
+        self.nested(|p| {
+            while !matches!(p.peek(), Token::Dedent | Token::EndOfFile) {
+                if p.peek() == Token::Indent {
+                    return Err(p.unexpected());
+                }
+                p.parse_statement(&mut body)?;
             }
-            self.parse_statement(&mut body)?;
-        }
-        self.eat(Token::Dedent);
-        self.leave();
+            p.eat(Token::Dedent);
+            Ok(())
+        })?;
         Ok(body)
     }
 
@@ -834,10 +839,7 @@ impl<'s> Parser<'s> {
 
     /// `test`: lambda, conditional expression, or an `or` expression.
     fn parse_test(&mut self) -> PResult<Expr> {
-        self.enter()?;
-        let result = self.parse_test_inner();
-        self.leave();
-        result
+        self.nested(Self::parse_test_inner)
     }
 
     fn parse_test_inner(&mut self) -> PResult<Expr> {
@@ -904,9 +906,7 @@ impl<'s> Parser<'s> {
             return self.parse_comparison();
         }
         let start = self.bump().span.start;
-        self.enter()?;
-        let operand = self.parse_not()?;
-        self.leave();
+        let operand = self.nested(Self::parse_not)?;
         Ok(self.expr(ExprKind::UnaryOp { op: UnaryOp::Not, operand: boxed(operand) }, start))
     }
 
@@ -970,9 +970,7 @@ impl<'s> Parser<'s> {
             _ => return self.parse_power(),
         };
         let start = self.bump().span.start;
-        self.enter()?;
-        let operand = self.parse_factor()?;
-        self.leave();
+        let operand = self.nested(Self::parse_factor)?;
         Ok(self.expr(ExprKind::UnaryOp { op, operand: boxed(operand) }, start))
     }
 
@@ -983,9 +981,7 @@ impl<'s> Parser<'s> {
             return Ok(base);
         }
         self.bump();
-        self.enter()?;
-        let exponent = self.parse_factor()?;
-        self.leave();
+        let exponent = self.nested(Self::parse_factor)?;
         Ok(self.expr(ExprKind::BinOp { left: boxed(base), op: BinOp::Pow, right: boxed(exponent) }, start))
     }
 

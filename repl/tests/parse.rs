@@ -425,7 +425,17 @@ fn completeness() {
             assert_eq!(got, Incomplete, "{src:?}");
         }
     }
-    for src in ["x = )", "x = 1 2", "def f():\n", "x = 'abc", "if x:\n    a\n  b", "else:", "try:\n    a\n", "f'{a +}'", "f'{(}'"] {
+    for src in [
+        "x = )",
+        "x = 1 2",
+        "def f():\n",
+        "x = 'abc",
+        "if x:\n    a\n  b",
+        "else:",
+        "try:\n    a\n",
+        "f'{a +}'",
+        "f'{(}'",
+    ] {
         assert!(matches!(is_complete(src), Invalid(_)), "{src:?} -> {:?}", is_complete(src));
     }
 }
@@ -516,4 +526,27 @@ squares = {i: i * i for i in range(5) if i % 2}
     let e = tensile_repl::parse_interactive("x = (").unwrap_err();
     assert_eq!(e.to_string(), "<stdin>:1:5: '(' was never closed");
     assert!(e.incomplete);
+}
+
+#[test]
+fn nesting_limit_fits_a_small_stack() {
+    // Deep input must not overflow even a small thread's stack, optimized or not: the
+    // parser continues on a fresh stack segment when it runs low.
+    let worst = [
+        format!("x = {}1{}\n", "(".repeat(99), ")".repeat(99)),
+        format!("x = {}1{}\n", "f([".repeat(49), "])".repeat(49)),
+        format!("x = {}1{}\n", "(lambda: ".repeat(49), ")".repeat(49)),
+        format!("x = {}1\n", "(".repeat(1000)),
+    ];
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            for src in &worst {
+                let _ = parse_module(src, "t.py");
+                let _ = is_complete(src);
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
 }
