@@ -20,7 +20,7 @@ pub enum LexErrorKind {
     IntTooLarge,
     /// `012`.
     LeadingZeros,
-    /// A number literal that does not parse (`1e`, `0x`).
+    /// A number literal that does not parse (`0x`).
     BadNumber,
 }
 
@@ -59,17 +59,10 @@ pub enum Token {
     /// An identifier.
     #[regex(r"[\p{XID_Start}_][\p{XID_Continue}]*")]
     Name,
-    /// An integer literal.
-    #[regex(r"[0-9](_?[0-9])*", |l| int_value(l.slice(), 10))]
-    #[regex(r"0[xX](_?[0-9a-fA-F])+", |l| int_value(&l.slice()[2..], 16))]
-    #[regex(r"0[oO](_?[0-7])+", |l| int_value(&l.slice()[2..], 8))]
-    #[regex(r"0[bB](_?[01])+", |l| int_value(&l.slice()[2..], 2))]
-    Int(u64),
-    /// A float literal.
-    #[regex(r"[0-9](_?[0-9])*\.([0-9](_?[0-9])*)?([eE][+-]?[0-9](_?[0-9])*)?", float_value)]
-    #[regex(r"\.[0-9](_?[0-9])*([eE][+-]?[0-9](_?[0-9])*)?", float_value)]
-    #[regex(r"[0-9](_?[0-9])*[eE][+-]?[0-9](_?[0-9])*", float_value)]
-    Float(f64),
+    /// A number literal; the regex only finds its start, a scanner reads the rest (logos
+    /// does not backtrack out of a partial exponent like the `1e` of `1else`).
+    #[regex(r"[0-9]|\.[0-9]", number)]
+    Number(Number),
     /// A string literal (any prefix, any quoting).
     #[regex(r#"([rRfFbBuU]|[rR][fFbB]|[fFbB][rR])?["']"#, string)]
     Str(StrInfo),
@@ -332,11 +325,20 @@ impl Token {
             Token::Dedent => "dedent",
             Token::EndOfFile => "end of input",
             Token::Name => "name",
-            Token::Int(_) | Token::Float(_) => "number",
+            Token::Number(_) => "number",
             Token::Str(_) => "string",
             _ => "token",
         }
     }
+}
+
+/// The value of a number literal.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    /// An integer (Python's are unbounded; literals beyond u64 are rejected).
+    Int(u64),
+    /// A float.
+    Float(f64),
 }
 
 /// A token with its byte range.
@@ -348,21 +350,65 @@ pub struct Tok {
     pub span: Span,
 }
 
-fn int_value(digits: &str, radix: u32) -> Result<u64, LexErrorKind> {
-    let clean: String = digits.chars().filter(|&c| c != '_').collect();
-    // logos does not backtrack, so `1e` or `0x` reach here whole: report them as Python does.
-    if !clean.chars().all(|c| c.is_digit(radix)) {
-        return Err(LexErrorKind::BadNumber);
+fn scan_digits(b: &[u8], mut i: usize, radix: u32) -> usize {
+    let digit = |i: usize| b.get(i).is_some_and(|&c| (c as char).is_digit(radix));
+    while digit(i) {
+        i += 1;
+        if b.get(i) == Some(&b'_') && digit(i + 1) {
+            i += 1;
+        }
     }
-    if radix == 10 && clean.len() > 1 && clean.starts_with('0') && clean.bytes().any(|b| b != b'0') {
-        return Err(LexErrorKind::LeadingZeros);
-    }
-    u64::from_str_radix(&clean, radix).map_err(|_| LexErrorKind::IntTooLarge)
+    i
 }
 
-fn float_value(lex: &mut logos::Lexer<Token>) -> Result<f64, LexErrorKind> {
-    let clean: String = lex.slice().chars().filter(|&c| c != '_').collect();
-    clean.parse().map_err(|_| LexErrorKind::BadNumber)
+fn number(lex: &mut logos::Lexer<Token>) -> Result<Number, LexErrorKind> {
+    let b = &lex.source().as_bytes()[lex.span().start..];
+    let matched = lex.slice().len();
+    let radix = match (b[0], b.get(1).map(u8::to_ascii_lowercase)) {
+        (b'0', Some(b'x')) => 16,
+        (b'0', Some(b'o')) => 8,
+        (b'0', Some(b'b')) => 2,
+        _ => 10,
+    };
+    if radix != 10 {
+        let mut start = 2;
+        if b.get(2) == Some(&b'_') {
+            start = 3;
+        }
+        let end = scan_digits(b, start, radix);
+        lex.bump(end.max(2) - matched);
+        if end == start {
+            return Err(LexErrorKind::BadNumber);
+        }
+        let clean: String = b[2..end].iter().filter(|&&c| c != b'_').map(|&c| c as char).collect();
+        return u64::from_str_radix(&clean, radix).map(Number::Int).map_err(|_| LexErrorKind::IntTooLarge);
+    }
+    let mut i = scan_digits(b, 0, 10);
+    let int_end = i;
+    let mut float = false;
+    if b.get(i) == Some(&b'.') {
+        float = true;
+        i = scan_digits(b, i + 1, 10);
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if b.get(j).is_some_and(u8::is_ascii_digit) {
+            float = true;
+            i = scan_digits(b, j, 10);
+        }
+    }
+    lex.bump(i - matched);
+    let clean: String = b[..i].iter().filter(|&&c| c != b'_').map(|&c| c as char).collect();
+    if float {
+        return clean.parse().map(Number::Float).map_err(|_| LexErrorKind::BadNumber);
+    }
+    if int_end > 1 && b[0] == b'0' && clean.bytes().any(|c| c != b'0') {
+        return Err(LexErrorKind::LeadingZeros);
+    }
+    clean.parse().map(Number::Int).map_err(|_| LexErrorKind::IntTooLarge)
 }
 
 /// Scans to the closing quote; the regex only matched prefix and opening quote.
@@ -403,6 +449,11 @@ fn string(lex: &mut logos::Lexer<Token>) -> Result<StrInfo, LexErrorKind> {
 }
 
 const INCONSISTENT: &str = "inconsistent use of tabs and spaces in indentation";
+
+/// Where the text after the last token starts, relative to `start`.
+fn lex_end(out: &[Tok], start: usize) -> usize {
+    out.last().map_or(0, |t| t.span.end - start)
+}
 
 fn closing_for(open: Token) -> char {
     match open {
@@ -525,6 +576,7 @@ impl<'s> Tokenizer<'s> {
             }
             self.push(kind, span);
         }
+        self.continuation_at_end(text, lex_end(&self.out, self.start))?;
         if let Some(open) = self.brackets.last() {
             let message = format!("'{}' was never closed", opening_char(open.kind));
             return Err(self.error(open.span, message).incomplete());
@@ -540,6 +592,21 @@ impl<'s> Tokenizer<'s> {
         }
         self.push(Token::EndOfFile, eof);
         Ok(self.out)
+    }
+
+    /// A backslash continuation with nothing after it: more input is needed (the skip
+    /// pattern consumed it silently).
+    fn continuation_at_end(&self, text: &str, tail_start: usize) -> Result<(), SyntaxError> {
+        let tail = text[tail_start..].trim_end_matches([' ', '\t', '\x0C']);
+        let Some(rest) = tail.strip_suffix('\n') else { return Ok(()) };
+        let rest = rest.strip_suffix('\r').unwrap_or(rest);
+        let Some(before) = rest.strip_suffix('\\') else { return Ok(()) };
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        if before[line_start..].contains('#') {
+            return Ok(());
+        }
+        let at = self.start + tail_start + before.len();
+        Err(self.error(Span::new(at, at + 1), "unexpected end of input after line continuation").incomplete())
     }
 
     fn lex_error(&self, kind: LexErrorKind, span: Span) -> SyntaxError {
@@ -619,6 +686,16 @@ impl<'s> Tokenizer<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[allow(non_snake_case)]
+    fn Int(v: u64) -> Token {
+        Token::Number(Number::Int(v))
+    }
+
+    #[allow(non_snake_case)]
+    fn Float(v: f64) -> Token {
+        Token::Number(Number::Float(v))
+    }
 
     fn kinds(src: &str) -> Vec<Token> {
         tokenize(src, "t").unwrap().into_iter().map(|t| t.kind).collect()

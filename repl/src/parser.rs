@@ -4,7 +4,7 @@
 
 use crate::ast::*;
 use crate::diagnostics::SyntaxError;
-use crate::lexer::{tokenize, tokenize_inner, StrInfo, Tok, Token};
+use crate::lexer::{tokenize, tokenize_inner, Number, StrInfo, Tok, Token};
 
 /// Parenthesis/block nesting allowed before "too deeply nested" (Python allows 200
 /// parentheses); it also bounds the recursion of later passes over the tree.
@@ -131,8 +131,7 @@ fn starts_expr(t: Token) -> bool {
     matches!(
         t,
         Token::Name
-            | Token::Int(_)
-            | Token::Float(_)
+            | Token::Number(_)
             | Token::Str(_)
             | Token::True
             | Token::False
@@ -221,7 +220,7 @@ impl<'s> Parser<'s> {
         match t.kind {
             Token::Newline | Token::Indent | Token::Dedent | Token::EndOfFile => t.kind.describe().to_string(),
             Token::Name => format!("name '{}'", self.text(t.span)),
-            Token::Int(_) | Token::Float(_) => format!("number '{}'", self.text(t.span)),
+            Token::Number(_) => format!("number '{}'", self.text(t.span)),
             Token::Str(_) => "string".to_string(),
             _ => format!("'{}'", self.text(t.span)),
         }
@@ -1082,6 +1081,9 @@ impl<'s> Parser<'s> {
         if self.peek() != Token::Colon {
             return Ok(lower.expect("parsed above"));
         }
+        if let Some(e @ Expr { kind: ExprKind::Starred(_), .. }) = &lower {
+            return Err(self.error(e.span, "cannot use a starred expression in a slice"));
+        }
         self.bump();
         let bound = |p: &mut Self| -> PResult<Option<Box<Expr>>> {
             if matches!(p.peek(), Token::Colon | Token::Comma | Token::RBracket) {
@@ -1093,6 +1095,14 @@ impl<'s> Parser<'s> {
         let upper = bound(self)?;
         let step = if self.eat(Token::Colon) { bound(self)? } else { None };
         Ok(self.expr(ExprKind::Slice { lower: lower.map(boxed), upper, step }, start))
+    }
+
+    /// The `for ...` clauses after `elt`.
+    fn parse_comprehension_of(&mut self, elt: &Expr) -> PResult<Vec<Comprehension>> {
+        if let ExprKind::Starred(_) = elt.kind {
+            return Err(self.error(elt.span, "iterable unpacking cannot be used in comprehension"));
+        }
+        self.parse_comprehension()
     }
 
     fn parse_comprehension(&mut self) -> PResult<Vec<Comprehension>> {
@@ -1117,8 +1127,8 @@ impl<'s> Parser<'s> {
         let constant = |c| ExprKind::Constant(c);
         let kind = match t.kind {
             Token::Name => ExprKind::Name(self.text(t.span).to_string()),
-            Token::Int(v) => constant(Constant::Int(v)),
-            Token::Float(v) => constant(Constant::Float(v)),
+            Token::Number(Number::Int(v)) => constant(Constant::Int(v)),
+            Token::Number(Number::Float(v)) => constant(Constant::Float(v)),
             Token::True => constant(Constant::Bool(true)),
             Token::False => constant(Constant::Bool(false)),
             Token::None => constant(Constant::None),
@@ -1141,7 +1151,7 @@ impl<'s> Parser<'s> {
         let first = self.parse_test_or_star()?;
         let e = match self.peek() {
             Token::For => {
-                let generators = self.parse_comprehension()?;
+                let generators = self.parse_comprehension_of(&first)?;
                 self.expect(Token::RParen, "')'")?;
                 self.expr(ExprKind::GeneratorExp { elt: boxed(first), generators }, start)
             }
@@ -1168,7 +1178,7 @@ impl<'s> Parser<'s> {
         }
         let first = self.parse_test_or_star()?;
         let e = if self.peek() == Token::For {
-            let generators = self.parse_comprehension()?;
+            let generators = self.parse_comprehension_of(&first)?;
             self.expect(Token::RBracket, "']'")?;
             self.expr(ExprKind::ListComp { elt: boxed(first), generators }, start)
         } else {
@@ -1193,6 +1203,9 @@ impl<'s> Parser<'s> {
             self.parse_dict_rest(first, start)?
         } else {
             let first = self.parse_test_or_star()?;
+            if self.peek() == Token::Colon && matches!(first.kind, ExprKind::Starred(_)) {
+                return Err(self.error(first.span, "cannot use a starred expression in a dictionary key"));
+            }
             if self.eat(Token::Colon) {
                 let value = self.parse_test()?;
                 if self.peek() == Token::For {
@@ -1204,7 +1217,7 @@ impl<'s> Parser<'s> {
                     self.parse_dict_rest(DictItem::Pair(first, value), start)?
                 }
             } else if self.peek() == Token::For {
-                let generators = self.parse_comprehension()?;
+                let generators = self.parse_comprehension_of(&first)?;
                 self.expect(Token::RBrace, "'}'")?;
                 self.expr(ExprKind::SetComp { elt: boxed(first), generators }, start)
             } else {

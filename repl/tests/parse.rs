@@ -56,6 +56,9 @@ fn precedence() {
         ("lambda x, y=1, *a, k, **kw: x + y", "(lambda (x y=1 *a k **kw) (+ x y))"),
         ("lambda x: a if x else b", "(lambda (x) (if x a b))"),
         ("a or b if c else d", "(if c (or a b) d)"),
+        ("1if x else 2", "(if x 1 2)"),
+        ("x if 1.5else y", "(if 1.5 x y)"),
+        ("x[1:.5e+3]", "([] x (: 1 500.0 _))"),
         ("-x.y[0](1)", "(- (call ([] (. x y) 0) 1))"),
         ("a @ b.T", "(@ a (. b T))"),
         ("(a + b) * c", "(* (+ a b) c)"),
@@ -325,6 +328,10 @@ fn error_positions_and_messages() {
         ("f'{x!z}'\n", "t.py:1:5: f-string: invalid conversion character: expected 's', 'r', or 'a'"),
         ("f'{a +}'\n", "t.py:1:7: expected an expression, found end of input"),
         ("f'{x:{y:{z}}}'\n", "t.py:1:9: f-string: expressions nested too deeply"),
+        ("[*a for a in b]\n", "t.py:1:2: iterable unpacking cannot be used in comprehension"),
+        ("True \\\n", "t.py:1:6: unexpected end of input after line continuation"),
+        ("x = 0x\n", "t.py:1:5: invalid number literal"),
+        ("x = 1e\n", "t.py:1:6: unexpected name 'e'"),
         ("b'x'\n", "t.py:1:1: bytes literals are not supported"),
         ("yield x\n", "t.py:1:1: 'yield' is not supported"),
         ("@dec\nx = 1\n", "t.py:2:1: expected 'def' or 'class' after a decorator, found name 'x'"),
@@ -395,13 +402,14 @@ fn deep_nesting_is_an_error_not_a_crash() {
 #[test]
 fn completeness() {
     use Completeness::*;
-    let cases: [(&str, bool); 20] = [
+    let cases: [(&str, bool); 22] = [
         ("x = 1", true),
         ("", true),
         ("f(1,", false),
         ("x = [1,\n2", false),
         ("x = '''doc", false),
         ("x = 1 + \\", false),
+        ("x = 1 + \\\n", false),
         ("def f():", false),
         ("def f():\n    return 1", false),
         ("def f():\n    return 1\n", true),
@@ -416,6 +424,7 @@ fn completeness() {
         ("if x: pass", true),
         ("try:\n    a", false),
         ("x = (\n\n", false),
+        ("x = 1  # c \\\n", true),
     ];
     for (src, complete) in cases {
         let got = is_complete(src);
