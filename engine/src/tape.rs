@@ -108,8 +108,27 @@ pub(crate) fn record_op(op: &'static OpDef, inputs: &[Tensor], outputs: &[Tensor
     record(|| Backward::Op(op, attrs.clone()), &ids, inputs, outputs);
 }
 
-/// Records a variable read (`handle` → `value`); auto-watches trainable variables.
-pub(crate) fn record_variable_read(var: &Variable, value: &Tensor) {
+/// True when a recording tape tracks one of `inputs` (float tensors) or `variables`.
+pub(crate) fn any_tracked(inputs: &[Tensor], variables: &[Variable]) -> bool {
+    if PAUSED.with(|p| p.get()) > 0 {
+        return false;
+    }
+    let ids: SmallVec<[u64; 8]> = inputs
+        .iter()
+        .filter(|t| t.dtype().is_float())
+        .map(Tensor::id)
+        .chain(variables.iter().map(Variable::handle_id))
+        .collect();
+    STACK.with(|s| {
+        s.borrow().iter().any(|t| {
+            let t = t.borrow();
+            t.recording && ids.iter().any(|id| t.tracked.contains(id))
+        })
+    })
+}
+
+/// Watches `var` on the recording tapes that watch what they access, as a read would.
+pub(crate) fn note_variable_access(var: &Variable) {
     if STACK.with(|s| s.borrow().is_empty()) || !var.dtype().is_float() {
         return;
     }
@@ -118,6 +137,14 @@ pub(crate) fn record_variable_read(var: &Variable, value: &Tensor) {
             t.watched_variables.push(var.clone());
         }
     });
+}
+
+/// Records a variable read (`handle` → `value`); auto-watches trainable variables.
+pub(crate) fn record_variable_read(var: &Variable, value: &Tensor) {
+    if STACK.with(|s| s.borrow().is_empty()) || !var.dtype().is_float() {
+        return;
+    }
+    note_variable_access(var);
     record(|| Backward::Identity, &[var.handle_id()], &[], std::slice::from_ref(value));
 }
 
@@ -664,10 +691,21 @@ pub fn custom_gradient(
     inputs: &[Tensor],
     f: impl FnOnce(&[Tensor]) -> Result<(Vec<Tensor>, CustomGradFn)>,
 ) -> Result<Vec<Tensor>> {
+    custom_gradient_with_variables(inputs, &[], f)
+}
+
+/// [`custom_gradient`] whose result also depends on `variables` (read inside `f`): the
+/// gradient function returns one gradient per input, then one per variable.
+pub(crate) fn custom_gradient_with_variables(
+    inputs: &[Tensor],
+    variables: &[Variable],
+    f: impl FnOnce(&[Tensor]) -> Result<(Vec<Tensor>, CustomGradFn)>,
+) -> Result<Vec<Tensor>> {
     let (outputs, grad_fn) = no_record(|| f(inputs))?;
     let outputs: Vec<Tensor> = outputs.iter().map(|o| o.fresh()).collect();
-    let ids: SmallVec<[u64; 4]> = inputs.iter().map(|t| t.id()).collect();
-    let n_inputs = inputs.len();
+    let ids: SmallVec<[u64; 4]> =
+        inputs.iter().map(|t| t.id()).chain(variables.iter().map(Variable::handle_id)).collect();
+    let n_inputs = ids.len();
     let checked: CustomGradFn = Rc::new(move |gs: &[Tensor]| {
         let r = grad_fn(gs)?;
         if r.len() != n_inputs {

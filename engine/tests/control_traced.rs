@@ -238,3 +238,35 @@ fn a_function_with_control_flow_called_inside_another_trace() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn loop_bodies_are_optimized_like_the_function_graph() -> Result<()> {
+    // The body's elementwise chain fuses into one kernel and `* 1.0` disappears.
+    let body = |x: &Tensor| tanh(&(&(&(x * 0.5)? + 1.0)? * 1.0)?);
+    let run = move |x: &Tensor| -> Result<Tensor> {
+        let (_, y) = while_loop(
+            |(i, _): &(Tensor, Tensor)| less(i, &Tensor::from(4)),
+            |(i, v): &(Tensor, Tensor)| Ok(((i + 1)?, body(v)?)),
+            (Tensor::from(0), x.clone()),
+            WhileOptions::default(),
+        )?;
+        Ok(y)
+    };
+    let func = f("fused_body", move |a| Ok(vec![run(&a[0])?]));
+    let x = Tensor::from([0.25f32, -1.0, 3.0]);
+    let got = func.call_tensors(&[&x])?;
+    let mut want = x.to_vec::<f32>()?;
+    for _ in 0..4 {
+        want = want.iter().map(|v| (v * 0.5 + 1.0).tanh()).collect();
+    }
+    for (g, w) in got[0].to_vec::<f32>()?.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-6, "{g} vs {w}");
+    }
+    let g = only_graph(&func);
+    let w = g.nodes().iter().find(|n| n.kind.name() == "while").expect("a while node");
+    let (_, body_g) = w.kind.subgraphs().into_iter().find(|(name, _)| name == "body").expect("a body");
+    let names = node_names(body_g);
+    assert!(names.contains(&"fused_elementwise"), "{body_g}");
+    assert!(!names.contains(&"tanh") && !names.contains(&"mul"), "{body_g}");
+    Ok(())
+}

@@ -10,6 +10,7 @@
 //! Loop variables and branch results are nested structures of tensors ([`nest`]).
 
 mod branch;
+mod gradients;
 pub mod nest;
 mod tensor_array;
 mod traced;

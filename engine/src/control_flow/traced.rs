@@ -6,12 +6,13 @@
 //! gets a placeholder for every capture of the node (unused ones are simply not read), in one
 //! order, and the node passes the merged captures after its other operands.
 
+use super::gradients::{self, Control};
 use super::nest::{assert_same_structure, Nest, Structure};
 use super::while_loop::WhileOptions;
 use crate::error::{Error, Result};
 use crate::function::trace::{self, trace_graph, TraceOptions, Traced};
 use crate::graph::control::accepts;
-use crate::graph::{Graph, Node, NodeKind, Output};
+use crate::graph::{Graph, Node, NodeKind};
 use crate::ops::Spec;
 use crate::tensor::Tensor;
 use crate::variable::Variable;
@@ -34,7 +35,7 @@ fn trace_branch<R: Nest>(f: impl FnOnce() -> Result<R>) -> Result<(Traced, Struc
 }
 
 /// Every capture of `traced`, each once (by tensor identity), in first-use order.
-fn merged_captures(traced: &[&Traced]) -> Vec<Tensor> {
+pub(super) fn merged_captures(traced: &[&Traced]) -> Vec<Tensor> {
     let mut out: Vec<Tensor> = Vec::new();
     for t in traced {
         for c in &t.captures {
@@ -48,7 +49,7 @@ fn merged_captures(traced: &[&Traced]) -> Vec<Tensor> {
 
 /// The traced graph with its capture placeholders following `merged` (adding the ones it does
 /// not use); its first `n_args` arguments are kept as they are.
-fn align(traced: Traced, n_args: usize, merged: &[Tensor]) -> Result<Arc<Graph>> {
+pub(super) fn align(traced: Traced, n_args: usize, merged: &[Tensor]) -> Result<Arc<Graph>> {
     let mut g = traced.graph;
     let own: Vec<u64> = traced.captures.iter().map(Tensor::id).collect();
     let mut inputs = g.inputs().get(..n_args).map(<[_]>::to_vec).unwrap_or_default();
@@ -73,8 +74,7 @@ pub(crate) fn cond<R: Nest>(
     assert_same_structure("cond", "true_fn's result", &ts, "false_fn's result", &fs)?;
     let caps = merged_captures(&[&t, &f]);
     let (tg, fg) = (align(t, 0, &caps)?, align(f, 0, &caps)?);
-    let lead: Vec<Tensor> = std::iter::once(pred.clone()).chain(caps).collect();
-    let outs = trace::add_node(&lead, |g, ins| g.add_cond(ins[0], &ins[1..], tg, fg))?;
+    let outs = gradients::add_control(Control::Cond, Some(pred.clone()), &[], &caps, vec![tg, fg])?;
     R::from_structure(ts.pack_sequence_as(&outs)?)
 }
 
@@ -98,8 +98,7 @@ pub(crate) fn switch_case<R: Nest>(
     }
     let caps = merged_captures(&traced.iter().map(|(t, _)| t).collect::<Vec<_>>());
     let graphs = traced.into_iter().map(|(t, _)| align(t, 0, &caps)).collect::<Result<Vec<_>>>()?;
-    let lead: Vec<Tensor> = std::iter::once(branch_index.clone()).chain(caps).collect();
-    let outs = trace::add_node(&lead, |g, ins| g.add_case(ins[0], &ins[1..], graphs))?;
+    let outs = gradients::add_control(Control::Case, Some(branch_index.clone()), &[], &caps, graphs)?;
     R::from_structure(first.pack_sequence_as(&outs)?)
 }
 
@@ -143,9 +142,9 @@ pub(crate) fn while_loop<V: Nest>(
     let n = specs.len();
     let caps = merged_captures(&[&c, &b]);
     let (cg, bg) = (align(c, n, &caps)?, align(b, n, &caps)?);
-    let lead: Vec<Tensor> = vars.into_iter().map(|(_, t)| t).chain(caps).collect();
-    let max = options.maximum_iterations;
-    let outs = trace::add_node(&lead, |g, ins| g.add_while(ins, cg, bg, max))?;
+    let initial_flat: Vec<Tensor> = vars.into_iter().map(|(_, t)| t).collect();
+    let kind = Control::While { max: options.maximum_iterations };
+    let outs = gradients::add_control(kind, None, &initial_flat, &caps, vec![cg, bg])?;
     V::from_structure(initial.pack_sequence_as(&outs)?)
 }
 
@@ -170,24 +169,12 @@ pub(crate) fn replay_node(node: &Node, inputs: &[Tensor], variables: &[Variable]
     let traced = node.kind.subgraphs().into_iter().map(|(_, g)| retrace(g)).collect::<Result<Vec<_>>>()?;
     let caps = merged_captures(&traced.iter().collect::<Vec<_>>());
     let graphs = traced.into_iter().map(|t| align(t, operands.len(), &caps)).collect::<Result<Vec<Arc<Graph>>>>()?;
-    let all: Vec<Tensor> = lead.iter().chain(operands).cloned().chain(caps).collect();
-    let kind = match &node.kind {
-        NodeKind::Cond { .. } => 0,
-        NodeKind::While { .. } => 1,
-        _ => 2,
+    let (selector, kind, n_vars) = match node.kind {
+        NodeKind::Cond { .. } => (lead.first().cloned(), Control::Cond, 0),
+        NodeKind::While { max_iterations, .. } => (None, Control::While { max: max_iterations }, node.outputs.len()),
+        _ => (lead.first().cloned(), Control::Case, 0),
     };
-    let max = match node.kind {
-        NodeKind::While { max_iterations, .. } => max_iterations,
-        _ => None,
-    };
-    trace::add_node(&all, |g, ins: &[Output]| {
-        let mut it = graphs.into_iter();
-        let mut next = || it.next().ok_or_else(|| Error::invalid("trace", "missing sub-graph"));
-        match kind {
-            1 => g.add_while(ins, next()?, next()?, max),
-            _ if ins.is_empty() => Err(Error::invalid("trace", "missing control-flow input")),
-            0 => g.add_cond(ins[0], &ins[1..], next()?, next()?),
-            _ => g.add_case(ins[0], &ins[1..], it.collect()),
-        }
-    })
+    let (vars, own) = operands.split_at(n_vars.min(operands.len()));
+    let caps: Vec<Tensor> = own.iter().cloned().chain(caps).collect();
+    gradients::add_control(kind, selector, vars, &caps, graphs)
 }

@@ -217,6 +217,17 @@ fn out_repr(o: &Out, specs: &[crate::ops::Spec]) -> String {
 /// Runs `graph` node by node through `ops::execute`, so that inside a trace the nodes are
 /// copied into the enclosing graph (calling a concrete function from a traced function).
 pub(crate) fn replay(graph: &Graph, feeds: &[Tensor], variables: &[Variable]) -> Result<Vec<Tensor>> {
+    replay_only(graph, feeds, variables, &|_| true)
+}
+
+/// [`replay`] restricted to the nodes `keep` accepts (the others must not feed a kept node or
+/// an output).
+pub(crate) fn replay_only(
+    graph: &Graph,
+    feeds: &[Tensor],
+    variables: &[Variable],
+    keep: &dyn Fn(usize) -> bool,
+) -> Result<Vec<Tensor>> {
     let order = graph.topological_order()?;
     let mut values: Vec<Vec<Option<Tensor>>> = graph.nodes().iter().map(|n| vec![None; n.outputs.len()]).collect();
     for (&id, feed) in graph.inputs().iter().zip(feeds) {
@@ -229,7 +240,7 @@ pub(crate) fn replay(graph: &Graph, feeds: &[Tensor], variables: &[Variable]) ->
         ));
     }
     let internal = |m: String| Error::new(ErrorKind::Internal, "tf.function", m);
-    for id in order {
+    for id in order.into_iter().filter(|&id| keep(id)) {
         let node = &graph.nodes()[id];
         let inputs: Vec<Tensor> = node
             .inputs

@@ -178,6 +178,12 @@ pub(crate) fn add_node(
     })
 }
 
+/// The variables captured so far by the innermost root trace (what variable nodes of its
+/// graphs, and of their sub-graphs, index).
+pub(crate) fn root_variables() -> Result<Vec<Variable>> {
+    STACK.with(|s| s.borrow().iter().rev().find(|c| c.root).map(|c| c.variables.clone()).ok_or_else(no_trace))
+}
+
 /// Index of `var` in the root trace's capture list, capturing it on first use.
 fn variable_index(stack: &mut [Ctx], var: &Variable) -> Result<usize> {
     let root = stack.iter_mut().rev().find(|c| c.root).ok_or_else(no_trace)?;

@@ -25,8 +25,9 @@ pub use prune::prune;
 pub use simplify::simplify;
 
 use crate::error::Result;
-use crate::graph::ir::Graph;
+use crate::graph::ir::{Graph, NodeKind};
 use std::fmt;
+use std::sync::Arc;
 
 /// What one pass did: its name and the node count before and after.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,5 +154,35 @@ pub fn optimize_with(graph: &Graph, options: &PassOptions) -> Result<(Graph, Vec
     if fused {
         g = clean(g, &mut reports)?;
     }
-    Ok((g, reports))
+    Ok((optimize_subgraphs(g, options)?, reports))
+}
+
+/// Optimizes the sub-graphs of every control-flow node with the same options (a loop body
+/// runs once per iteration, so it gains the most). Sub-graphs keep their arguments and results,
+/// so the nodes holding them stay valid.
+fn optimize_subgraphs(g: Graph, options: &PassOptions) -> Result<Graph> {
+    if !g.nodes().iter().any(|n| n.kind.is_control_flow()) {
+        return Ok(g);
+    }
+    let opt = |sub: &Arc<Graph>| -> Result<Arc<Graph>> { Ok(Arc::new(optimize_with(sub, options)?.0)) };
+    let (mut nodes, inputs, outputs) = g.into_parts();
+    for n in &mut nodes {
+        match &mut n.kind {
+            NodeKind::Cond { then_branch, else_branch } => {
+                *then_branch = opt(then_branch)?;
+                *else_branch = opt(else_branch)?;
+            }
+            NodeKind::While { cond, body, .. } => {
+                *cond = opt(cond)?;
+                *body = opt(body)?;
+            }
+            NodeKind::Case { branches } => {
+                for b in branches.iter_mut() {
+                    *b = opt(b)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Graph::from_parts(nodes, inputs, outputs)
 }

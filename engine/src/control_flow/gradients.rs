@@ -1,0 +1,407 @@
+//! Gradients of control-flow nodes built inside a trace, for tapes that record inside the
+//! traced function (so `tape.gradient` there builds the backward graph).
+//!
+//! A branch or loop body was traced with the enclosing tapes hidden, so the tape sees a
+//! control-flow node as one entry. Its gradient is control flow too, as in TensorFlow:
+//! - `cond`/`switch_case`: a node of the same kind on the same predicate whose branches are
+//!   the vector-Jacobian products of the forward branches with respect to the node's captures;
+//! - `while_loop`: the forward loop also accumulates each iteration's loop variables (a stack
+//!   per variable, one row per iteration) and counts its iterations; the backward loop runs
+//!   that many times in reverse, each time reading the iteration's variables from the stacks
+//!   and taking the body's vector-Jacobian product there.
+//!
+//! Variables read inside a sub-graph are differentiated too: the tape entry depends on them
+//! (tapes that watch accessed variables watch them, as a read outside would), and each
+//! vector-Jacobian product also takes the gradient with respect to them.
+//!
+//! A vector-Jacobian product replays the forward sub-graph under a fresh tape (recomputing the
+//! intermediates of one branch, or of one iteration, from its inputs). Only the nodes the
+//! outputs depend on are replayed; if one of them has effects (random numbers, writes) the
+//! recomputation would differ from the forward run, so that is an error rather than a wrong
+//! gradient. Because the backward nodes are again control flow built by this module, a tape
+//! recording the backward pass differentiates it too (higher-order gradients).
+
+use super::traced;
+use super::while_loop::WhileOptions;
+use crate::error::{Error, Result};
+use crate::function::concrete::replay_only;
+use crate::function::trace::{self, trace_graph, TraceOptions};
+use crate::graph::{Graph, NodeKind};
+use crate::ops::{self, Spec};
+use crate::shape::Dims;
+use crate::tape::{self, CustomGradFn, GradientTape, UnconnectedGradients, Watchable};
+use crate::tensor::Tensor;
+use crate::variable::Variable;
+use std::rc::Rc;
+use std::sync::Arc;
+
+const NESTED: TraceOptions = TraceOptions { root: false, allow_variable_creation: false };
+
+/// The kind of a control-flow node about to join the trace.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Control {
+    /// `cond`: graphs are [true branch, false branch].
+    Cond,
+    /// `switch_case`: graphs are the branches.
+    Case,
+    /// `while_loop`: graphs are [cond, body].
+    While {
+        /// The loop's `maximum_iterations`.
+        max: Option<i64>,
+    },
+}
+
+impl Control {
+    fn name(self) -> &'static str {
+        match self {
+            Control::Cond => "cond",
+            Control::Case => "switch_case",
+            Control::While { .. } => "while_loop",
+        }
+    }
+}
+
+/// Adds a control-flow node to the innermost trace: `selector` is the predicate or branch
+/// index (none for a loop), `vars` the loop variables (empty for branches), `caps` the merged
+/// captures every sub-graph takes last. When a recording tape tracks an operand or a variable
+/// the sub-graphs read, the node is one differentiable tape entry.
+pub(crate) fn add_control(
+    kind: Control,
+    selector: Option<Tensor>,
+    vars: &[Tensor],
+    caps: &[Tensor],
+    graphs: Vec<Arc<Graph>>,
+) -> Result<Vec<Tensor>> {
+    let mut reads = Vec::new();
+    if tape::is_recording() {
+        let all = trace::root_variables()?;
+        for i in differentiable_reads(&graphs, &all) {
+            tape::note_variable_access(&all[i]);
+            reads.push(all[i].clone());
+        }
+    }
+    let operands: Vec<Tensor> = vars.iter().chain(caps).cloned().collect();
+    if !tape::any_tracked(&operands, &reads) {
+        return plain(kind, selector, &operands, graphs);
+    }
+    match kind {
+        Control::While { max } => {
+            let [cond_g, body_g] = <[Arc<Graph>; 2]>::try_from(graphs)
+                .map_err(|_| Error::invalid("while_loop", "the node needs a cond and a body graph"))?;
+            while_with_gradient(vars, caps, cond_g, body_g, max, reads)
+        }
+        _ => {
+            let selector = selector.ok_or_else(|| Error::invalid(kind.name(), "missing predicate"))?;
+            let grad = branch_gradient(kind, selector.clone(), caps.to_vec(), reads.clone(), graphs.clone());
+            tape::custom_gradient_with_variables(caps, &reads, |_| {
+                Ok((plain(kind, Some(selector), &operands, graphs)?, grad))
+            })
+        }
+    }
+}
+
+/// The node itself, with no tape entry.
+fn plain(kind: Control, selector: Option<Tensor>, operands: &[Tensor], graphs: Vec<Arc<Graph>>) -> Result<Vec<Tensor>> {
+    let lead: Vec<Tensor> = selector.into_iter().chain(operands.iter().cloned()).collect();
+    trace::add_node(&lead, |g, ins| {
+        let mut it = graphs.into_iter();
+        let mut next = || it.next().ok_or_else(|| Error::invalid(kind.name(), "missing sub-graph"));
+        match kind {
+            Control::While { max } => g.add_while(ins, next()?, next()?, max),
+            _ if ins.is_empty() => Err(Error::invalid(kind.name(), "missing predicate")),
+            Control::Cond => g.add_cond(ins[0], &ins[1..], next()?, next()?),
+            Control::Case => g.add_case(ins[0], &ins[1..], it.collect()),
+        }
+    })
+}
+
+/// Indices (into the root trace's variables) of the float, trainable variables `graphs` read
+/// and never write.
+fn differentiable_reads(graphs: &[Arc<Graph>], all: &[Variable]) -> Vec<usize> {
+    fn collect(g: &Graph, reads: &mut Vec<usize>, writes: &mut Vec<usize>) {
+        for n in g.nodes() {
+            match &n.kind {
+                NodeKind::Variable(i) => reads.push(*i),
+                NodeKind::Assign(i, _) => writes.push(*i),
+                k => k.subgraphs().iter().for_each(|(_, s)| collect(s, reads, writes)),
+            }
+        }
+    }
+    let (mut reads, mut writes) = (Vec::new(), Vec::new());
+    graphs.iter().for_each(|g| collect(g, &mut reads, &mut writes));
+    reads.sort_unstable();
+    reads.dedup();
+    reads
+        .into_iter()
+        .filter(|i| !writes.contains(i) && all.get(*i).is_some_and(|v| v.dtype().is_float() && v.trainable()))
+        .collect()
+}
+
+/// Positions of the floating-point tensors of `ts` (the only differentiable ones).
+fn float_positions(ts: &[Tensor]) -> Vec<usize> {
+    ts.iter().enumerate().filter(|(_, t)| t.dtype().is_float()).map(|(i, _)| i).collect()
+}
+
+/// Whether `g` (or a sub-graph of it) writes captured variable `index`.
+fn writes_variable(g: &Graph, index: usize) -> bool {
+    g.nodes().iter().any(|n| match &n.kind {
+        NodeKind::Assign(i, _) => *i == index,
+        k => k.subgraphs().iter().any(|(_, s)| writes_variable(s, index)),
+    })
+}
+
+/// The nodes of `g` its outputs depend on (through data inputs), checked to be free of effects.
+fn needed_nodes(op: &str, g: &Graph) -> Result<Vec<bool>> {
+    let mut needed = vec![false; g.len()];
+    let mut stack: Vec<usize> = g.outputs().iter().map(|o| o.node).collect();
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut needed[id], true) {
+            continue;
+        }
+        let node = g.node(id).ok_or_else(|| Error::invalid(op, format!("dangling node %{id}")))?;
+        let effect = match &node.kind {
+            NodeKind::Variable(i) if writes_variable(g, *i) => Some("reads a variable it also assigns"),
+            k if k.is_stateful() => Some("has an op with effects"),
+            _ => None,
+        };
+        if let Some(why) = effect {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "cannot differentiate {op} inside a traced function: its body {why} ({}) on the path to its \
+                     results, and the backward pass recomputes that path. Move the op out of the {op}, or take the \
+                     gradient outside the function",
+                    node.kind.name()
+                ),
+            ));
+        }
+        stack.extend(node.inputs.iter().map(|o| o.node));
+    }
+    Ok(needed)
+}
+
+/// What a vector-Jacobian product differentiates with respect to.
+struct Wrt<'a> {
+    /// Positions of feeds.
+    feeds: &'a [usize],
+    /// Variables the sub-graph reads.
+    variables: &'a [Variable],
+}
+
+/// The vector-Jacobian product of sub-graph `g` at `feeds`: the gradients of its outputs
+/// weighted by `out_grads` (`None`: not differentiated) with respect to the feeds and variables
+/// of `wrt`, in that order; unconnected ones are zeros. `all` are the root trace's variables.
+fn vjp(
+    op: &str,
+    g: &Graph,
+    feeds: &[Tensor],
+    wrt: &Wrt,
+    out_grads: &[Option<Tensor>],
+    all: &[Variable],
+) -> Result<Vec<Tensor>> {
+    let needed = needed_nodes(op, g)?;
+    let tape = GradientTape::new();
+    let outs = tape.scope(|tape| {
+        for &i in wrt.feeds {
+            tape.watch(&feeds[i]);
+        }
+        for v in wrt.variables {
+            tape.watch(v);
+        }
+        replay_only(g, feeds, all, &|id| needed[id])
+    })??;
+    let (mut targets, mut seeds) = (Vec::new(), Vec::new());
+    for (o, g) in outs.into_iter().zip(out_grads) {
+        if let (Some(g), true) = (g, o.dtype().is_float()) {
+            targets.push(o);
+            seeds.push(g.clone());
+        }
+    }
+    let mut sources: Vec<&dyn Watchable> = wrt.feeds.iter().map(|&i| &feeds[i] as &dyn Watchable).collect();
+    sources.extend(wrt.variables.iter().map(|v| v as &dyn Watchable));
+    let grads = if targets.is_empty() {
+        vec![None; sources.len()]
+    } else {
+        tape.gradient_multi(&targets, &sources, Some(seeds), UnconnectedGradients::None)?
+    };
+    let zeros = |i: usize| match wrt.feeds.get(i) {
+        Some(&f) => ops::array::zeros_like(&feeds[f]),
+        None => {
+            let v = &wrt.variables[i - wrt.feeds.len()];
+            ops::array::zeros(v.dtype(), v.shape())
+        }
+    };
+    grads.into_iter().enumerate().map(|(i, g)| g.map_or_else(|| zeros(i), Ok)).collect()
+}
+
+/// Spreads `grads` (one per position of `at`) over `n` slots, `None` elsewhere.
+fn spread(n: usize, at: &[usize], grads: impl IntoIterator<Item = Tensor>) -> Vec<Option<Tensor>> {
+    let mut out = vec![None; n];
+    for (&i, g) in at.iter().zip(grads) {
+        out[i] = Some(g);
+    }
+    out
+}
+
+/// The gradient of a `cond` or `switch_case` node whose sub-graphs take `caps` and read
+/// `reads`: the same kind of node over the branches' vector-Jacobian products.
+fn branch_gradient(
+    kind: Control,
+    selector: Tensor,
+    caps: Vec<Tensor>,
+    reads: Vec<Variable>,
+    branches: Vec<Arc<Graph>>,
+) -> CustomGradFn {
+    Rc::new(move |gs: &[Tensor]| {
+        let float = float_positions(&caps);
+        let all = trace::root_variables()?;
+        let seeds: Vec<Option<Tensor>> = gs.iter().cloned().map(Some).collect();
+        let vjps: Vec<Box<dyn Fn() -> Result<Vec<Tensor>>>> = branches
+            .iter()
+            .map(|g| {
+                let (g, caps, float, seeds, all, reads) =
+                    (g.clone(), caps.clone(), float.clone(), seeds.clone(), all.clone(), reads.clone());
+                let f = move || vjp(kind.name(), &g, &caps, &Wrt { feeds: &float, variables: &reads }, &seeds, &all);
+                Box::new(f) as Box<dyn Fn() -> Result<Vec<Tensor>>>
+            })
+            .collect();
+        let grads: Vec<Tensor> = match (kind, vjps.as_slice()) {
+            (_, []) => Vec::new(),
+            (Control::Cond, [t, f]) => traced::cond(&selector, || t(), || f())?,
+            _ => {
+                let refs: Vec<&dyn Fn() -> Result<Vec<Tensor>>> = vjps.iter().map(|f| f.as_ref()).collect();
+                traced::switch_case(&selector, &refs, None)?
+            }
+        };
+        let mut out = spread(caps.len(), &float, grads.iter().cloned());
+        out.extend(grads[float.len().min(grads.len())..].iter().cloned().map(Some));
+        Ok(out)
+    })
+}
+
+/// A `while_loop` that a recording tape differentiates: the loop also stacks each iteration's
+/// loop variables and counts iterations, and one tape entry maps the initial variables,
+/// captures and read variables to the final variables, with the reverse loop as its gradient.
+/// `cond_g`/`body_g` take the loop variables followed by `caps`.
+fn while_with_gradient(
+    initial: &[Tensor],
+    caps: &[Tensor],
+    cond_g: Arc<Graph>,
+    body_g: Arc<Graph>,
+    maximum_iterations: Option<i64>,
+    reads: Vec<Variable>,
+) -> Result<Vec<Tensor>> {
+    let n = initial.len();
+    let all = trace::root_variables()?;
+    let specs: Vec<Spec> = cond_g.input_specs().into_iter().take(n).collect();
+    let stack_specs: Vec<Spec> = specs
+        .iter()
+        .map(|s| Spec { dtype: s.dtype, dims: std::iter::once(None).chain(s.dims.iter().copied()).collect() })
+        .collect();
+    let count_spec = Spec { dtype: crate::DType::I32, dims: Dims::new() };
+    let all_specs: Vec<Spec> = specs.iter().chain(&stack_specs).chain([&count_spec]).cloned().collect();
+    let feeds = |args: &[Tensor]| -> Vec<Tensor> { args[..n].iter().chain(caps).cloned().collect() };
+    let c = trace_graph(&all_specs, NESTED, |args| replay_only(&cond_g, &feeds(args), &all, &|_| true))?;
+    let b = trace_graph(&all_specs, NESTED, |args| {
+        let outs = replay_only(&body_g, &feeds(args), &all, &|_| true)?;
+        let mut next = outs.clone();
+        for (stack, v) in args[n..2 * n].iter().zip(&outs) {
+            next.push(ops::array::concat(&[stack.clone(), ops::array::expand_dims(v, 0)?], 0)?);
+        }
+        next.push(ops::math::add(&args[2 * n], &Tensor::from(1i32))?);
+        Ok(next)
+    })?;
+    let caps2 = traced::merged_captures(&[&c, &b]);
+    let (cg, bg) = (traced::align(c, 2 * n + 1, &caps2)?, traced::align(b, 2 * n + 1, &caps2)?);
+    let stacks0 = initial.iter().map(|v| ops::array::expand_dims(v, 0)).collect::<Result<Vec<_>>>()?;
+    let lead: Vec<Tensor> = initial.iter().cloned().chain(stacks0).chain([Tensor::from(0i32)]).chain(caps2).collect();
+    let inputs: Vec<Tensor> = initial.iter().chain(caps).cloned().collect();
+    tape::custom_gradient_with_variables(&inputs, &reads.clone(), |_| {
+        let out = trace::add_node(&lead, |g, ins| g.add_while(ins, cg, bg, maximum_iterations))?;
+        let (finals, rest) = out.split_at(n);
+        let reverse = Reverse {
+            stacks: rest[..n].to_vec(),
+            count: rest[n].clone(),
+            specs,
+            initial: initial.to_vec(),
+            caps: caps.to_vec(),
+            reads,
+            body_g,
+            all,
+        };
+        Ok((finals.to_vec(), reverse.gradient()))
+    })
+}
+
+/// What the gradient of a differentiated `while_loop` needs from its forward run.
+struct Reverse {
+    /// Per loop variable, its value entering each iteration (then the final value).
+    stacks: Vec<Tensor>,
+    /// Iterations the forward loop ran.
+    count: Tensor,
+    specs: Vec<Spec>,
+    initial: Vec<Tensor>,
+    caps: Vec<Tensor>,
+    reads: Vec<Variable>,
+    body_g: Arc<Graph>,
+    all: Vec<Variable>,
+}
+
+impl Reverse {
+    /// The loop running the body's vector-Jacobian product from the last iteration to the first.
+    fn gradient(self) -> CustomGradFn {
+        const OP: &str = "while_loop";
+        Rc::new(move |gs: &[Tensor]| {
+            let s = &self;
+            let n = s.initial.len();
+            let fv = float_positions(&s.initial);
+            let fc = float_positions(&s.caps);
+            let forward_inputs: Vec<Tensor> = s.initial.iter().chain(&s.caps).cloned().collect();
+            if tape::any_tracked(&forward_inputs, &s.reads) {
+                return Err(Error::invalid(
+                    OP,
+                    "higher-order gradients through a while_loop inside a traced function are not supported: \
+                     take the outer gradient outside the function, or unroll the loop with a Python loop",
+                ));
+            }
+            let mut start = vec![ops::math::sub(&s.count, &Tensor::from(1i32))?];
+            start.extend(fv.iter().map(|&j| gs[j].clone()));
+            for &c in &fc {
+                start.push(ops::array::zeros_like(&s.caps[c])?);
+            }
+            for v in &s.reads {
+                start.push(ops::array::zeros(v.dtype(), v.shape())?);
+            }
+            let mut allowed: Vec<Dims> = vec![Dims::new()];
+            allowed.extend(fv.iter().map(|&j| s.specs[j].dims.clone()));
+            allowed.extend(fc.iter().map(|&c| s.caps[c].dims()));
+            allowed.extend(s.reads.iter().map(|v| v.shape().iter().map(|&d| Some(d)).collect::<Dims>()));
+            let wrt_feeds: Vec<usize> = fv.iter().copied().chain(fc.iter().map(|&c| n + c)).collect();
+            let wrt = Wrt { feeds: &wrt_feeds, variables: &s.reads };
+            let body = |lv: &Vec<Tensor>| -> Result<Vec<Tensor>> {
+                let k = &lv[0];
+                let mut feeds =
+                    s.stacks.iter().map(|st| ops::indexing::gather(st, k, 0, 0)).collect::<Result<Vec<_>>>()?;
+                feeds.extend(s.caps.iter().cloned());
+                let mut seeds: Vec<Option<Tensor>> = vec![None; n];
+                for (p, &j) in fv.iter().enumerate() {
+                    seeds[j] = Some(lv[1 + p].clone());
+                }
+                let r = vjp(OP, &s.body_g, &feeds, &wrt, &seeds, &s.all)?;
+                let mut next = vec![ops::math::sub(k, &Tensor::from(1i32))?];
+                next.extend(r[..fv.len()].iter().cloned());
+                for (acc, g) in lv[1 + fv.len()..].iter().zip(&r[fv.len()..]) {
+                    next.push(ops::math::add(acc, g)?);
+                }
+                Ok(next)
+            };
+            let cond = |lv: &Vec<Tensor>| ops::math::greater_equal(&lv[0], &Tensor::from(0i32));
+            let end = traced::while_loop(cond, body, start, &WhileOptions::default(), &allowed)?;
+            let mut grads = spread(n, &fv, end[1..=fv.len()].iter().cloned());
+            let rest = &end[1 + fv.len()..];
+            grads.extend(spread(s.caps.len(), &fc, rest[..fc.len()].iter().cloned()));
+            grads.extend(rest[fc.len()..].iter().cloned().map(Some));
+            Ok(grads)
+        })
+    }
+}

@@ -1,0 +1,319 @@
+//! Gradients through `cond`, `switch_case` and `while_loop` taken by a tape inside a traced
+//! function: the backward pass is control flow in the same graph. Each case is compared with
+//! the same code run eagerly (where the tape records the unrolled iterations that ran) and with
+//! a closed form.
+
+use tensile::control_flow::{cond, switch_case, while_loop, WhileOptions};
+use tensile::function::{Function, FunctionOptions};
+use tensile::prelude::*;
+use tensile::Watchable;
+
+/// `f`'s scalar result followed by its gradient with respect to every argument, from a tape
+/// (unconnected gradients read as zeros). Run eagerly or inside a trace.
+fn gradients_of(f: fn(&[Tensor]) -> Result<Tensor>, args: &[Tensor]) -> Result<Vec<Tensor>> {
+    let tape = GradientTape::new();
+    let y = tape.scope(|tape| {
+        for a in args {
+            tape.watch(a);
+        }
+        f(args)
+    })??;
+    let sources: Vec<&dyn Watchable> = args.iter().map(|a| a as &dyn Watchable).collect();
+    let mut out = vec![y.clone()];
+    for (g, a) in tape.gradient(&y, &sources)?.into_iter().zip(args) {
+        out.push(match g {
+            Some(g) => g,
+            None => zeros_like(a)?,
+        });
+    }
+    Ok(out)
+}
+
+/// [`gradients_of`] traced: the tape records inside the function, so the gradient is part of
+/// the function's graph.
+fn traced_gradients(name: &str, f: fn(&[Tensor]) -> Result<Tensor>) -> Function {
+    Function::of_tensors(name, FunctionOptions::default(), move |args| gradients_of(f, args))
+}
+
+fn f64s(t: &Tensor) -> Vec<f64> {
+    t.to_vec::<f64>().expect("float64 tensor")
+}
+
+fn close(a: &[f64], b: &[f64], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: {a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= 1e-9 * (1.0 + y.abs()), "{what}: {a:?} vs {b:?}");
+    }
+}
+
+/// Runs `f` traced and eagerly on `args`, checks they agree, returns the traced results.
+fn both_ways(func: &Function, f: fn(&[Tensor]) -> Result<Tensor>, args: &[Tensor]) -> Result<Vec<Vec<f64>>> {
+    let refs: Vec<&Tensor> = args.iter().collect();
+    let traced = func.call_tensors(&refs)?;
+    let eager = gradients_of(f, args)?;
+    // Integer arguments (trip counts, branch indices) have no gradient.
+    let floats = |t: &Tensor| if t.dtype().is_float() { f64s(t) } else { Vec::new() };
+    for (i, (t, e)) in traced.iter().zip(&eager).enumerate() {
+        close(&floats(t), &floats(e), &format!("result {i} traced vs eager"));
+    }
+    Ok(traced.iter().map(floats).collect())
+}
+
+fn sign_branch(a: &[Tensor]) -> Result<Tensor> {
+    let (x, w) = (&a[0], &a[1]);
+    let pred = greater(&reduce_sum(x, None, false)?, &Tensor::from(0.0f64))?;
+    let y = cond(&pred, || &(x * x)? * w, || w - x)?;
+    reduce_sum(&y, None, false)
+}
+
+#[test]
+fn gradient_of_a_traced_cond_follows_the_branch_taken() -> Result<()> {
+    let func = traced_gradients("sign_branch", sign_branch);
+    let w = Tensor::from([10.0f64, 20.0]);
+    // True branch: y = Σ x² w, so dy/dx = 2 x w and dy/dw = x².
+    let r = both_ways(&func, sign_branch, &[Tensor::from([1.0f64, 2.0]), w.clone()])?;
+    close(&r[1], &[20.0, 80.0], "dx");
+    close(&r[2], &[1.0, 4.0], "dw");
+    // False branch: y = Σ (w - x), so dy/dx = -1 and dy/dw = 1.
+    let r = both_ways(&func, sign_branch, &[Tensor::from([-3.0f64, 1.0]), w])?;
+    close(&r[1], &[-1.0, -1.0], "dx");
+    close(&r[2], &[1.0, 1.0], "dw");
+    assert_eq!(func.tracing_count(), 1);
+    let g = func.concrete_functions()[0].graph().clone();
+    let conds = g.nodes().iter().filter(|n| n.kind.name() == "cond").count();
+    assert_eq!(conds, 2, "forward and backward cond nodes:\n{g}");
+    Ok(())
+}
+
+/// x^n by repeated multiplication, n (an int32 tensor) deciding the number of iterations.
+fn power(a: &[Tensor]) -> Result<Tensor> {
+    let (x, n) = (&a[0], &a[1]);
+    let (_, p) = while_loop(
+        |(i, _): &(Tensor, Tensor)| less(i, n),
+        |(i, p): &(Tensor, Tensor)| Ok(((i + 1)?, (p * x)?)),
+        (Tensor::from(0), ones_like(x)?),
+        WhileOptions::default(),
+    )?;
+    reduce_sum(&p, None, false)
+}
+
+#[test]
+fn gradient_of_a_traced_while_loop_with_a_data_dependent_trip_count() -> Result<()> {
+    let func = traced_gradients("power", power);
+    let x = Tensor::from([1.5f64, -0.5, 2.0]);
+    for n in [0i32, 1, 2, 5] {
+        let r = both_ways(&func, power, &[x.clone(), Tensor::from(n)])?;
+        let want: Vec<f64> = f64s(&x).iter().map(|&x| f64::from(n) * x.powi(n - 1)).collect();
+        let want = if n == 0 { vec![0.0; 3] } else { want };
+        close(&r[1], &want, &format!("d(x^{n})/dx"));
+    }
+    assert_eq!(func.tracing_count(), 1);
+    Ok(())
+}
+
+/// A small recurrence: h ← tanh(h · w + x[i] + b) over the rows of x, with `b` a variable read
+/// only inside the loop body.
+fn recurrence(a: &[Tensor], b: &Variable) -> Result<Tensor> {
+    let (x, w, h0) = (&a[0], &a[1], &a[2]);
+    let steps = Tensor::from(x.shape()[0] as i32);
+    let (_, h) = while_loop(
+        |(i, _): &(Tensor, Tensor)| less(i, &steps),
+        |(i, h): &(Tensor, Tensor)| {
+            let row = gather(x, i, 0, 0)?;
+            Ok(((i + 1)?, tanh(&(&(&(h * w)? + &row)? + &b.read_value())?)?))
+        },
+        (Tensor::from(0), h0.clone()),
+        WhileOptions::default(),
+    )?;
+    reduce_sum(&square(&h)?, None, false)
+}
+
+#[test]
+fn gradient_of_a_traced_recurrence_reaches_inputs_captures_and_variables() -> Result<()> {
+    let b = Variable::new(Tensor::from([0.1f64, -0.2]), "b");
+    let args = [
+        Tensor::from([[0.5f64, -1.0], [0.25, 0.75], [-0.5, 0.3], [1.0, 0.0]]),
+        Tensor::from([0.9f64, -0.4]),
+        Tensor::from([0.2f64, 0.6]),
+    ];
+    let bb = b.clone();
+    let func = Function::of_tensors("rnn", FunctionOptions::default(), move |a| {
+        let tape = GradientTape::new();
+        let y = tape.scope(|tape| {
+            a.iter().for_each(|t| tape.watch(t));
+            recurrence(a, &bb)
+        })??;
+        let g = tape.gradient(&y, &[&a[0], &a[1], &a[2], &bb])?;
+        Ok(std::iter::once(y).chain(g.into_iter().map(|g| g.expect("connected"))).collect())
+    });
+    let refs: Vec<&Tensor> = args.iter().collect();
+    let traced = func.call_tensors(&refs)?;
+    // Eagerly the loop runs its iterations and the tape records each of them.
+    let tape = GradientTape::new();
+    let y = tape.scope(|tape| {
+        args.iter().for_each(|t| tape.watch(t));
+        recurrence(&args, &b)
+    })??;
+    let eager = tape.gradient(&y, &[&args[0], &args[1], &args[2], &b])?;
+    close(&f64s(&traced[0]), &f64s(&y), "loss");
+    for (i, (t, e)) in traced[1..].iter().zip(&eager).enumerate() {
+        close(&f64s(t), &f64s(e.as_ref().expect("eager gradient")), &format!("gradient {i}"));
+    }
+    // An independent check of db by central differences on the eager computation.
+    let loss_at = |bv: [f64; 2]| -> Result<f64> {
+        let v = Variable::new(Tensor::from(bv), "probe");
+        recurrence(&args, &v)?.item::<f64>()
+    };
+    let db = f64s(&traced[4]);
+    for (k, &g) in db.iter().enumerate() {
+        let (mut hi, mut lo) = ([0.1, -0.2], [0.1, -0.2]);
+        hi[k] += 1e-6;
+        lo[k] -= 1e-6;
+        let fd = (loss_at(hi)? - loss_at(lo)?) / 2e-6;
+        assert!((fd - g).abs() < 1e-6, "db[{k}]: finite difference {fd}, traced {g}");
+    }
+    Ok(())
+}
+
+fn three_way(a: &[Tensor]) -> Result<Tensor> {
+    let (x, i) = (&a[0], &a[1]);
+    let f0 = || x * x;
+    let f1 = || sin(x);
+    let f2 = || &(x * 3.0)? + 1.0;
+    let y = switch_case(i, &[&f0, &f1, &f2], None)?;
+    reduce_sum(&y, None, false)
+}
+
+#[test]
+fn gradient_of_a_traced_switch_case() -> Result<()> {
+    let func = traced_gradients("three_way", three_way);
+    let x = Tensor::from([0.5f64, -2.0]);
+    let xs = f64s(&x);
+    let want: [Vec<f64>; 3] =
+        [xs.iter().map(|x| 2.0 * x).collect(), xs.iter().map(|x| x.cos()).collect(), vec![3.0; 2]];
+    for (i, want) in want.iter().enumerate() {
+        let r = both_ways(&func, three_way, &[x.clone(), Tensor::from(i as i32)])?;
+        close(&r[1], want, &format!("branch {i}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn second_order_gradient_through_a_traced_cond() -> Result<()> {
+    // y = x³ for x > 0, -x² otherwise: y'' = 6x or -2.
+    let func = Function::of_tensors("second", FunctionOptions::default(), |a| {
+        let x = &a[0];
+        let outer = GradientTape::new();
+        let dy = outer.scope(|outer| -> Result<Tensor> {
+            outer.watch(x);
+            let inner = GradientTape::new();
+            let y = inner.scope(|inner| {
+                inner.watch(x);
+                let pred = greater(x, &Tensor::from(0.0f64))?;
+                cond(&pred, || &(x * x)? * x, || neg(&(x * x)?))
+            })??;
+            Ok(inner.gradient(&y, &[x])?.remove(0).expect("first derivative"))
+        })??;
+        let d2 = outer.gradient(&dy, &[x])?.remove(0).expect("second derivative");
+        Ok(vec![dy, d2])
+    });
+    for (x, d1, d2) in [(2.0f64, 12.0, 12.0), (-1.5, 3.0, -2.0)] {
+        let out = func.call_tensors(&[&Tensor::from(x)])?;
+        close(&[out[0].item::<f64>()?, out[1].item::<f64>()?], &[d1, d2], &format!("x = {x}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn differentiating_a_loop_body_that_writes_what_it_reads_is_a_clear_error() {
+    let v = Variable::new(Tensor::from(1.0f64), "v");
+    let vv = v.clone();
+    let func = Function::of_tensors("writes", FunctionOptions::default(), move |a| {
+        let x = &a[0];
+        let tape = GradientTape::new();
+        let y = tape.scope(|tape| {
+            tape.watch(x);
+            let (_, p) = while_loop(
+                |(i, _): &(Tensor, Tensor)| less(i, &Tensor::from(3)),
+                |(i, p): &(Tensor, Tensor)| {
+                    vv.assign_add(&Tensor::from(1.0f64))?;
+                    Ok(((i + 1)?, (p * &(x * &vv.read_value())?)?))
+                },
+                (Tensor::from(0), Tensor::from(1.0f64)),
+                WhileOptions::default(),
+            )?;
+            Ok::<_, Error>(p)
+        })??;
+        Ok(vec![tape.gradient(&y, &[x])?.remove(0).expect("connected")])
+    });
+    let e = func.call_tensors(&[&Tensor::from(2.0f64)]).unwrap_err();
+    assert!(e.message.contains("cannot differentiate while_loop"), "{e}");
+    assert!(e.message.contains("reads a variable it also assigns"), "{e}");
+}
+
+#[test]
+fn a_train_step_with_a_loop_is_one_graph_and_updates_the_variable() -> Result<()> {
+    // loss = Σ (w^3 x)², minimized over w by one SGD step per call.
+    let w = Variable::new(Tensor::from([0.5f64, 1.5]), "w");
+    let ww = w.clone();
+    let step = Function::of_tensors("step", FunctionOptions::default(), move |a| {
+        let x = &a[0];
+        let tape = GradientTape::new();
+        let loss = tape.scope(|_| {
+            let (_, p) = while_loop(
+                |(i, _): &(Tensor, Tensor)| less(i, &Tensor::from(3)),
+                |(i, p): &(Tensor, Tensor)| Ok(((i + 1)?, (p * &ww.read_value())?)),
+                (Tensor::from(0), ones_like(x)?),
+                WhileOptions::default(),
+            )?;
+            reduce_sum(&square(&(&p * x)?)?, None, false)
+        })??;
+        let g = tape.gradient(&loss, &[&ww])?.remove(0).expect("w is read in the loop body");
+        ww.assign_sub(&(&g * 0.01)?)?;
+        Ok(vec![loss, g])
+    });
+    let x = Tensor::from([2.0f64, -1.0]);
+    let out = step.call_tensors(&[&x])?;
+    // d/dw (w³x)² = 6 w⁵ x².
+    let want: Vec<f64> = [(0.5f64, 2.0f64), (1.5, -1.0)].iter().map(|(w, x)| 6.0 * w.powi(5) * x * x).collect();
+    close(&f64s(&out[1]), &want, "dloss/dw");
+    close(&f64s(&w.peek()), &[0.5 - 0.01 * want[0], 1.5 - 0.01 * want[1]], "updated w");
+    assert_eq!(step.tracing_count(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_function_with_a_loop_called_inside_a_differentiating_trace() -> Result<()> {
+    let inner = Function::of_tensors("inner_power", FunctionOptions::default(), |a| Ok(vec![power(a)?]));
+    let outer = Function::of_tensors("outer", FunctionOptions::default(), move |a| {
+        let tape = GradientTape::new();
+        let y = tape.scope(|tape| {
+            tape.watch(&a[0]);
+            Ok::<_, Error>(inner.call_tensors(&[&a[0], &a[1]])?.remove(0))
+        })??;
+        Ok(vec![tape.gradient(&y, &[&a[0]])?.remove(0).expect("connected")])
+    });
+    let out = outer.call_tensors(&[&Tensor::from([2.0f64, 3.0]), &Tensor::from(3)])?;
+    close(&f64s(&out[0]), &[12.0, 27.0], "3 x²");
+    Ok(())
+}
+
+#[test]
+fn second_order_through_a_traced_loop_is_refused_clearly() {
+    let func = Function::of_tensors("second_loop", FunctionOptions::default(), |a| {
+        let x = &a[0];
+        let outer = GradientTape::new();
+        let dy = outer.scope(|outer| -> Result<Tensor> {
+            outer.watch(x);
+            let inner = GradientTape::new();
+            let y = inner.scope(|inner| {
+                inner.watch(x);
+                power(&[x.clone(), Tensor::from(3)])
+            })??;
+            Ok(inner.gradient(&y, &[x])?.remove(0).expect("first derivative"))
+        })??;
+        Ok(vec![outer.gradient(&dy, &[x])?.remove(0).expect("second derivative")])
+    });
+    let e = func.call_tensors(&[&Tensor::from(2.0f64)]).unwrap_err();
+    assert!(e.message.contains("higher-order gradients through a while_loop"), "{e}");
+}
