@@ -331,7 +331,7 @@ fn tensor_array_loop_variable_is_differentiable_eagerly() -> Result<()> {
             WhileOptions::default(),
         )?;
         assert_eq!(ta.len(), 4);
-        Ok((reduce_sum(&ta.stack()?, None, false)?, ta.read(&Tensor::from(3))?))
+        Ok((reduce_sum(&ta.stack()?, None, false)?, ta.read(Tensor::from(3))?))
     })??;
     close(s.item::<f64>()?, 9.0);
     close(grad_of(&s, &x, &tape)?, 6.0);
@@ -352,10 +352,11 @@ fn tensor_array_is_a_leaf_structure() -> Result<()> {
     // Indices: negative ones and non-integer tensors are rejected.
     let e = back.read(-1).unwrap_err();
     assert!(e.message.contains("index -1"), "{e}");
-    let e = back.write(&Tensor::from(1.0f32), &Tensor::from(2.0f64)).unwrap_err();
+    let e = back.write(Tensor::from(1.0f32), &Tensor::from(2.0f64)).unwrap_err();
     assert!(e.message.contains("int32 or int64"), "{e}");
     // A branch may return one; eager cond runs only the chosen branch.
-    let picked = cond(&Tensor::from(false), || back.write(0, &Tensor::from(5.0f64)), || back.write(1, &Tensor::from(7.0f64)))?;
+    let picked =
+        cond(&Tensor::from(false), || back.write(0, &Tensor::from(5.0f64)), || back.write(1, &Tensor::from(7.0f64)))?;
     assert_eq!(picked.stack()?.to_vec::<f64>()?, vec![1.0, 7.0]);
     Ok(())
 }

@@ -3,9 +3,9 @@
 
 use tensile::control_flow::{cond, switch_case, while_loop, TensorArray, WhileOptions};
 use tensile::function::{Function, FunctionOptions};
-use tensile::ErrorKind;
 use tensile::graph::Graph;
 use tensile::prelude::*;
+use tensile::ErrorKind;
 
 fn f(name: &str, body: impl Fn(&[Tensor]) -> Result<Vec<Tensor>> + 'static) -> Function {
     Function::of_tensors(name, FunctionOptions::default(), body)
@@ -275,10 +275,8 @@ fn tensor_array_in_a_while_loop_eager_and_traced() -> Result<()> {
 
 #[test]
 fn tensor_array_loop_with_n_from_an_input_signature() -> Result<()> {
-    let options = FunctionOptions {
-        input_signature: Some(vec![TensorSpec::new(&[], DType::I32)]),
-        ..FunctionOptions::default()
-    };
+    let options =
+        FunctionOptions { input_signature: Some(vec![TensorSpec::new(&[], DType::I32)]), ..FunctionOptions::default() };
     let func = Function::of_tensors("doubles_sig", options, |a| Ok(vec![doubles(&a[0], growing_scalars())?]));
     for n in [5, 1, 7] {
         let want: Vec<f32> = (0..n).map(|i| 2.0 * i as f32).collect();
@@ -393,9 +391,9 @@ fn tensor_array_read_with_a_tensor_index() -> Result<()> {
     assert_eq!(func.call_tensors(&[&values, &Tensor::from(0i32)])?[0].item::<f64>()?, 10.0);
     // Eagerly a tensor index reads the same element.
     let ta = TensorArray::new(DType::F64, 4, false).unstack(&values)?;
-    assert_eq!(ta.read(&Tensor::from(3i64))?.item::<f64>()?, 40.0);
+    assert_eq!(ta.read(Tensor::from(3i64))?.item::<f64>()?, 40.0);
     // Out of range: eagerly and when the traced graph runs, naming the op, the index and the size.
-    let e = ta.read(&Tensor::from(7)).unwrap_err();
+    let e = ta.read(Tensor::from(7)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::OutOfRange);
     assert!(e.message.contains("index 7") && e.message.contains("size is 4"), "{e}");
     let e = func.call_tensors(&[&values, &Tensor::from(7)]).unwrap_err();

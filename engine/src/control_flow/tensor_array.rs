@@ -63,8 +63,9 @@ enum Pos {
 }
 
 fn resolve(op: &str, index: ArrayIndex) -> Result<Pos> {
-    let negative =
-        |i: i64| Error::new(ErrorKind::OutOfRange, op, format!("index {i} is negative; TensorArray indices start at 0"));
+    let negative = |i: i64| {
+        Error::new(ErrorKind::OutOfRange, op, format!("index {i} is negative; TensorArray indices start at 0"))
+    };
     match index {
         ArrayIndex::Static(i) => Ok(Pos::At(i)),
         ArrayIndex::Int(i) => usize::try_from(i).map(Pos::At).map_err(|_| negative(i)),
@@ -582,7 +583,9 @@ impl Nest for TensorArray {
     fn from_structure(s: Structure) -> Result<Self> {
         match s {
             Structure::TensorArray(ta) => Ok(*ta),
-            other => Err(Error::invalid("nest", format!("expected a TensorArray, got the structure {}", other.describe()))),
+            other => {
+                Err(Error::invalid("nest", format!("expected a TensorArray, got the structure {}", other.describe())))
+            }
         }
     }
 }

@@ -78,7 +78,8 @@ pub fn while_loop<V: Nest>(
     // Inside a trace `to_structure` makes TensorArrays dense; doing it once here keeps the
     // buffers the loop is checked against and the ones it is given the same tensors.
     let structure = loop_vars.to_structure();
-    let loop_vars = if crate::function::trace::is_tracing() { V::from_structure(structure.clone())? } else { loop_vars };
+    let loop_vars =
+        if crate::function::trace::is_tracing() { V::from_structure(structure.clone())? } else { loop_vars };
     let allowed = invariants(&structure.flatten_with_paths(), &structure.loop_dims(), &options.shape_invariants)?;
     if crate::function::trace::is_tracing() {
         return super::traced::while_loop(cond_fn, body_fn, loop_vars, &options, &allowed);
