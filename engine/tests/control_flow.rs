@@ -316,3 +316,47 @@ fn nest_flatten_pack_and_structure_errors() -> Result<()> {
     assert!(<(Tensor, Tensor)>::from_structure(Structure::from(vec![t(1.0)])).is_err());
     Ok(())
 }
+
+#[test]
+fn tensor_array_loop_variable_is_differentiable_eagerly() -> Result<()> {
+    // Element i is x * i for i < 4: sum(stack) = 6x, read(3) = 3x.
+    let x = Tensor::from(1.5f64);
+    let tape = GradientTape::persistent();
+    let (s, r) = tape.scope(|t| -> Result<(Tensor, Tensor)> {
+        t.watch(&x);
+        let (_, ta) = while_loop(
+            |(i, _): &(Tensor, TensorArray)| less(i, &Tensor::from(4)),
+            |(i, ta): &(Tensor, TensorArray)| Ok(((i + 1)?, ta.write(i, &(&x * &cast(i, DType::F64)?)?)?)),
+            (Tensor::from(0), TensorArray::new(DType::F64, 0, true)),
+            WhileOptions::default(),
+        )?;
+        assert_eq!(ta.len(), 4);
+        Ok((reduce_sum(&ta.stack()?, None, false)?, ta.read(Tensor::from(3))?))
+    })??;
+    close(s.item::<f64>()?, 9.0);
+    close(grad_of(&s, &x, &tape)?, 6.0);
+    close(r.item::<f64>()?, 4.5);
+    close(grad_of(&r, &x, &tape)?, 3.0);
+    Ok(())
+}
+
+#[test]
+fn tensor_array_is_a_leaf_structure() -> Result<()> {
+    let ta = TensorArray::new(DType::F64, 2, false).write(0, &Tensor::from(1.0f64))?;
+    let s = (Tensor::from(0), ta).to_structure();
+    assert_eq!(s.describe(), "(T, TensorArray(float64))");
+    // Eagerly its elements stay Rust state: no tensors to flatten.
+    assert_eq!(s.num_leaves(), 1);
+    let (_, back): (Tensor, TensorArray) = Nest::from_structure(s.pack_sequence_as(&s.flatten())?)?;
+    assert_eq!(back.stack()?.to_vec::<f64>()?, vec![1.0, 0.0]);
+    // Indices: negative ones and non-integer tensors are rejected.
+    let e = back.read(-1).unwrap_err();
+    assert!(e.message.contains("index -1"), "{e}");
+    let e = back.write(Tensor::from(1.0f32), &Tensor::from(2.0f64)).unwrap_err();
+    assert!(e.message.contains("int32 or int64"), "{e}");
+    // A branch may return one; eager cond runs only the chosen branch.
+    let picked =
+        cond(&Tensor::from(false), || back.write(0, &Tensor::from(5.0f64)), || back.write(1, &Tensor::from(7.0f64)))?;
+    assert_eq!(picked.stack()?.to_vec::<f64>()?, vec![1.0, 7.0]);
+    Ok(())
+}

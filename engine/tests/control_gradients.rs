@@ -198,25 +198,30 @@ fn gradient_of_a_traced_switch_case() -> Result<()> {
     Ok(())
 }
 
+/// The first and second derivatives of `y` at `x`, from nested tapes.
+fn derivatives(y: fn(&Tensor) -> Result<Tensor>, x: &Tensor) -> Result<Vec<Tensor>> {
+    let outer = GradientTape::new();
+    let dy = outer.scope(|outer| -> Result<Tensor> {
+        outer.watch(x);
+        let inner = GradientTape::new();
+        let v = inner.scope(|inner| {
+            inner.watch(x);
+            y(x)
+        })??;
+        Ok(inner.gradient(&v, &[x])?.remove(0).expect("first derivative"))
+    })??;
+    let d2 = outer.gradient(&dy, &[x])?.remove(0).expect("second derivative");
+    Ok(vec![dy, d2])
+}
+
 #[test]
 fn second_order_gradient_through_a_traced_cond() -> Result<()> {
     // y = x³ for x > 0, -x² otherwise: y'' = 6x or -2.
-    let func = Function::of_tensors("second", FunctionOptions::default(), |a| {
-        let x = &a[0];
-        let outer = GradientTape::new();
-        let dy = outer.scope(|outer| -> Result<Tensor> {
-            outer.watch(x);
-            let inner = GradientTape::new();
-            let y = inner.scope(|inner| {
-                inner.watch(x);
-                let pred = greater(x, &Tensor::from(0.0f64))?;
-                cond(&pred, || &(x * x)? * x, || neg(&(x * x)?))
-            })??;
-            Ok(inner.gradient(&y, &[x])?.remove(0).expect("first derivative"))
-        })??;
-        let d2 = outer.gradient(&dy, &[x])?.remove(0).expect("second derivative");
-        Ok(vec![dy, d2])
-    });
+    fn y(x: &Tensor) -> Result<Tensor> {
+        let pred = greater(x, &Tensor::from(0.0f64))?;
+        cond(&pred, || &(x * x)? * x, || neg(&(x * x)?))
+    }
+    let func = Function::of_tensors("second", FunctionOptions::default(), |a| derivatives(y, &a[0]));
     for (x, d1, d2) in [(2.0f64, 12.0, 12.0), (-1.5, 3.0, -2.0)] {
         let out = func.call_tensors(&[&Tensor::from(x)])?;
         close(&[out[0].item::<f64>()?, out[1].item::<f64>()?], &[d1, d2], &format!("x = {x}"));
@@ -300,20 +305,10 @@ fn a_function_with_a_loop_called_inside_a_differentiating_trace() -> Result<()> 
 
 #[test]
 fn second_order_through_a_traced_loop_is_refused_clearly() {
-    let func = Function::of_tensors("second_loop", FunctionOptions::default(), |a| {
-        let x = &a[0];
-        let outer = GradientTape::new();
-        let dy = outer.scope(|outer| -> Result<Tensor> {
-            outer.watch(x);
-            let inner = GradientTape::new();
-            let y = inner.scope(|inner| {
-                inner.watch(x);
-                power(&[x.clone(), Tensor::from(3)])
-            })??;
-            Ok(inner.gradient(&y, &[x])?.remove(0).expect("first derivative"))
-        })??;
-        Ok(vec![outer.gradient(&dy, &[x])?.remove(0).expect("second derivative")])
-    });
+    fn y(x: &Tensor) -> Result<Tensor> {
+        power(&[x.clone(), Tensor::from(3)])
+    }
+    let func = Function::of_tensors("second_loop", FunctionOptions::default(), |a| derivatives(y, &a[0]));
     let e = func.call_tensors(&[&Tensor::from(2.0f64)]).unwrap_err();
     assert!(e.message.contains("higher-order gradients through a while_loop"), "{e}");
 }

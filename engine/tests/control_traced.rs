@@ -1,10 +1,11 @@
 //! Control flow inside `tf.function`: cond, while_loop and switch_case trace into graph nodes
 //! holding sub-graphs, capture outer values, and compute what eager execution computes.
 
-use tensile::control_flow::{cond, switch_case, while_loop, WhileOptions};
+use tensile::control_flow::{cond, switch_case, while_loop, TensorArray, WhileOptions};
 use tensile::function::{Function, FunctionOptions};
 use tensile::graph::Graph;
 use tensile::prelude::*;
+use tensile::ErrorKind;
 
 fn f(name: &str, body: impl Fn(&[Tensor]) -> Result<Vec<Tensor>> + 'static) -> Function {
     Function::of_tensors(name, FunctionOptions::default(), body)
@@ -269,4 +270,202 @@ fn loop_bodies_are_optimized_like_the_function_graph() -> Result<()> {
     assert!(names.contains(&"fused_elementwise"), "{body_g}");
     assert!(!names.contains(&"tanh") && !names.contains(&"mul"), "{body_g}");
     Ok(())
+}
+
+/// `ta.write(i, 2 * i)` for `i < n`, as TensorFlow's TensorArray-in-while_loop idiom.
+fn doubles(n: &Tensor, ta: TensorArray) -> Result<Tensor> {
+    let (_, ta) = while_loop(
+        |(i, _): &(Tensor, TensorArray)| less(i, n),
+        |(i, ta): &(Tensor, TensorArray)| Ok(((i + 1)?, ta.write(i, &(&cast(i, DType::F32)? * 2.0)?)?)),
+        (Tensor::from(0), ta),
+        WhileOptions::default(),
+    )?;
+    ta.stack()
+}
+
+fn growing_scalars() -> TensorArray {
+    TensorArray::new(DType::F32, 0, true).with_element_shape(&[])
+}
+
+#[test]
+fn tensor_array_in_a_while_loop_eager_and_traced() -> Result<()> {
+    // Eagerly the element shape need not be declared.
+    let eager = doubles(&Tensor::from(5), TensorArray::new(DType::F32, 0, true))?;
+    assert_eq!(eager.to_vec::<f32>()?, vec![0.0, 2.0, 4.0, 6.0, 8.0]);
+    let func = f("doubles", |a| Ok(vec![doubles(&a[0], growing_scalars())?]));
+    let out = func.call_tensors(&[&Tensor::from(5)])?;
+    assert_eq!(out[0].shape(), &[5]);
+    assert_eq!(out[0].to_vec::<f32>()?, vec![0.0, 2.0, 4.0, 6.0, 8.0]);
+    // The same trace serves other lengths, including none.
+    assert_eq!(func.call_tensors(&[&Tensor::from(2)])?[0].to_vec::<f32>()?, vec![0.0, 2.0]);
+    assert_eq!(func.call_tensors(&[&Tensor::from(0)])?[0].shape(), &[0]);
+    assert_eq!(func.tracing_count(), 1);
+    let names = node_names(&only_graph(&func));
+    assert!(names.contains(&"while"), "{names:?}");
+    Ok(())
+}
+
+#[test]
+fn tensor_array_loop_with_n_from_an_input_signature() -> Result<()> {
+    let options =
+        FunctionOptions { input_signature: Some(vec![TensorSpec::new(&[], DType::I32)]), ..FunctionOptions::default() };
+    let func = Function::of_tensors("doubles_sig", options, |a| Ok(vec![doubles(&a[0], growing_scalars())?]));
+    for n in [5, 1, 7] {
+        let want: Vec<f32> = (0..n).map(|i| 2.0 * i as f32).collect();
+        assert_eq!(func.call_tensors(&[&Tensor::from(n)])?[0].to_vec::<f32>()?, want);
+    }
+    assert_eq!(func.tracing_count(), 1);
+    Ok(())
+}
+
+#[test]
+fn traced_tensor_array_infers_the_element_shape_from_a_write_before_the_loop() -> Result<()> {
+    // Row 0 is [1, 1]; row i (1 <= i < n) is [i, i*i].
+    let func = f("rows", |a| {
+        let ta = TensorArray::new(DType::F64, 0, true).write(0, &Tensor::from([1.0f64, 1.0]))?;
+        let (_, ta) = while_loop(
+            |(i, _): &(Tensor, TensorArray)| less(i, &a[0]),
+            |(i, ta): &(Tensor, TensorArray)| {
+                let x = cast(i, DType::F64)?;
+                Ok(((i + 1)?, ta.write(i, &stack(&[x.clone(), (&x * &x)?], 0)?)?))
+            },
+            (Tensor::from(1), ta),
+            WhileOptions::default(),
+        )?;
+        Ok(vec![ta.stack()?, ta.size()?])
+    });
+    let out = func.call_tensors(&[&Tensor::from(4)])?;
+    assert_eq!(out[0].shape(), &[4, 2]);
+    assert_eq!(out[0].to_vec::<f64>()?, vec![1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 3.0, 9.0]);
+    assert_eq!(out[1].item::<i32>()?, 4);
+    Ok(())
+}
+
+#[test]
+fn traced_tensor_array_without_an_element_shape_asks_for_one() {
+    let func = f("no_shape", |a| Ok(vec![doubles(&a[0], TensorArray::new(DType::F32, 0, true))?]));
+    let e = func.call_tensors(&[&Tensor::from(3)]).unwrap_err();
+    assert!(e.message.contains("element_shape") && e.message.contains("unknown"), "{e}");
+}
+
+#[test]
+fn tensor_array_in_a_traced_loop_with_fixed_size() -> Result<()> {
+    // Size 4, not resizeable: row i is [i, -i]; the buffer keeps its static shape.
+    let n = 4usize;
+    let func = f("fixed", move |a| {
+        let ta = TensorArray::new(DType::F32, n, false).with_element_shape(&[Some(2)]);
+        let (_, ta) = while_loop(
+            |(i, _): &(Tensor, TensorArray)| less(i, &a[0]),
+            |(i, ta): &(Tensor, TensorArray)| {
+                let x = cast(i, DType::F32)?;
+                Ok(((i + 1)?, ta.write(i, &stack(&[x.clone(), neg(&x)?], 0)?)?))
+            },
+            (Tensor::from(0), ta),
+            WhileOptions::default(),
+        )?;
+        assert_eq!(ta.len(), n, "the size stays statically known");
+        Ok(vec![ta.stack()?])
+    });
+    let out = func.call_tensors(&[&Tensor::from(4)])?;
+    assert_eq!(out[0].to_vec::<f32>()?, vec![0.0, 0.0, 1.0, -1.0, 2.0, -2.0, 3.0, -3.0]);
+    // Fewer iterations leave zero rows.
+    let out = func.call_tensors(&[&Tensor::from(2)])?;
+    assert_eq!(out[0].to_vec::<f32>()?, vec![0.0, 0.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0]);
+    // Writing past the end is an out-of-range error naming the op, the index and the size.
+    let e = func.call_tensors(&[&Tensor::from(6)]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutOfRange, "{e}");
+    assert_eq!(e.op.as_deref(), Some("tensor_list_set_item"), "{e}");
+    assert!(e.message.contains("index 4") && e.message.contains("size is 4"), "{e}");
+    assert!(e.message.contains("dynamic_size=true"), "{e}");
+    Ok(())
+}
+
+/// Writes `x` at 0 when `x > 0`, else `-x` at 1, into a fresh array of two scalars.
+fn signed_slot(x: &Tensor) -> Result<Tensor> {
+    let ta = TensorArray::new(DType::F64, 2, false).with_element_shape(&[]);
+    let ta = cond(&greater(x, &Tensor::from(0.0f64))?, || ta.write(0, x), || ta.write(1, &neg(x)?))?;
+    ta.stack()
+}
+
+#[test]
+fn tensor_array_as_a_cond_result() -> Result<()> {
+    let func = f("signed_slot", |a| Ok(vec![signed_slot(&a[0])?]));
+    for (x, want) in [(3.0f64, [3.0, 0.0]), (-2.0, [0.0, 2.0])] {
+        let x = Tensor::from(x);
+        assert_eq!(func.call_tensors(&[&x])?[0].to_vec::<f64>()?, want.to_vec());
+        assert_eq!(signed_slot(&x)?.to_vec::<f64>()?, want.to_vec());
+    }
+    assert_eq!(func.tracing_count(), 1);
+    assert!(node_names(&only_graph(&func)).contains(&"cond"));
+    Ok(())
+}
+
+/// `sum(ta[i] for i < n)` over an array unstacked from `values`, read with the loop's tensor index.
+fn sum_reads(values: &Tensor, n: &Tensor) -> Result<Tensor> {
+    let ta = TensorArray::new(DType::F64, 4, false).unstack(values)?;
+    let (_, s) = while_loop(
+        |(i, _): &(Tensor, Tensor)| less(i, n),
+        |(i, s): &(Tensor, Tensor)| Ok(((i + 1)?, (s + &ta.read(i)?)?)),
+        (Tensor::from(0), Tensor::from(0.0f64)),
+        WhileOptions::default(),
+    )?;
+    Ok(s)
+}
+
+#[test]
+fn tensor_array_read_with_a_tensor_index() -> Result<()> {
+    let values = Tensor::from([10.0f64, 20.0, 30.0, 40.0]);
+    let func = f("read_at", |a| {
+        let ta = TensorArray::new(DType::F64, 4, false).unstack(&a[0])?;
+        Ok(vec![ta.read(&a[1])?])
+    });
+    assert_eq!(func.call_tensors(&[&values, &Tensor::from(2)])?[0].item::<f64>()?, 30.0);
+    assert_eq!(func.call_tensors(&[&values, &Tensor::from(0i32)])?[0].item::<f64>()?, 10.0);
+    // Eagerly a tensor index reads the same element.
+    let ta = TensorArray::new(DType::F64, 4, false).unstack(&values)?;
+    assert_eq!(ta.read(Tensor::from(3i64))?.item::<f64>()?, 40.0);
+    // Out of range: eagerly and when the traced graph runs, naming the op, the index and the size.
+    let e = ta.read(Tensor::from(7)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutOfRange);
+    assert!(e.message.contains("index 7") && e.message.contains("size is 4"), "{e}");
+    let e = func.call_tensors(&[&values, &Tensor::from(7)]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutOfRange, "{e}");
+    assert_eq!(e.op.as_deref(), Some("tensor_list_get_item"), "{e}");
+    assert!(e.message.contains("index 7") && e.message.contains("size is 4"), "{e}");
+    let e = func.call_tensors(&[&values, &Tensor::from(-1)]).unwrap_err();
+    assert!(e.message.contains("index -1"), "{e}");
+    // Inside a loop body: 10 + 20 + 30.
+    let sum = f("sum_reads", |a| Ok(vec![sum_reads(&a[0], &a[1])?]));
+    assert_eq!(sum.call_tensors(&[&values, &Tensor::from(3)])?[0].item::<f64>()?, 60.0);
+    assert_eq!(sum_reads(&values, &Tensor::from(3))?.item::<f64>()?, 60.0);
+    Ok(())
+}
+
+#[test]
+fn traced_tensor_array_dtype_and_index_errors() {
+    // A float64 value into a float32 array, at a tensor index.
+    let func = f("bad_dtype", |a| {
+        let ta = growing_scalars();
+        Ok(vec![ta.write(&a[0], &Tensor::from(1.0f64))?.stack()?])
+    });
+    let e = func.call_tensors(&[&Tensor::from(0)]).unwrap_err();
+    assert!(e.message.contains("float64") && e.message.contains("float32"), "{e}");
+    // A float index.
+    let func = f("bad_index", |a| Ok(vec![growing_scalars().write(&a[0], &Tensor::from(1.0f32))?.stack()?]));
+    let e = func.call_tensors(&[&Tensor::from(0.5f32)]).unwrap_err();
+    assert!(e.message.contains("int32 or int64") && e.message.contains("float32"), "{e}");
+    // A loop body that returns an array of another dtype.
+    let func = f("dtype_change", |a| {
+        let (_, ta) = while_loop(
+            |(i, _): &(Tensor, TensorArray)| less(i, &a[0]),
+            |(i, _): &(Tensor, TensorArray)| {
+                Ok(((i + 1)?, TensorArray::new(DType::I32, 0, true).with_element_shape(&[])))
+            },
+            (Tensor::from(0), growing_scalars()),
+            WhileOptions::default(),
+        )?;
+        Ok(vec![ta.stack()?])
+    });
+    let e = func.call_tensors(&[&Tensor::from(2)]).unwrap_err();
+    assert!(e.message.contains("TensorArray(float32)") && e.message.contains("TensorArray(int32)"), "{e}");
 }

@@ -117,6 +117,20 @@ fn explicit_cases() -> Vec<(&'static str, Vec<Tensor>, Call)> {
             }),
         ),
         (
+            "tensor_list_set_item",
+            vec![Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]), Tensor::from(1i32), Tensor::from([5.0f32, 6.0])],
+            Box::new(|i: &[Tensor]| {
+                let at_1 = tensile::ops::tensor_list::tensor_list_set_item(&i[0], &i[1], &i[2])?;
+                let at_0 = tensile::ops::tensor_list::tensor_list_set_item(&i[0], &Tensor::from(0i64), &i[2])?;
+                Ok(vec![at_1, at_0])
+            }),
+        ),
+        (
+            "tensor_list_get_item",
+            vec![Tensor::from([[1i64, 2], [3, 4], [5, 6]]), Tensor::from(2i64)],
+            Box::new(|i: &[Tensor]| Ok(vec![tensile::ops::tensor_list::tensor_list_get_item(&i[0], &i[1])?])),
+        ),
+        (
             "print",
             vec![m],
             Box::new(|i: &[Tensor]| {

@@ -7,7 +7,7 @@
 //! [`crate::graph::control`]); the graph-building entry points here take already-built
 //! sub-graphs, so a tracer only has to trace each branch or loop function into one.
 //!
-//! Loop variables and branch results are nested structures of tensors ([`nest`]).
+//! Loop variables and branch results are nested structures of tensors and `TensorArray`s ([`nest`]).
 
 mod branch;
 mod gradients;
@@ -18,7 +18,7 @@ mod while_loop;
 
 pub use branch::{cond, switch_case};
 pub use nest::{assert_same_structure, Nest, Structure};
-pub use tensor_array::TensorArray;
+pub use tensor_array::{ArrayIndex, TensorArray};
 pub(crate) use traced::replay_node;
 pub use while_loop::{while_loop, WhileOptions};
 

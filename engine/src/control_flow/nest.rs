@@ -3,8 +3,13 @@
 //!
 //! Flattening visits lists and tuples in order and dicts in sorted key order, as `tf.nest`
 //! does, so a structure and its flat list of tensors convert back and forth losslessly.
+//!
+//! A `TensorArray` is a leaf structure: its dense buffer is its one tensor (inside a trace),
+//! and an eager array has none.
 
+use super::tensor_array::TensorArray;
 use crate::error::{Error, Result};
+use crate::shape::Dims;
 use crate::tensor::Tensor;
 use std::collections::BTreeMap;
 
@@ -19,6 +24,8 @@ pub enum Structure {
     Tuple(Vec<Structure>),
     /// A dict, flattened in sorted key order.
     Dict(BTreeMap<String, Structure>),
+    /// A `TensorArray`, flattened to its dense buffer (none when it is sparse).
+    TensorArray(Box<TensorArray>),
 }
 
 impl From<Tensor> for Structure {
@@ -59,6 +66,11 @@ impl Structure {
         let len = path.len();
         match self {
             Structure::Tensor(t) => f(path, t),
+            Structure::TensorArray(ta) => {
+                if let Some(b) = ta.flow() {
+                    f(path, b)
+                }
+            }
             Structure::List(items) | Structure::Tuple(items) => {
                 for (i, s) in items.iter().enumerate() {
                     path.push_str(&format!("[{i}]"));
@@ -80,6 +92,7 @@ impl Structure {
     pub fn num_leaves(&self) -> usize {
         match self {
             Structure::Tensor(_) => 1,
+            Structure::TensorArray(ta) => usize::from(ta.flow().is_some()),
             Structure::List(v) | Structure::Tuple(v) => v.iter().map(Structure::num_leaves).sum(),
             Structure::Dict(m) => m.values().map(Structure::num_leaves).sum(),
         }
@@ -90,6 +103,7 @@ impl Structure {
         let join = |v: &[Structure]| v.iter().map(Structure::describe).collect::<Vec<_>>().join(", ");
         match self {
             Structure::Tensor(_) => "T".to_string(),
+            Structure::TensorArray(ta) => format!("TensorArray({})", ta.dtype()),
             Structure::List(v) => format!("[{}]", join(v)),
             Structure::Tuple(v) if v.len() == 1 => format!("({},)", join(v)),
             Structure::Tuple(v) => format!("({})", join(v)),
@@ -118,9 +132,30 @@ impl Structure {
             // The leaf count was checked, so the iterator cannot run dry; keep the template leaf
             // rather than panic should that ever change.
             Structure::Tensor(t) => Structure::Tensor(it.next().unwrap_or(t).clone()),
+            Structure::TensorArray(ta) => Structure::TensorArray(Box::new(match ta.flow() {
+                Some(b) => ta.with_flow(it.next().unwrap_or(b)),
+                None => (**ta).clone(),
+            })),
             Structure::List(v) => Structure::List(v.iter().map(|s| s.rebuild(it)).collect()),
             Structure::Tuple(v) => Structure::Tuple(v.iter().map(|s| s.rebuild(it)).collect()),
             Structure::Dict(m) => Structure::Dict(m.iter().map(|(k, s)| (k.clone(), s.rebuild(it))).collect()),
+        }
+    }
+
+    /// Per leaf (in flatten order), the dims a loop lets it take when no shape invariant is
+    /// given: `None` keeps the leaf's own shape; a growing `TensorArray`'s buffer may take any size.
+    pub(crate) fn loop_dims(&self) -> Vec<Option<Dims>> {
+        let mut out = Vec::new();
+        self.collect_loop_dims(&mut out);
+        out
+    }
+
+    fn collect_loop_dims(&self, out: &mut Vec<Option<Dims>>) {
+        match self {
+            Structure::Tensor(_) => out.push(None),
+            Structure::TensorArray(ta) => out.extend(ta.flow().map(|_| ta.loop_dims())),
+            Structure::List(v) | Structure::Tuple(v) => v.iter().for_each(|s| s.collect_loop_dims(out)),
+            Structure::Dict(m) => m.values().for_each(|s| s.collect_loop_dims(out)),
         }
     }
 
@@ -128,6 +163,9 @@ impl Structure {
     pub fn same_structure(&self, other: &Structure) -> bool {
         match (self, other) {
             (Structure::Tensor(_), Structure::Tensor(_)) => true,
+            (Structure::TensorArray(a), Structure::TensorArray(b)) => {
+                a.dtype() == b.dtype() && a.flow().is_some() == b.flow().is_some()
+            }
             (Structure::List(a), Structure::List(b)) | (Structure::Tuple(a), Structure::Tuple(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_structure(y))
             }

@@ -1,11 +1,126 @@
 //! `TensorArray`: a functional, immutable list of same-dtype tensors.
+//!
+//! An array has one of two forms. Eagerly (and inside a trace while only Rust integers index
+//! it) it is sparse: the tensors written, by position. A traced loop or branch can only carry
+//! tensors, and a symbolic index names no position at trace time, so there it becomes dense: one
+//! buffer of shape `[size, *element_shape]` written with `tensor_list_set_item` and read with
+//! `tensor_list_get_item`.
 
+use super::nest::{Nest, Structure};
 use crate::dtype::DType;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::array;
+use crate::ops::{array, indexing, tensor_list};
 use crate::shape::{self, Dim, Dims};
 use crate::tensor::Tensor;
 use std::collections::BTreeMap;
+
+/// A position in a [`TensorArray`]: a Rust integer or a scalar int32/int64 tensor (symbolic
+/// inside a traced function, where the position is only known when the graph runs).
+#[derive(Clone, Debug)]
+pub enum ArrayIndex {
+    /// A position known now.
+    Static(usize),
+    /// A signed position known now (negative ones are rejected when used).
+    Int(i64),
+    /// A scalar int32/int64 tensor.
+    Tensor(Tensor),
+}
+
+impl From<usize> for ArrayIndex {
+    fn from(i: usize) -> ArrayIndex {
+        ArrayIndex::Static(i)
+    }
+}
+
+impl From<i32> for ArrayIndex {
+    fn from(i: i32) -> ArrayIndex {
+        ArrayIndex::Int(i64::from(i))
+    }
+}
+
+impl From<i64> for ArrayIndex {
+    fn from(i: i64) -> ArrayIndex {
+        ArrayIndex::Int(i)
+    }
+}
+
+impl From<Tensor> for ArrayIndex {
+    fn from(t: Tensor) -> ArrayIndex {
+        ArrayIndex::Tensor(t)
+    }
+}
+
+impl From<&Tensor> for ArrayIndex {
+    fn from(t: &Tensor) -> ArrayIndex {
+        ArrayIndex::Tensor(t.clone())
+    }
+}
+
+/// An index after looking at it: a position, or a symbolic tensor.
+enum Pos {
+    At(usize),
+    Dynamic(Tensor),
+}
+
+fn resolve(op: &str, index: ArrayIndex) -> Result<Pos> {
+    let negative = |i: i64| {
+        Error::new(ErrorKind::OutOfRange, op, format!("index {i} is negative; TensorArray indices start at 0"))
+    };
+    match index {
+        ArrayIndex::Static(i) => Ok(Pos::At(i)),
+        ArrayIndex::Int(i) => usize::try_from(i).map(Pos::At).map_err(|_| negative(i)),
+        ArrayIndex::Tensor(t) if t.is_symbolic() => {
+            if !matches!(t.dtype(), DType::I32 | DType::I64) || t.rank() != 0 {
+                return Err(Error::invalid(
+                    op,
+                    format!(
+                        "the index must be a scalar int32 or int64 tensor, got a {} tensor with shape {}",
+                        t.dtype(),
+                        shape::fmt_dims(&t.dims())
+                    ),
+                ));
+            }
+            Ok(Pos::Dynamic(t))
+        }
+        ArrayIndex::Tensor(t) => {
+            let i = super::scalar_index(op, "the index", &t)?;
+            usize::try_from(i).map(Pos::At).map_err(|_| negative(i))
+        }
+    }
+}
+
+fn index_tensor(op: &str, pos: Pos) -> Result<Tensor> {
+    match pos {
+        Pos::Dynamic(t) => Ok(t),
+        Pos::At(i) => i64::try_from(i)
+            .map(Tensor::from)
+            .map_err(|_| Error::new(ErrorKind::OutOfRange, op, format!("index {i} does not fit in int64"))),
+    }
+}
+
+/// `buffer` with zero rows appended until row `index` exists. An op's output shape follows from
+/// its input shapes, so a size that depends on the index's value comes from a loop.
+fn grow(buffer: &Tensor, index: &Tensor, value: &Tensor) -> Result<Tensor> {
+    use crate::ops::math::{cast, less_equal};
+    let zero_row = array::zeros_like(&array::expand_dims(value, 0)?)?;
+    let mut dims = buffer.dims();
+    if let Some(d) = dims.first_mut() {
+        *d = None;
+    }
+    let options = super::WhileOptions::default().with_shape_invariants(vec![Some(dims)]);
+    let size = |b: &Tensor| cast(&indexing::gather(&array::shape(b)?, &Tensor::from(0i32), 0, 0)?, index.dtype());
+    super::while_loop(
+        |b: &Tensor| less_equal(&size(b)?, index),
+        |b: &Tensor| array::concat(&[b.clone(), zero_row.clone()], 0),
+        buffer.clone(),
+        options,
+    )
+}
+
+/// Known where either side knows the dim.
+fn merge_known(a: &[Dim], b: &[Dim]) -> Dims {
+    a.iter().zip(b).map(|(x, y)| x.or(*y)).collect()
+}
 
 /// `tf.TensorArray` with TensorFlow 2 value semantics: `write`, `unstack` and `scatter` return a
 /// new array and leave the original unchanged.
@@ -13,6 +128,24 @@ use std::collections::BTreeMap;
 /// Elements are stored as the tensors written, and `stack`, `unstack`, `gather` and `concat` are
 /// the registered `stack`/`unstack`/`concat` ops, so a `GradientTape` differentiates through
 /// writes and reads. Unwritten elements read as zeros when the element shape is fully known.
+///
+/// Indices may be tensors ([`ArrayIndex`]), and an array may be a `while_loop` variable or a
+/// `cond` result. Inside a traced function that makes it dense (see the module docs), which
+/// needs the element shape: declare it with [`TensorArray::with_element_shape`] or write an
+/// element first.
+///
+/// ```
+/// use tensile::prelude::*;
+/// let n = Tensor::from(4);
+/// let (_, ta) = while_loop(
+///     |(i, _): &(Tensor, TensorArray)| less(i, &n),
+///     |(i, ta): &(Tensor, TensorArray)| Ok(((i + 1)?, ta.write(i, &(&cast(i, DType::F32)? * 2.0)?)?)),
+///     (Tensor::from(0), TensorArray::new(DType::F32, 0, true)),
+///     WhileOptions::default(),
+/// )?;
+/// assert_eq!(ta.stack()?.to_vec::<f32>()?, vec![0.0, 2.0, 4.0, 6.0]);
+/// # Ok::<(), tensile::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct TensorArray {
     dtype: DType,
@@ -23,6 +156,8 @@ pub struct TensorArray {
     clear_after_read: bool,
     infer_shape: bool,
     element_shape: Option<Dims>,
+    // The dense form: `[size, *element_shape]`, rows are the elements; `elements` is then empty.
+    dense: Option<Tensor>,
 }
 
 impl TensorArray {
@@ -36,6 +171,7 @@ impl TensorArray {
             clear_after_read: true,
             infer_shape: true,
             element_shape: None,
+            dense: None,
         }
     }
 
@@ -62,18 +198,30 @@ impl TensorArray {
         self.dtype
     }
 
-    /// Number of elements (written or not).
+    /// Number of elements (written or not); for a dense array inside a trace whose size is only
+    /// known at run time, 0 (use [`TensorArray::size`] there).
     pub fn len(&self) -> usize {
-        self.size
+        match &self.dense {
+            Some(b) => b.dims().first().copied().flatten().unwrap_or(0),
+            None => self.size,
+        }
     }
 
     /// True when the array has no elements.
     pub fn is_empty(&self) -> bool {
-        self.size == 0
+        self.len() == 0
     }
 
-    /// `size()` as TensorFlow returns it: an int32 scalar.
+    /// The dense buffer (`[size, *element_shape]`) when the array is in its dense form.
+    pub fn buffer(&self) -> Option<&Tensor> {
+        self.dense.as_ref()
+    }
+
+    /// `size()` as TensorFlow returns it: an int32 scalar (symbolic for a dense array in a trace).
     pub fn size(&self) -> Result<Tensor> {
+        if let Some(b) = &self.dense {
+            return indexing::gather(&array::shape(b)?, &Tensor::from(0i32), 0, 0);
+        }
         let n = i32::try_from(self.size)
             .map_err(|_| Error::invalid("TensorArray.size", format!("size {} does not fit in int32", self.size)))?;
         Ok(Tensor::from(n))
@@ -94,9 +242,19 @@ impl TensorArray {
         self.clear_after_read
     }
 
-    /// The element at `index`; zeros for an unwritten element of fully known shape.
-    pub fn read(&self, index: usize) -> Result<Tensor> {
+    /// The element at `index` (an integer or a scalar int tensor); zeros for an unwritten element
+    /// of fully known shape.
+    pub fn read(&self, index: impl Into<ArrayIndex>) -> Result<Tensor> {
         const OP: &str = "TensorArray.read";
+        let pos = resolve(OP, index.into())?;
+        let index = match (&self.dense, pos) {
+            (None, Pos::At(i)) => i,
+            (Some(b), pos) => return tensor_list::tensor_list_get_item(b, &index_tensor(OP, pos)?),
+            (None, pos) => {
+                let dense = self.to_dense(OP, None)?;
+                return dense.read(ArrayIndex::Tensor(index_tensor(OP, pos)?));
+            }
+        };
         if index >= self.size {
             return Err(Error::new(
                 ErrorKind::OutOfRange,
@@ -124,11 +282,92 @@ impl TensorArray {
         }
     }
 
-    /// A new array with `value` at `index` (growing it when `dynamic_size`).
-    pub fn write(&self, index: usize, value: &Tensor) -> Result<TensorArray> {
-        let mut out = self.clone();
-        out.write_in_place("TensorArray.write", index, value)?;
-        Ok(out)
+    /// A new array with `value` at `index` (an integer or a scalar int tensor), growing it when
+    /// `dynamic_size`.
+    pub fn write(&self, index: impl Into<ArrayIndex>, value: &Tensor) -> Result<TensorArray> {
+        const OP: &str = "TensorArray.write";
+        let pos = resolve(OP, index.into())?;
+        match (&self.dense, pos) {
+            (None, Pos::At(i)) => {
+                let mut out = self.clone();
+                out.write_in_place(OP, i, value)?;
+                Ok(out)
+            }
+            (Some(_), pos) => self.write_dense(OP, pos, value),
+            (None, pos) => self.to_dense(OP, Some(value))?.write_dense(OP, pos, value),
+        }
+    }
+
+    fn write_dense(&self, op: &str, pos: Pos, value: &Tensor) -> Result<TensorArray> {
+        let Some(b) = &self.dense else { return self.to_dense(op, Some(value))?.write_dense(op, pos, value) };
+        if value.dtype() != self.dtype {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "cannot write a {} value with shape {} to a {} TensorArray",
+                    value.dtype(),
+                    shape::fmt_dims(&value.dims()),
+                    self.dtype
+                ),
+            ));
+        }
+        let fits_now = match (&pos, b.dims().first().copied().flatten()) {
+            (Pos::At(i), Some(n)) => *i < n,
+            _ => false,
+        };
+        let index = index_tensor(op, pos)?;
+        let buffer = if self.dynamic_size && !fits_now { grow(b, &index, value)? } else { b.clone() };
+        let buffer = tensor_list::tensor_list_set_item(&buffer, &index, value)?;
+        Ok(self.with_buffer(buffer))
+    }
+
+    /// This array's settings with `buffer` as its dense form.
+    fn with_buffer(&self, buffer: Tensor) -> TensorArray {
+        let dims = buffer.dims();
+        let rest = dims.get(1..).unwrap_or(&[]);
+        let elem: Dims = match &self.element_shape {
+            Some(e) if e.len() == rest.len() => merge_known(rest, e),
+            _ => rest.iter().copied().collect(),
+        };
+        TensorArray {
+            dtype: self.dtype,
+            size: dims.first().copied().flatten().unwrap_or(self.size),
+            elements: BTreeMap::new(),
+            dynamic_size: self.dynamic_size,
+            clear_after_read: self.clear_after_read,
+            infer_shape: self.infer_shape,
+            element_shape: Some(elem),
+            dense: Some(buffer),
+        }
+    }
+
+    /// The dense form of this array (itself when already dense): every element stacked into one
+    /// `[size, *element_shape]` buffer, unwritten ones as zeros. `hint` is a value about to be
+    /// written, whose shape stands in for an undeclared element shape.
+    pub(crate) fn to_dense(&self, op: &str, hint: Option<&Tensor>) -> Result<TensorArray> {
+        if self.dense.is_some() {
+            return Ok(self.clone());
+        }
+        let mut declared = self.element_shape.clone();
+        if let (None, Some(h)) = (&declared, hint) {
+            declared = Some(h.dims());
+        }
+        let full = declared.as_deref().and_then(shape::to_shape).is_some();
+        if !full && self.elements.len() < self.size.max(1) {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "this TensorArray must become one dense [size, *element_shape] tensor here (inside a traced                      function it is indexed by a tensor or carried through while_loop/cond), but its element                      shape is {} and {} of its {} elements were written; pass element_shape                      (TensorArray::with_element_shape) or write an element before the loop",
+                    declared.as_deref().map_or("unknown".to_string(), shape::fmt_dims),
+                    self.elements.len(),
+                    self.size
+                ),
+            ));
+        }
+        let mut base = self.clone();
+        base.element_shape = declared;
+        let buffer = base.gather_impl(op, 0..self.size)?;
+        Ok(base.with_buffer(buffer))
     }
 
     fn write_in_place(&mut self, op: &str, index: usize, value: &Tensor) -> Result<()> {
@@ -178,11 +417,20 @@ impl TensorArray {
 
     /// All elements stacked along a new axis 0 (`[size] + element_shape`).
     pub fn stack(&self) -> Result<Tensor> {
+        if let Some(b) = &self.dense {
+            return Ok(b.clone());
+        }
         self.gather_impl("TensorArray.stack", 0..self.size)
     }
 
     /// The elements at `indices`, stacked along a new axis 0.
     pub fn gather(&self, indices: &[usize]) -> Result<Tensor> {
+        if let Some(b) = &self.dense {
+            let idx = indices.iter().map(|&i| i64::try_from(i).unwrap_or(i64::MAX)).collect::<Vec<_>>();
+            let n = idx.len();
+            return indexing::gather(b, &Tensor::from_vec(idx, &[n])?, 0, 0)
+                .map_err(|e| Error { op: Some("TensorArray.gather".to_string()), ..e });
+        }
         if let Some(&bad) = indices.iter().find(|&&i| i >= self.size) {
             return Err(Error::new(
                 ErrorKind::OutOfRange,
@@ -220,6 +468,20 @@ impl TensorArray {
     /// All elements joined along their existing axis 0.
     pub fn concat(&self) -> Result<Tensor> {
         const OP: &str = "TensorArray.concat";
+        if let Some(b) = &self.dense {
+            let dims = b.dims();
+            let rest: Option<Vec<i64>> = dims.get(2..).unwrap_or(&[]).iter().map(|d| d.map(|d| d as i64)).collect();
+            return match rest {
+                Some(rest) if dims.len() >= 2 => array::reshape(b, &[&[-1][..], &rest].concat()),
+                _ => Err(Error::invalid(
+                    OP,
+                    format!(
+                        "elements of shape {} cannot be concatenated here: they need rank >= 1 and known                          dimensions after the first",
+                        shape::fmt_dims(dims.get(1..).unwrap_or(&[]))
+                    ),
+                )),
+            };
+        }
         self.check_total(OP, self.size)?;
         if self.size == 0 {
             return match self.element_shape.as_deref().and_then(shape::to_shape) {
@@ -278,7 +540,11 @@ impl TensorArray {
         }
         let parts = array::unstack(value, 0).map_err(|e| Error { op: Some(op.to_string()), ..e })?;
         for (&i, part) in indices.iter().zip(&parts) {
-            out.write_in_place(op, i, part)?;
+            if out.dense.is_some() {
+                out = out.write_dense(op, Pos::At(i), part)?;
+            } else {
+                out.write_in_place(op, i, part)?;
+            }
         }
         Ok(out)
     }
@@ -298,4 +564,55 @@ fn incompatible(op: &str, index: usize, value: &Tensor, dims: &[Dim]) -> Error {
             shape::fmt_dims(dims)
         ),
     )
+}
+
+/// A `TensorArray` is a leaf structure: inside a trace it flattens to its dense buffer (so loops
+/// and branches carry it as one tensor), eagerly to no tensors (its elements stay Rust state).
+impl Nest for TensorArray {
+    fn to_structure(&self) -> Structure {
+        if self.dense.is_none() && crate::function::trace::is_tracing() {
+            match self.to_dense("TensorArray", None) {
+                Ok(d) => return Structure::TensorArray(Box::new(d)),
+                // Surfaces when the trace ends, ahead of any follow-on error this one causes.
+                Err(e) => crate::function::trace::fail(e),
+            }
+        }
+        Structure::TensorArray(Box::new(self.clone()))
+    }
+
+    fn from_structure(s: Structure) -> Result<Self> {
+        match s {
+            Structure::TensorArray(ta) => Ok(*ta),
+            other => {
+                Err(Error::invalid("nest", format!("expected a TensorArray, got the structure {}", other.describe())))
+            }
+        }
+    }
+}
+
+impl TensorArray {
+    /// The tensors this array flattens to (its dense buffer, if any).
+    pub(crate) fn flow(&self) -> Option<&Tensor> {
+        self.dense.as_ref()
+    }
+
+    /// This array with `buffer` in place of its dense buffer (a sparse array is returned as is).
+    pub(crate) fn with_flow(&self, buffer: &Tensor) -> TensorArray {
+        match self.dense {
+            Some(_) => self.with_buffer(buffer.clone()),
+            None => self.clone(),
+        }
+    }
+
+    /// The dims a loop may let its buffer take: any size when it may grow.
+    pub(crate) fn loop_dims(&self) -> Option<Dims> {
+        let b = self.dense.as_ref()?;
+        let mut dims = b.dims();
+        if self.dynamic_size {
+            if let Some(d) = dims.first_mut() {
+                *d = None;
+            }
+        }
+        Some(dims)
+    }
 }

@@ -75,7 +75,12 @@ pub fn while_loop<V: Nest>(
     options: WhileOptions,
 ) -> Result<V> {
     check_options(&options)?;
-    let allowed = invariants(&loop_vars.to_structure().flatten_with_paths(), &options.shape_invariants)?;
+    // Inside a trace `to_structure` makes TensorArrays dense; doing it once here keeps the
+    // buffers the loop is checked against and the ones it is given the same tensors.
+    let structure = loop_vars.to_structure();
+    let loop_vars =
+        if crate::function::trace::is_tracing() { V::from_structure(structure.clone())? } else { loop_vars };
+    let allowed = invariants(&structure.flatten_with_paths(), &structure.loop_dims(), &options.shape_invariants)?;
     if crate::function::trace::is_tracing() {
         return super::traced::while_loop(cond_fn, body_fn, loop_vars, &options, &allowed);
     }
@@ -122,7 +127,7 @@ fn eager_while_loop<V: Nest>(
 }
 
 /// The dims each flattened loop variable may take, checking that the initial values fit.
-fn invariants(vars0: &[(String, Tensor)], given: &[Option<Dims>]) -> Result<Vec<Dims>> {
+fn invariants(vars0: &[(String, Tensor)], defaults: &[Option<Dims>], given: &[Option<Dims>]) -> Result<Vec<Dims>> {
     if !given.is_empty() && given.len() != vars0.len() {
         return Err(Error::invalid(
             OP,
@@ -133,7 +138,7 @@ fn invariants(vars0: &[(String, Tensor)], given: &[Option<Dims>]) -> Result<Vec<
         .iter()
         .enumerate()
         .map(|(i, (path, t))| match given.get(i).cloned().flatten() {
-            None => Ok(t.dims()),
+            None => Ok(defaults.get(i).cloned().flatten().unwrap_or_else(|| t.dims())),
             Some(dims) if fits_dims(&dims, &t.dims()) => Ok(dims),
             Some(dims) => Err(Error::invalid(
                 OP,

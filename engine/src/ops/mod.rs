@@ -20,6 +20,7 @@ pub mod nn;
 pub mod random_ops;
 pub mod reduce;
 pub mod slicing;
+pub mod tensor_list;
 
 /// The dtype and (possibly partial) shape of an op input or output.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +127,7 @@ pub fn registry() -> &'static [&'static OpDef] {
         v.extend_from_slice(random_ops::OPS);
         v.extend_from_slice(io::OPS);
         v.extend_from_slice(fused::OPS);
+        v.extend_from_slice(tensor_list::OPS);
         v
     })
 }

@@ -8,6 +8,7 @@ pub mod nn;
 pub mod random_ops;
 pub mod reduce;
 pub mod slicing;
+pub mod tensor_list;
 
 /// Every case, across all families.
 pub fn all() -> Vec<tensile::testing::GradCase> {
@@ -20,5 +21,6 @@ pub fn all() -> Vec<tensile::testing::GradCase> {
     v.extend(slicing::cases());
     v.extend(indexing::cases());
     v.extend(random_ops::cases());
+    v.extend(tensor_list::cases());
     v
 }

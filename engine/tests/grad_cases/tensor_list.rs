@@ -1,0 +1,25 @@
+//! Cases for the dense TensorArray ops.
+
+use tensile::ops::tensor_list;
+use tensile::testing::{test_tensor, GradCase};
+use tensile::Tensor;
+
+/// Gradient cases for `tensile::ops::tensor_list`.
+pub fn cases() -> Vec<GradCase> {
+    vec![
+        // Overwrites row 1: its old value gets no gradient.
+        GradCase::new(
+            "tensor_list_set_item",
+            vec![test_tensor(&[3, 2], 61, -1.0, 1.0), test_tensor(&[2], 62, -1.0, 1.0)],
+            |x| tensor_list::tensor_list_set_item(&x[0], &Tensor::from(1i32), &x[1]),
+        ),
+        GradCase::new(
+            "tensor_list_set_item",
+            vec![test_tensor(&[2, 2, 3], 63, -1.0, 1.0), test_tensor(&[2, 3], 64, -1.0, 1.0)],
+            |x| tensor_list::tensor_list_set_item(&x[0], &Tensor::from(0i64), &x[1]),
+        ),
+        GradCase::new("tensor_list_get_item", vec![test_tensor(&[3, 2, 2], 65, -1.0, 1.0)], |x| {
+            tensor_list::tensor_list_get_item(&x[0], &Tensor::from(2i32))
+        }),
+    ]
+}
