@@ -267,7 +267,7 @@ fn branch_gradient(
             .collect();
         let grads: Vec<Tensor> = match (kind, vjps.as_slice()) {
             (_, []) => Vec::new(),
-            (Control::Cond, [t, f]) => traced::cond(&selector, || t(), || f())?,
+            (Control::Cond, [t, f]) => traced::cond(&selector, t, f)?,
             _ => {
                 let refs: Vec<&dyn Fn() -> Result<Vec<Tensor>>> = vjps.iter().map(|f| f.as_ref()).collect();
                 traced::switch_case(&selector, &refs, None)?
