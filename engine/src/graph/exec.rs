@@ -176,7 +176,7 @@ fn donations(
         .enumerate()
         .map(|(step, &id)| {
             let n = &nodes[id];
-            if !n.kind.op().is_some_and(|op| op.inplace.is_some()) {
+            if n.kind.op().is_none_or(|op| op.inplace.is_none()) {
                 return SmallVec::new();
             }
             (0..n.inputs.len())
