@@ -2,6 +2,10 @@
 //!
 //! Each line is `{"name": ..., "value": ..., "unit": ...}`; values are medians of repeated
 //! runs after warm-up. Pass figure names as arguments to run only those.
+//!
+//! `TENSILE_PARALLEL_GRAPH=1` lets traced graphs run independent heavy nodes concurrently;
+//! `TENSILE_REUSE_BUFFERS=0` turns off in-place reuse in traced graphs. The figure
+//! `mlp_profile` (only when named) prints where a traced MLP step spends its time, per node.
 
 use std::time::Instant;
 use tensile::function::{Arg, Function, FunctionOptions};
@@ -47,6 +51,12 @@ fn chain(x: &Tensor) -> Result<Tensor> {
 
 fn main() -> Result<()> {
     let only: Vec<String> = std::env::args().skip(1).collect();
+    if std::env::var("TENSILE_PARALLEL_GRAPH").is_ok_and(|v| v == "1") {
+        tensile::graph::exec::set_parallel_default(true);
+    }
+    if std::env::var("TENSILE_REUSE_BUFFERS").is_ok_and(|v| v == "0") {
+        tensile::graph::exec::set_reuse_default(false);
+    }
     let want = |name: &str| only.is_empty() || only.iter().any(|o| name.starts_with(o.as_str()));
 
     if want("eager_add_us") {
@@ -117,7 +127,7 @@ fn main() -> Result<()> {
         });
         emit("tape_1000_ms", s * 1e3, "ms");
     }
-    if ["mlp_step_eager_eps", "mlp_trace_ms", "mlp_step_traced_eps"].iter().any(|n| want(n)) {
+    if ["mlp_step_eager_eps", "mlp_trace_ms", "mlp_step_traced_eps", "mlp_profile"].iter().any(|n| want(n)) {
         mlp_figures(&want)?;
     }
     Ok(())
@@ -225,6 +235,53 @@ fn mlp_figures(want: &dyn Fn(&str) -> bool) -> Result<()> {
             })
             .collect();
         emit("mlp_trace_ms", median(samples) * 1e3, "ms");
+    }
+    if std::env::args().any(|a| a == "mlp_profile") {
+        let (_net, f) = traced();
+        f.call(&[(&x).into(), (&y).into()])?;
+        let cf = f.concrete_functions().into_iter().next().expect("traced once");
+        let feeds = [x.clone(), y.clone()];
+        let mut per_node: std::collections::HashMap<usize, (String, String, f64)> = Default::default();
+        let reps = 60;
+        let mut total = 0.0;
+        for _ in 0..reps {
+            let start = Instant::now();
+            let mut last = Instant::now();
+            tensile::graph::exec::run_with(
+                cf.graph(),
+                &feeds,
+                cf.variables(),
+                tensile::graph::exec::RunOptions::default(),
+                &mut |n, outs| {
+                    let now = Instant::now();
+                    let shapes: Vec<String> = outs.iter().map(|t| format!("{:?}", t.shape())).collect();
+                    let e = per_node.entry(n.id).or_insert((n.kind.name().to_string(), shapes.join(","), 0.0));
+                    e.2 += (now - last).as_secs_f64();
+                    last = now;
+                },
+            )?;
+            total += start.elapsed().as_secs_f64();
+        }
+        let mut rows: Vec<(usize, (String, String, f64))> = per_node.into_iter().collect();
+        rows.sort_by(|a, b| b.1 .2.total_cmp(&a.1 .2));
+        let mut by_op: std::collections::BTreeMap<String, f64> = Default::default();
+        for (_, (name, _, t)) in &rows {
+            *by_op.entry(name.clone()).or_default() += t;
+        }
+        println!(
+            "{{\"profile\": \"mlp_step\", \"step_ms\": {:.4}, \"nodes\": {}}}",
+            total / reps as f64 * 1e3,
+            rows.len()
+        );
+        for (name, t) in by_op {
+            println!("{{\"op\": \"{name}\", \"ms\": {:.4}}}", t / reps as f64 * 1e3);
+        }
+        for (id, (name, shapes, t)) in rows.iter().take(25) {
+            println!(
+                "{{\"node\": {id}, \"op\": \"{name}\", \"out\": \"{shapes}\", \"ms\": {:.4}}}",
+                t / reps as f64 * 1e3
+            );
+        }
     }
     if want("mlp_step_traced_eps") {
         let (_net, f) = traced();

@@ -81,6 +81,8 @@ pub trait Element: Copy + Send + Sync + PartialEq + PartialOrd + std::fmt::Debug
     fn slice(s: &Storage) -> Option<&[Self]>;
     /// Wraps a vector into storage.
     fn into_storage(v: Vec<Self>) -> Storage;
+    /// The elements of `s` for writing, when it holds this type.
+    fn slice_mut(s: &mut Storage) -> Option<&mut [Self]>;
     /// Unwraps storage holding this type.
     fn from_storage(s: Storage) -> Option<Vec<Self>>;
     /// Converts to f64 (for printing, tests and casts).
@@ -94,6 +96,12 @@ macro_rules! element {
         impl Element for $t {
             const DTYPE: DType = DType::$d;
             fn slice(s: &Storage) -> Option<&[Self]> {
+                match s {
+                    Storage::$d(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn slice_mut(s: &mut Storage) -> Option<&mut [Self]> {
                 match s {
                     Storage::$d(v) => Some(v),
                     _ => None,
@@ -314,6 +322,16 @@ impl Tensor {
     /// The underlying storage.
     pub fn storage(&self) -> &Storage {
         &self.0.data
+    }
+
+    /// Write access to the elements, only when this handle is the sole holder of both the
+    /// tensor value and its buffer (so no one can observe the change).
+    pub(crate) fn storage_mut(&mut self) -> Option<&mut Storage> {
+        let inner = Arc::get_mut(&mut self.0)?;
+        if inner.sym.is_some() {
+            return None;
+        }
+        Arc::get_mut(&mut inner.data)
     }
 
     /// The shared buffer (to build views).

@@ -744,6 +744,7 @@ fn only_registered_ops_enter_graphs() {
         kernel: |i, _, _| Ok(i.to_vec()),
         grad: None,
         stateful: false,
+        inplace: None,
     };
     let mut g = Graph::new();
     let x = g.add_placeholder(Spec::new(DType::F32, &[1]));

@@ -277,3 +277,207 @@ proptest! {
         }
     }
 }
+
+// ---- Executor: in-place buffer reuse and concurrent branches.
+
+use tensile::graph::exec::{run_with, RunOptions, RunStats};
+use tensile::ops::linalg::MATMUL;
+use tensile::Storage;
+
+const REUSE: RunOptions = RunOptions { reuse_buffers: true, parallel: false };
+const ALLOCATE: RunOptions = RunOptions { reuse_buffers: false, parallel: false };
+
+fn run_opts(g: &Graph, feeds: &[Tensor], opts: RunOptions) -> Result<(Vec<Tensor>, RunStats)> {
+    run_with(g, feeds, &[], opts, &mut |_, _| {})
+}
+
+fn data_ptr(t: &Tensor) -> usize {
+    match t.storage() {
+        Storage::F32(v) => v.as_ptr() as usize,
+        Storage::F64(v) => v.as_ptr() as usize,
+        Storage::I32(v) => v.as_ptr() as usize,
+        Storage::I64(v) => v.as_ptr() as usize,
+        Storage::Bool(v) => v.as_ptr() as usize,
+    }
+}
+
+fn ramp(shape: &[usize], scale: f32) -> Result<Tensor> {
+    let n: usize = shape.iter().product();
+    Tensor::from_vec((0..n).map(|i| ((i as f32) * 0.731).sin() * scale).collect::<Vec<f32>>(), shape)
+}
+
+/// x -> exp -> mul 2 -> tanh -> add row -> sub x: every op after `exp` can take over its input.
+fn reuse_chain() -> Result<(Graph, Vec<Output>)> {
+    let mut g = Graph::new();
+    let x = g.add_placeholder(Spec::new(DType::F32, &[40, 25]));
+    let row = g.add_placeholder(Spec::new(DType::F32, &[25]));
+    let two = g.add_const(Tensor::from(2.0f32));
+    let e = g.add_op1(&math::EXP, &[x], Attrs::new())?;
+    let m = g.add_op1(&math::MUL, &[two, e], Attrs::new())?;
+    let t = g.add_op1(&math::TANH, &[m], Attrs::new())?;
+    let r = g.add_op1(&math::ADD, &[t, row], Attrs::new())?;
+    let y = g.add_op1(&math::SUB, &[x, r], Attrs::new())?;
+    g.set_outputs(&[y])?;
+    Ok((g, vec![e, m, t, r, y]))
+}
+
+#[test]
+fn elementwise_ops_write_into_dying_intermediates() -> Result<()> {
+    let (g, vals) = reuse_chain()?;
+    let feeds = [ramp(&[40, 25], 2.0)?, ramp(&[25], 0.5)?];
+    let mut ptrs = std::collections::HashMap::new();
+    let (got, stats) = run_with(&g, &feeds, &[], REUSE, &mut |n, outs| {
+        if let Some(t) = outs.first() {
+            ptrs.insert(n.id, data_ptr(t));
+        }
+    })?;
+    // mul (scalar first), tanh, add (row broadcast) and sub (second operand) all reused.
+    assert_eq!(stats.reused_buffers, 4, "{stats:?}");
+    let chain: Vec<usize> = vals.iter().map(|o| ptrs[&o.node]).collect();
+    assert!(chain.iter().all(|&p| p == chain[0]), "one buffer should carry the whole chain: {chain:?}");
+    let mut ptrs_off = std::collections::HashMap::new();
+    let (want, off) = run_with(&g, &feeds, &[], ALLOCATE, &mut |n, outs| {
+        if let Some(t) = outs.first() {
+            ptrs_off.insert(n.id, data_ptr(t));
+        }
+    })?;
+    assert_eq!(off.reused_buffers, 0);
+    assert_ne!(ptrs_off[&vals[0].node], ptrs_off[&vals[1].node]);
+    assert!(same_bits(&got[0], &want[0]));
+    // Eager execution never reuses: the same ops eagerly give the same bits.
+    let eager = math::sub(
+        &feeds[0],
+        &math::add(&math::tanh(&math::mul(&Tensor::from(2.0f32), &math::exp(&feeds[0])?)?)?, &feeds[1])?,
+    )?;
+    assert!(same_bits(&eager, &got[0]));
+    Ok(())
+}
+
+#[test]
+fn outputs_feeds_shared_and_observed_values_are_never_overwritten() -> Result<()> {
+    let mut g = Graph::new();
+    let x = g.add_placeholder(Spec::new(DType::F32, &[64, 64]));
+    let a = g.add_op1(&math::EXP, &[x], Attrs::new())?; // reads the feed
+    let b = g.add_op1(&math::TANH, &[a], Attrs::new())?; // `a` is a graph output
+    let c = g.add_op1(&math::NEG, &[b], Attrs::new())?; // `b` is read again later
+    let d = g.add_op1(&math::ADD, &[c, c], Attrs::new())?; // `c` twice in one node
+    let v = g.add_op1(&tensile::ops::array::IDENTITY, &[d], Attrs::new())?; // a view of `d`...
+    let e = g.add_op1(&math::SQRT, &[b], Attrs::new())?;
+    let f = g.add_op1(&math::MUL, &[d, e], Attrs::new())?; // ...so `d` is shared when it dies here
+    let h = g.add_op1(&math::SIGMOID, &[f], Attrs::new())?; // `f` is observed (cloned) below
+    g.set_outputs(&[a, v, h])?;
+    let feed = ramp(&[64, 64], 1.5)?;
+    let before = feed.to_vec::<f32>()?;
+    let mut seen: Vec<(usize, Tensor, Vec<f32>)> = Vec::new();
+    let (got, stats) = run_with(&g, std::slice::from_ref(&feed), &[], REUSE, &mut |n, outs| {
+        if n.id == f.node {
+            seen.push((n.id, outs[0].clone(), outs[0].to_vec::<f32>().expect("f32")));
+        }
+    })?;
+    let (want, _) = run_opts(&g, std::slice::from_ref(&feed), ALLOCATE)?;
+    assert_eq!(feed.to_vec::<f32>()?, before, "the feed was overwritten");
+    for (w, h) in want.iter().zip(&got) {
+        assert!(same_bits(w, h));
+    }
+    assert!(same_bits(&got[0], &math::exp(&feed)?), "graph output `a` was overwritten");
+    let (_, kept, values) = &seen[0];
+    assert_eq!(&kept.to_vec::<f32>()?, values, "a value the observer holds was overwritten");
+    // Only `sqrt` (taking `b`, which dies there) and `mul` (taking `e`; `d` is shared with the
+    // output `v`) write in place; `sigmoid` may not take `f`, which the observer holds.
+    assert_eq!(stats.reused_buffers, 2, "{stats:?}");
+    Ok(())
+}
+
+#[test]
+fn fused_programs_reuse_the_buffer_of_a_dying_input() -> Result<()> {
+    let mut g = Graph::new();
+    let x = g.add_placeholder(Spec::new(DType::F32, &[64, 96]));
+    let w = g.add_placeholder(Spec::new(DType::F32, &[96, 80]));
+    let m = g.add_op1(&MATMUL, &[x, w], Attrs::new())?;
+    let two = g.add_const(Tensor::from(2.0f32));
+    let a = g.add_op1(&math::MUL, &[m, two], Attrs::new())?;
+    let t = g.add_op1(&math::TANH, &[a], Attrs::new())?;
+    let s = g.add_op1(&math::SIGMOID, &[m], Attrs::new())?;
+    let y = g.add_op1(&math::MUL, &[t, s], Attrs::new())?;
+    g.set_outputs(&[y])?;
+    let (o, _) = optimize(&g)?;
+    assert!(o.nodes().iter().any(|n| n.kind.name() == "fused_elementwise"), "{o}");
+    let feeds = [ramp(&[64, 96], 0.3)?, ramp(&[96, 80], 0.2)?];
+    let (got, stats) = run_opts(&o, &feeds, REUSE)?;
+    let (want, _) = run_opts(&g, &feeds, ALLOCATE)?;
+    assert_eq!(stats.reused_buffers, 1, "the fused node should take over the matmul output\n{o}");
+    assert!(same_bits(&got[0], &want[0]));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn reuse_gives_the_bits_of_allocating_execution(
+        n in prop_oneof![Just(1usize), Just(7), Just(1500), Just(40_000)],
+        inputs in 1usize..4,
+        steps in prop::collection::vec(step(), 1..14),
+        outs in prop::collection::vec(0usize..64, 1..4),
+        seed in 0u64..1000,
+    ) {
+        let g = build_dag(n, inputs, &steps, &outs).expect("valid DAG");
+        let (o, _) = optimize(&g).expect("optimizes");
+        let feeds: Vec<Tensor> = (0..inputs as u64)
+            .map(|k| {
+                let v = tensile::testing::test_values(n, seed * 13 + k, -3.0, 3.0);
+                Tensor::from_vec(v.into_iter().map(|x| x as f32).collect::<Vec<f32>>(), &[n]).expect("shape")
+            })
+            .collect();
+        let copies: Vec<Vec<f32>> = feeds.iter().map(|t| t.to_vec::<f32>().expect("f32")).collect();
+        for graph in [&g, &o] {
+            let (want, off) = run_opts(graph, &feeds, ALLOCATE).expect("runs");
+            let (got, _) = run_opts(graph, &feeds, REUSE).expect("runs with reuse");
+            prop_assert_eq!(off.reused_buffers, 0);
+            prop_assert_eq!(want.len(), got.len());
+            for (w, h) in want.iter().zip(&got) {
+                prop_assert!(same_bits(w, h), "graph:\n{}", graph);
+            }
+        }
+        for (t, c) in feeds.iter().zip(&copies) {
+            prop_assert_eq!(&t.to_vec::<f32>().expect("f32"), c);
+        }
+    }
+}
+
+#[test]
+fn independent_heavy_nodes_run_concurrently_with_the_same_bits() -> Result<()> {
+    let mut g = Graph::new();
+    let x = g.add_placeholder(Spec::new(DType::F32, &[256, 128]));
+    let w1 = g.add_placeholder(Spec::new(DType::F32, &[128, 256]));
+    let w2 = g.add_placeholder(Spec::new(DType::F32, &[128, 256]));
+    let a = g.add_op1(&MATMUL, &[x, w1], Attrs::new())?;
+    let ra = g.add_op1(&math::RELU, &[a], Attrs::new())?;
+    let b = g.add_op1(&MATMUL, &[x, w2], Attrs::new())?;
+    let small = g.add_op1(&math::EXP, &[w1], Attrs::new())?; // light: never grouped
+    let y = g.add_op1(&math::ADD, &[ra, b], Attrs::new())?;
+    g.set_outputs(&[y, small])?;
+    let plan = exec::Plan::new(&g)?;
+    let groups = plan.parallel_groups();
+    let order = plan.order();
+    let grouped: Vec<Vec<usize>> = groups.iter().map(|gr| gr.iter().map(|&s| order[s]).collect()).collect();
+    assert!(grouped.contains(&vec![a.node, b.node]), "{grouped:?}");
+    let feeds = [ramp(&[256, 128], 0.1)?, ramp(&[128, 256], 0.2)?, ramp(&[128, 256], 0.3)?];
+    let (want, seq) = run_opts(&g, &feeds, ALLOCATE)?;
+    let (got, par) = run_opts(&g, &feeds, RunOptions { reuse_buffers: true, parallel: true })?;
+    assert_eq!(seq.parallel_nodes, 0);
+    assert_eq!(par.parallel_nodes, 2, "{par:?}");
+    for (w, h) in want.iter().zip(&got) {
+        assert!(same_bits(w, h));
+    }
+    // A recording tape keeps the run on this thread, in order, without reuse.
+    let tape = tensile::GradientTape::new();
+    let (taped, stats) = tape.scope(|t| {
+        t.watch(&feeds[0]);
+        run_opts(&g, &feeds, RunOptions { reuse_buffers: true, parallel: true })
+    })??;
+    assert_eq!(stats, RunStats::default());
+    assert!(same_bits(&taped[0], &want[0]));
+    let grad = tape.gradient(&taped[0], &[&feeds[0] as &dyn tensile::Watchable])?;
+    assert!(grad[0].is_some());
+    Ok(())
+}

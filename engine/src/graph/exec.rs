@@ -4,6 +4,12 @@
 //! input specs, allocation check, kernel, tape recording), so a graph computes what eager
 //! execution computes and a tape around a run differentiates through it. Every intermediate is
 //! released right after its last consumer runs, following a plan computed once per graph.
+//!
+//! Two optimizations the plan enables (see [`RunOptions`]): an elementwise op whose input is an
+//! intermediate at its last use, held by nothing else, writes its result into that input's
+//! buffer (the op's [`OpDef::inplace`] kernel); and independent heavy nodes may run
+//! concurrently on the rayon pool. Neither applies while a gradient tape records (recorded
+//! inputs must keep their values, and tapes live in thread-locals) or a trace is active.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::ir::{at_node, AssignMode, Graph, Node, NodeId, NodeKind, Output};
@@ -11,8 +17,59 @@ use crate::ops::{OpDef, Spec};
 use crate::shape;
 use crate::tensor::Tensor;
 use crate::variable::Variable;
+use rayon::prelude::*;
 use smallvec::SmallVec;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+/// Nodes whose largest output has at least this many elements may run concurrently with other
+/// such nodes (below it, a rayon hand-off costs more than it saves).
+pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 16;
+
+/// Steps past a heavy node the plan searches for independent heavy nodes to run alongside it.
+const PARALLEL_LOOKAHEAD: usize = 64;
+
+static PARALLEL_DEFAULT: AtomicBool = AtomicBool::new(false);
+static REUSE_DEFAULT: AtomicBool = AtomicBool::new(true);
+
+/// Sets whether [`RunOptions::default`] reuses dying intermediates' buffers (on unless set;
+/// turning it off is for measuring what reuse gains).
+pub fn set_reuse_default(on: bool) {
+    REUSE_DEFAULT.store(on, Ordering::Relaxed);
+}
+
+/// Makes [`RunOptions::default`] (what `run` and `tf.function` calls use) run independent
+/// heavy nodes concurrently. Off unless set: on a 2-core machine it measured no gain.
+pub fn set_parallel_default(on: bool) {
+    PARALLEL_DEFAULT.store(on, Ordering::Relaxed);
+}
+
+/// How [`run_with`] executes a graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Lets elementwise kernels write into the buffer of an intermediate at its last use.
+    pub reuse_buffers: bool,
+    /// Runs independent heavy nodes concurrently.
+    pub parallel: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            reuse_buffers: REUSE_DEFAULT.load(Ordering::Relaxed),
+            parallel: PARALLEL_DEFAULT.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What one run did (for tests and profiling).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Op outputs written into a reused input buffer instead of a fresh allocation.
+    pub reused_buffers: usize,
+    /// Nodes that ran concurrently with at least one other node.
+    pub parallel_nodes: usize,
+}
 
 /// The execution plan of a graph: run order, where each value lives, and when it is released.
 #[derive(Debug)]
@@ -23,6 +80,12 @@ pub struct Plan {
     num_slots: usize,
     /// Slots to release after each step (indexed by position in `order`).
     release: Vec<SmallVec<[usize; 2]>>,
+    /// Input positions of each step's node that may donate their buffer (indexed by step).
+    donate: Vec<SmallVec<[usize; 2]>>,
+    /// Later steps that may run concurrently with each step (indexed by step).
+    group: Vec<SmallVec<[usize; 2]>>,
+    /// Steps whose node runs early, in an earlier step's group, when running in parallel.
+    deferred: Vec<bool>,
     num_variables: usize,
 }
 
@@ -58,7 +121,24 @@ impl Plan {
                 release[last_use[slot].unwrap_or(producer_step[slot])].push(slot);
             }
         }
-        Ok(Plan { order, offsets, num_slots, release, num_variables: graph.num_variables() })
+        let donate = donations(graph, &order, &offsets, &release);
+        let (group, deferred) = parallel_groups(graph, &order);
+        Ok(Plan { order, offsets, num_slots, release, donate, group, deferred, num_variables: graph.num_variables() })
+    }
+
+    /// Number of steps that may donate an input buffer to an in-place kernel.
+    pub fn num_donating_steps(&self) -> usize {
+        self.donate.iter().filter(|d| !d.is_empty()).count()
+    }
+
+    /// The groups of steps (positions in `order()`) that may run concurrently.
+    pub fn parallel_groups(&self) -> Vec<Vec<usize>> {
+        self.group
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.is_empty())
+            .map(|(s, g)| std::iter::once(s).chain(g.iter().copied()).collect())
+            .collect()
     }
 
     /// Node ids in execution order.
@@ -77,6 +157,86 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// For each step, the inputs whose value dies there and may be overwritten by an in-place
+/// kernel: the node's op has one, the value is released right after this step (so it is not a
+/// graph output and no later node reads it), the node reads it only once, and an op or
+/// control-flow node computed it (feeds, constants and variable values belong to others).
+/// Sharing is checked again at run time: a buffer is reused only when nothing else holds it.
+fn donations(
+    graph: &Graph,
+    order: &[NodeId],
+    offsets: &[usize],
+    release: &[SmallVec<[usize; 2]>],
+) -> Vec<SmallVec<[usize; 2]>> {
+    let nodes = graph.nodes();
+    order
+        .iter()
+        .enumerate()
+        .map(|(step, &id)| {
+            let n = &nodes[id];
+            if n.kind.op().is_none_or(|op| op.inplace.is_none()) {
+                return SmallVec::new();
+            }
+            (0..n.inputs.len())
+                .filter(|&k| {
+                    let o = n.inputs[k];
+                    let producer_owned =
+                        matches!(nodes[o.node].kind, NodeKind::Op(_)) || nodes[o.node].kind.is_control_flow();
+                    producer_owned
+                        && n.inputs.iter().filter(|&&p| p == o).count() == 1
+                        && release[step].contains(&(offsets[o.node] + o.index))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// True for nodes worth running concurrently: pure op nodes with a large, statically known output.
+fn is_heavy(n: &Node) -> bool {
+    match n.kind {
+        NodeKind::Op(op) if !op.stateful => n.outputs.iter().any(|s| {
+            s.shape().is_some_and(|sh| shape::checked_num_elements(&sh).is_some_and(|e| e >= PARALLEL_MIN_ELEMENTS))
+        }),
+        _ => false,
+    }
+}
+
+/// Groups each heavy node with later heavy nodes whose inputs are all computed before it (so
+/// none depends on another in the group). Group members run early, at the first member's
+/// step; every value is still released at its planned step, so nothing is freed too soon.
+fn parallel_groups(graph: &Graph, order: &[NodeId]) -> (Vec<SmallVec<[usize; 2]>>, Vec<bool>) {
+    let nodes = graph.nodes();
+    let mut group: Vec<SmallVec<[usize; 2]>> = vec![SmallVec::new(); order.len()];
+    let mut deferred = vec![false; order.len()];
+    let mut step_of = vec![usize::MAX; nodes.len()];
+    for (step, &id) in order.iter().enumerate() {
+        step_of[id] = step;
+    }
+    let max_group = rayon::current_num_threads().max(2);
+    for si in 0..order.len() {
+        if deferred[si] || !is_heavy(&nodes[order[si]]) {
+            continue;
+        }
+        let end = order.len().min(si + 1 + PARALLEL_LOOKAHEAD);
+        for sj in si + 1..end {
+            if group[si].len() + 1 >= max_group {
+                break;
+            }
+            let n = &nodes[order[sj]];
+            if deferred[sj] || !is_heavy(n) {
+                continue;
+            }
+            let ready =
+                n.inputs.iter().map(|o| o.node).chain(n.control_inputs.iter().copied()).all(|d| step_of[d] < si);
+            if ready {
+                group[si].push(sj);
+                deferred[sj] = true;
+            }
+        }
+    }
+    (group, deferred)
 }
 
 fn slot_of(offsets: &[usize], graph: &Graph, o: Output) -> Result<usize> {
@@ -98,17 +258,29 @@ pub fn plan(graph: &Graph) -> Result<Arc<Plan>> {
 /// Runs `graph`: `feeds` are its arguments (in placeholder order), `variables` the captured
 /// variables (by capture index). Returns the graph's outputs.
 pub fn run(graph: &Graph, feeds: &[Tensor], variables: &[Variable]) -> Result<Vec<Tensor>> {
-    run_observed(graph, feeds, variables, &mut |_, _| {})
+    run_with(graph, feeds, variables, RunOptions::default(), &mut |_, _| {}).map(|(out, _)| out)
 }
 
 /// Like [`run`], calling `observer` with each node and its outputs right after the node runs
-/// (for debugging and profiling; values the observer clones stay alive).
+/// (for debugging and profiling; values the observer clones stay alive, and are then never
+/// reused as another node's output buffer).
 pub fn run_observed(
     graph: &Graph,
     feeds: &[Tensor],
     variables: &[Variable],
     observer: &mut dyn FnMut(&Node, &[Tensor]),
 ) -> Result<Vec<Tensor>> {
+    run_with(graph, feeds, variables, RunOptions::default(), observer).map(|(out, _)| out)
+}
+
+/// Like [`run_observed`], with explicit options; also reports what the run did.
+pub fn run_with(
+    graph: &Graph,
+    feeds: &[Tensor],
+    variables: &[Variable],
+    options: RunOptions,
+    observer: &mut dyn FnMut(&Node, &[Tensor]),
+) -> Result<(Vec<Tensor>, RunStats)> {
     let plan = plan(graph)?;
     check_feeds(graph, feeds)?;
     if variables.len() < plan.num_variables {
@@ -117,57 +289,34 @@ pub fn run_observed(
             format!("the graph reads {} captured variables but {} were given", plan.num_variables, variables.len()),
         ));
     }
-    let internal = |msg: String| Error::new(ErrorKind::Internal, "Graph", msg);
+    // A recording tape keeps the op inputs it saw (so they must keep their values) and lives in
+    // this thread's locals (so ops must run on this thread).
+    let recording = crate::tape::is_recording();
+    let reuse = options.reuse_buffers && !recording;
+    let parallel = options.parallel && !recording && !crate::function::trace::is_tracing();
+    let mut stats = RunStats::default();
     let mut slots: Vec<Option<Tensor>> = vec![None; plan.num_slots];
     for (&id, feed) in graph.inputs().iter().zip(feeds) {
         slots[plan.offsets[id]] = Some(feed.clone());
     }
     for (step, &id) in plan.order.iter().enumerate() {
         let node = &graph.nodes()[id];
-        let inputs: SmallVec<[Tensor; 4]> = node
-            .inputs
-            .iter()
-            .map(|&o| {
-                slots[plan.offsets[o.node] + o.index]
-                    .clone()
-                    .ok_or_else(|| internal(format!("value %{}:{} was released before %{id} ran", o.node, o.index)))
-            })
-            .collect::<Result<_>>()?;
-        let outputs: SmallVec<[Tensor; 1]> = match &node.kind {
-            NodeKind::Placeholder => SmallVec::new(),
-            NodeKind::Const(t) => SmallVec::from_elem(t.clone(), 1),
-            NodeKind::Variable(i) => {
-                let var = variables.get(*i).ok_or_else(|| internal(format!("variable {i} missing")))?;
-                SmallVec::from_elem(read_variable(node, var)?, 1)
-            }
-            NodeKind::Assign(i, mode) => {
-                let var = variables.get(*i).ok_or_else(|| internal(format!("variable {i} missing")))?;
-                let value = inputs.first().ok_or_else(|| internal(format!("%{id} has no value to assign")))?;
-                match mode {
-                    AssignMode::Set => var.assign(value),
-                    AssignMode::Add => var.assign_add(value),
-                    AssignMode::Sub => var.assign_sub(value),
+        if parallel && !plan.group[step].is_empty() {
+            run_group(graph, &plan, step, &mut slots, observer)?;
+            stats.parallel_nodes += plan.group[step].len() + 1;
+        } else if !(parallel && plan.deferred[step]) {
+            let outputs = run_node(&plan, step, node, &mut slots, variables, reuse, &mut stats)?;
+            match &node.kind {
+                NodeKind::Placeholder => {
+                    if let Some(t) = &slots[plan.offsets[id]] {
+                        observer(node, std::slice::from_ref(t));
+                    }
                 }
-                .map_err(|e| at_node(e, id, mode.name()))?;
-                SmallVec::from_elem(var.peek(), 1)
-            }
-            NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
-                crate::graph::control::run(node, &inputs, variables)
-                    .map_err(|e| at_node(e, id, node.kind.name()))?
-                    .into()
-            }
-            NodeKind::Op(op) => run_op(op, node, &inputs).map_err(|e| at_node(e, id, op.name))?.into(),
-        };
-        match &node.kind {
-            NodeKind::Placeholder => {
-                if let Some(t) = &slots[plan.offsets[id]] {
-                    observer(node, std::slice::from_ref(t));
-                }
-            }
-            _ => {
-                observer(node, &outputs);
-                for (i, t) in outputs.into_iter().enumerate() {
-                    slots[plan.offsets[id] + i] = Some(t);
+                _ => {
+                    observer(node, &outputs);
+                    for (i, t) in outputs.into_iter().enumerate() {
+                        slots[plan.offsets[id] + i] = Some(t);
+                    }
                 }
             }
         }
@@ -175,7 +324,7 @@ pub fn run_observed(
             slots[s] = None;
         }
     }
-    graph
+    let outputs = graph
         .outputs()
         .iter()
         .map(|&o| {
@@ -183,7 +332,102 @@ pub fn run_observed(
                 .clone()
                 .ok_or_else(|| internal(format!("graph output %{}:{} was never computed", o.node, o.index)))
         })
+        .collect::<Result<_>>()?;
+    Ok((outputs, stats))
+}
+
+fn internal(msg: String) -> Error {
+    Error::new(ErrorKind::Internal, "Graph", msg)
+}
+
+fn gather(plan: &Plan, slots: &[Option<Tensor>], node: &Node) -> Result<SmallVec<[Tensor; 4]>> {
+    node.inputs
+        .iter()
+        .map(|&o| {
+            slots[plan.offsets[o.node] + o.index]
+                .clone()
+                .ok_or_else(|| internal(format!("value %{}:{} was released before %{} ran", o.node, o.index, node.id)))
+        })
         .collect()
+}
+
+/// Runs the node of one step and returns its outputs (none for a placeholder).
+#[allow(clippy::too_many_arguments)]
+fn run_node(
+    plan: &Plan,
+    step: usize,
+    node: &Node,
+    slots: &mut [Option<Tensor>],
+    variables: &[Variable],
+    reuse: bool,
+    stats: &mut RunStats,
+) -> Result<SmallVec<[Tensor; 1]>> {
+    let id = node.id;
+    let mut inputs = gather(plan, slots, node)?;
+    Ok(match &node.kind {
+        NodeKind::Placeholder => SmallVec::new(),
+        NodeKind::Const(t) => SmallVec::from_elem(t.clone(), 1),
+        NodeKind::Variable(i) => {
+            let var = variables.get(*i).ok_or_else(|| internal(format!("variable {i} missing")))?;
+            SmallVec::from_elem(read_variable(node, var)?, 1)
+        }
+        NodeKind::Assign(i, mode) => {
+            let var = variables.get(*i).ok_or_else(|| internal(format!("variable {i} missing")))?;
+            let value = inputs.first().ok_or_else(|| internal(format!("%{id} has no value to assign")))?;
+            match mode {
+                AssignMode::Set => var.assign(value),
+                AssignMode::Add => var.assign_add(value),
+                AssignMode::Sub => var.assign_sub(value),
+            }
+            .map_err(|e| at_node(e, id, mode.name()))?;
+            SmallVec::from_elem(var.peek(), 1)
+        }
+        NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
+            crate::graph::control::run(node, &inputs, variables).map_err(|e| at_node(e, id, node.kind.name()))?.into()
+        }
+        NodeKind::Op(op) => {
+            let donors: &[usize] = if reuse { &plan.donate[step] } else { &[] };
+            // The dying values are released now rather than after the step, so `inputs` holds
+            // the only handle and the kernel may take over the buffer.
+            for &k in donors {
+                let o = node.inputs[k];
+                slots[plan.offsets[o.node] + o.index] = None;
+            }
+            let (outputs, reused) =
+                run_op_donating(op, node, &mut inputs, donors).map_err(|e| at_node(e, id, op.name))?;
+            stats.reused_buffers += usize::from(reused);
+            outputs.into()
+        }
+    })
+}
+
+/// Runs the op nodes of step `step` and of its group concurrently, then stores their outputs
+/// (observing them in step order).
+fn run_group(
+    graph: &Graph,
+    plan: &Plan,
+    step: usize,
+    slots: &mut [Option<Tensor>],
+    observer: &mut dyn FnMut(&Node, &[Tensor]),
+) -> Result<()> {
+    let mut work: Vec<(&Node, &'static OpDef, SmallVec<[Tensor; 4]>)> = Vec::with_capacity(plan.group[step].len() + 1);
+    for s in std::iter::once(step).chain(plan.group[step].iter().copied()) {
+        let node = &graph.nodes()[plan.order[s]];
+        let op = node.kind.op().ok_or_else(|| internal(format!("%{} is not an op but was grouped", node.id)))?;
+        work.push((node, op, gather(plan, slots, node)?));
+    }
+    let results: Vec<Result<Vec<Tensor>>> = work
+        .par_iter()
+        .map(|(node, op, inputs)| run_op(op, node, inputs).map_err(|e| at_node(e, node.id, op.name)))
+        .collect();
+    for ((node, _, _), r) in work.iter().zip(results) {
+        let outputs = r?;
+        observer(node, &outputs);
+        for (i, t) in outputs.into_iter().enumerate() {
+            slots[plan.offsets[node.id] + i] = Some(t);
+        }
+    }
+    Ok(())
 }
 
 /// True when a concrete shape fits partially known dims.
@@ -236,6 +480,39 @@ fn read_variable(node: &Node, var: &Variable) -> Result<Tensor> {
 /// One op call, exactly as `ops::execute` performs it, plus a check that the concrete output
 /// specs fit what the graph declared.
 fn run_op(op: &'static OpDef, node: &Node, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    let out_specs = checked_specs(op, node, inputs)?;
+    let outputs = (op.kernel)(inputs, &node.attrs, &out_specs)?;
+    finish(op, node, inputs, outputs, out_specs.len())
+}
+
+/// Like [`run_op`], first offering each input in `donors` (handed over by the caller) to the
+/// op's in-place kernel; returns whether one took it.
+fn run_op_donating(
+    op: &'static OpDef,
+    node: &Node,
+    inputs: &mut [Tensor],
+    donors: &[usize],
+) -> Result<(Vec<Tensor>, bool)> {
+    let out_specs = checked_specs(op, node, inputs)?;
+    if let (Some(inplace), Some(first)) = (op.inplace, out_specs.first()) {
+        for &k in donors {
+            let fits = inputs
+                .get(k)
+                .is_some_and(|t| t.dtype() == first.dtype && first.shape().is_some_and(|s| t.shape() == s.as_slice()));
+            if fits {
+                if let Some(outputs) = inplace(inputs, k, &node.attrs, &out_specs)? {
+                    return Ok((finish(op, node, inputs, outputs, out_specs.len())?, true));
+                }
+            }
+        }
+    }
+    let outputs = (op.kernel)(inputs, &node.attrs, &out_specs)?;
+    Ok((finish(op, node, inputs, outputs, out_specs.len())?, false))
+}
+
+/// The op's output specs for these concrete inputs, checked against the graph's declaration
+/// and against the allocation limit.
+fn checked_specs(op: &'static OpDef, node: &Node, inputs: &[Tensor]) -> Result<SmallVec<[Spec; 2]>> {
     let specs: SmallVec<[Spec; 4]> = inputs.iter().map(Spec::of).collect();
     let out_specs = (op.infer)(&specs, &node.attrs)?;
     if out_specs.len() != node.outputs.len()
@@ -256,12 +533,21 @@ fn run_op(op: &'static OpDef, node: &Node, inputs: &[Tensor]) -> Result<Vec<Tens
             shape::check_allocation(op.name, s.dtype, &shape)?;
         }
     }
-    let outputs = (op.kernel)(inputs, &node.attrs, &out_specs)?;
-    if outputs.len() != out_specs.len() {
+    Ok(out_specs.into())
+}
+
+fn finish(
+    op: &'static OpDef,
+    node: &Node,
+    inputs: &[Tensor],
+    outputs: Vec<Tensor>,
+    promised: usize,
+) -> Result<Vec<Tensor>> {
+    if outputs.len() != promised {
         return Err(Error::new(
             ErrorKind::Internal,
             op.name,
-            format!("kernel returned {} outputs, shape rule promised {}", outputs.len(), out_specs.len()),
+            format!("kernel returned {} outputs, shape rule promised {promised}", outputs.len()),
         ));
     }
     if op.grad.is_some() {

@@ -301,6 +301,61 @@ macro_rules! dispatched {
     };
 }
 
+#[inline(always)]
+fn unary_update_body<T: Copy, F: Fn(T) -> T>(buf: &mut [T], f: &F) {
+    for x in buf.iter_mut() {
+        *x = f(*x);
+    }
+}
+
+/// One run of a binary op computed in place: `buf` holds the first operand (`first`) or the
+/// second, `other` the remaining one advancing by `step` (0 = broadcast along the run).
+#[inline(always)]
+fn binary_update_body<T: Copy, F: Fn(T, T) -> T>(buf: &mut [T], first: bool, other: &[T], step: usize, f: &F) {
+    let n = buf.len();
+    match (step, first) {
+        (1, true) => {
+            for (x, &y) in buf.iter_mut().zip(&other[..n]) {
+                *x = f(*x, y);
+            }
+        }
+        (1, false) => {
+            for (y, &x) in buf.iter_mut().zip(&other[..n]) {
+                *y = f(x, *y);
+            }
+        }
+        (0, true) => {
+            let y = other[0];
+            for x in buf.iter_mut() {
+                *x = f(*x, y);
+            }
+        }
+        (0, false) => {
+            let x = other[0];
+            for y in buf.iter_mut() {
+                *y = f(x, *y);
+            }
+        }
+        (s, true) => {
+            for (k, x) in buf.iter_mut().enumerate() {
+                *x = f(*x, other[k * s]);
+            }
+        }
+        (s, false) => {
+            for (k, y) in buf.iter_mut().enumerate() {
+                *y = f(other[k * s], *y);
+            }
+        }
+    }
+}
+
+dispatched!(unary_update_seg, unary_update_body, [T: Copy, F: Fn(T) -> T], (buf: &mut [T], f: &F));
+dispatched!(
+    binary_update_seg,
+    binary_update_body,
+    [T: Copy, F: Fn(T, T) -> T],
+    (buf: &mut [T], first: bool, other: &[T], step: usize, f: &F)
+);
 dispatched!(unary_seg, unary_body, [T: Copy, U, F: Fn(T) -> U], (src: &[T], out: &mut [MaybeUninit<U>], f: &F));
 dispatched!(
     binary_seg,
@@ -331,6 +386,15 @@ fn par_fill<O: Send + 'static>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<
     // place) exactly once and written there.
     unsafe { v.set_len(n) };
     v
+}
+
+/// Lets `update(start, chunk)` rewrite `buf` in place, in parallel chunks for large buffers.
+fn par_update<T: Send>(buf: &mut [T], update: impl Fn(usize, &mut [T]) + Sync) {
+    if buf.len() < PAR_THRESHOLD {
+        update(0, buf);
+    } else {
+        buf.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(i, c)| update(i * PAR_CHUNK, c));
+    }
 }
 
 /// Outputs at least this large are written with non-temporal stores: they do not fit in the
@@ -473,12 +537,7 @@ impl<const K: usize> Plan<K> {
 
     /// Calls `seg(offsets, steps, slots)` for each run of consecutive output elements starting
     /// at `start` and covering `out`; a run never crosses the end of the innermost dimension.
-    fn walk<O>(
-        &self,
-        start: usize,
-        out: &mut [MaybeUninit<O>],
-        mut seg: impl FnMut([usize; K], [usize; K], &mut [MaybeUninit<O>]),
-    ) {
+    fn walk<O>(&self, start: usize, out: &mut [O], mut seg: impl FnMut([usize; K], [usize; K], &mut [O])) {
         let r = self.dims.len();
         let inner = self.dims[r - 1];
         let outer = &self.dims[..r - 1];
@@ -522,6 +581,35 @@ impl<const K: usize> Plan<K> {
 /// Applies `f` to every element, in parallel for large inputs.
 pub fn map<T: Copy + Sync, U: Send + 'static>(src: &[T], f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
     par_fill(src.len(), |s, o| unary_seg(&src[s..s + o.len()], o, &f))
+}
+
+/// Replaces every element `x` of `buf` by `f(x)` (the in-place form of [`map`], same results).
+pub fn map_inplace<T: Copy + Send + Sync>(buf: &mut [T], f: impl Fn(T) -> T + Sync + Send) {
+    par_update(buf, |_, c| unary_update_seg(c, &f))
+}
+
+/// The in-place form of [`broadcast_binary`] when one operand already has the output shape
+/// `out`: `buf` holds that operand (the first when `first`, else the second) and receives the
+/// result; `other` (shape `osh`) is broadcast. Same results as `broadcast_binary`.
+pub fn broadcast_binary_inplace<T: Copy + Send + Sync>(
+    buf: &mut [T],
+    first: bool,
+    other: &[T],
+    osh: &[usize],
+    out: &[usize],
+    f: impl Fn(T, T) -> T + Sync + Send,
+) {
+    if buf.is_empty() {
+        return;
+    }
+    if osh == out {
+        return par_update(buf, |s, c| binary_update_seg(c, first, &other[s..], 1, &f));
+    }
+    if other.len() == 1 {
+        return par_update(buf, |_, c| binary_update_seg(c, first, other, 0, &f));
+    }
+    let plan = Plan::new(out, [osh]);
+    par_update(buf, |start, c| plan.walk(start, c, |[o], [st], run| binary_update_seg(run, first, &other[o..], st, &f)))
 }
 
 /// Applies `f` to corresponding elements of two equally long slices, in parallel for large inputs.
@@ -763,6 +851,34 @@ mod tests {
                 let want = if j % 3 == 0 { (i * m + j) as i32 } else { -(i as i32) };
                 assert_eq!(got[i * m + j], want, "at ({i}, {j})");
             }
+        }
+    }
+
+    #[test]
+    fn in_place_forms_match_allocating_ones() {
+        let n = 3 * PAR_CHUNK + 17;
+        let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+        let mut buf = a.clone();
+        map_inplace(&mut buf, |x| x * 3.0 - 1.0);
+        assert_eq!(buf, map(&a, |x| x * 3.0 - 1.0));
+        let cases: &[(&[usize], &[usize])] = &[
+            (&[n], &[n]),
+            (&[n], &[]),
+            (&[n], &[1]),
+            (&[300, 257], &[257]),
+            (&[257, 300], &[257, 1]),
+            (&[2, 3, 4], &[3, 1]),
+        ];
+        for (bsh, osh) in cases {
+            let big: Vec<f32> = (0..shape::num_elements(bsh)).map(|i| i as f32 * 0.5 - 7.0).collect();
+            let small: Vec<f32> = (0..shape::num_elements(osh)).map(|i| i as f32 + 0.25).collect();
+            let f = |x: f32, y: f32| x / y - y;
+            let mut first = big.clone();
+            broadcast_binary_inplace(&mut first, true, &small, osh, bsh, f);
+            assert_eq!(first, broadcast_binary(&big, bsh, &small, osh, bsh, f), "{bsh:?} op {osh:?}");
+            let mut second = big.clone();
+            broadcast_binary_inplace(&mut second, false, &small, osh, bsh, f);
+            assert_eq!(second, broadcast_binary(&small, osh, &big, bsh, bsh, f), "{osh:?} op {bsh:?}");
         }
     }
 

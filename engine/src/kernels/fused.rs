@@ -461,9 +461,12 @@ enum Loc<T> {
 struct Layout<T> {
     locs: Vec<Loc<T>>,
     num_slots: usize,
+    /// The input that lives in output 0's buffer (in-place runs), and the scratch slot each
+    /// block copies it into before output 0 overwrites it.
+    staged: Option<(usize, usize)>,
 }
 
-fn layout<T: FusedFloat>(p: &Program, scalar_inputs: &[Option<T>]) -> Layout<T> {
+fn layout<T: FusedFloat>(p: &Program, scalar_inputs: &[Option<T>], staged_input: Option<usize>) -> Layout<T> {
     let nregs = p.num_inputs + p.instrs.len();
     let mut last_use = vec![0usize; nregs];
     let args = |ins: &Instr| -> [Option<usize>; 2] {
@@ -488,6 +491,11 @@ fn layout<T: FusedFloat>(p: &Program, scalar_inputs: &[Option<T>]) -> Layout<T> 
         (0..p.num_inputs).map(|k| scalar_inputs.get(k).copied().flatten().map_or(Loc::Input(k), Loc::Scalar)).collect();
     let mut free: Vec<usize> = Vec::new();
     let mut num_slots = 0;
+    let staged = staged_input.filter(|&k| k < p.num_inputs).map(|k| {
+        locs[k] = Loc::Slot(0);
+        num_slots = 1;
+        (k, 0)
+    });
     for (i, ins) in p.instrs.iter().enumerate() {
         let val = |a: &Arg, locs: &[Loc<T>]| match a {
             Arg::Lit(v) => Some(T::of(*v)),
@@ -529,19 +537,72 @@ fn layout<T: FusedFloat>(p: &Program, scalar_inputs: &[Option<T>]) -> Layout<T> 
             }
         }
     }
-    Layout { locs, num_slots }
+    Layout { locs, num_slots, staged }
 }
 
 /// Runs `program` over `n` elements. `inputs[k]` has `n` elements or exactly one (a scalar,
 /// broadcast). Returns one vector of `n` elements per program output.
 pub fn run<T: FusedFloat>(program: &Program, inputs: &[&[T]], n: usize) -> Vec<Vec<T>> {
-    let scalars: Vec<Option<T>> = inputs.iter().map(|s| if s.len() == n { None } else { s.first().copied() }).collect();
-    let lay = layout(program, &scalars);
-    let mut outs: Vec<Vec<T>> = program.outputs.iter().map(|_| alloc_out(n)).collect();
+    run_impl(program, inputs, None, n)
+}
+
+/// Like [`run`], but input `at` is `buf` (`n` elements), which receives output 0; `others` are
+/// the remaining inputs in order. Returns outputs 1 and on. Results are bit-identical to `run`.
+pub fn run_inplace<T: FusedFloat>(
+    program: &Program,
+    at: usize,
+    buf: &mut [T],
+    others: &[&[T]],
+    n: usize,
+) -> Vec<Vec<T>> {
+    if buf.len() != n || at > others.len() || program.outputs.is_empty() {
+        // Not an in-place call after all: compute normally and copy output 0 over.
+        let mut inputs: Vec<&[T]> = others.to_vec();
+        let own = buf.to_vec();
+        inputs.insert(at.min(others.len()), &own);
+        let mut outs = run_impl(program, &inputs, None, n);
+        if let Some(first) = outs.first() {
+            if first.len() == buf.len() {
+                buf.copy_from_slice(first);
+            }
+        }
+        if !outs.is_empty() {
+            outs.remove(0);
+        }
+        return outs;
+    }
+    let mut inputs: Vec<&[T]> = others.to_vec();
+    // Reads of input `at` come from the staged copy of each block, never from this stand-in.
+    inputs.insert(at, &[]);
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, and every write through this view stores
+    // an initialized value, so `buf` stays initialized.
+    let view: &mut [MaybeUninit<T>] = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), buf.len()) };
+    run_impl(program, &inputs, Some((at, view)), n)
+}
+
+fn run_impl<T: FusedFloat>(
+    program: &Program,
+    inputs: &[&[T]],
+    inplace: Option<(usize, &mut [MaybeUninit<T>])>,
+    n: usize,
+) -> Vec<Vec<T>> {
+    let staged_input = inplace.as_ref().map(|(k, _)| *k);
+    let scalars: Vec<Option<T>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(k, s)| if s.len() == n || Some(k) == staged_input { None } else { s.first().copied() })
+        .collect();
+    let lay = layout(program, &scalars, staged_input);
+    let fresh = program.outputs.len() - usize::from(inplace.is_some());
+    let mut outs: Vec<Vec<T>> = (0..fresh).map(|_| alloc_out(n)).collect();
     {
-        let stream = n.saturating_mul(std::mem::size_of::<T>()) >= STREAM_MIN_BYTES;
-        let mut spare: Vec<std::slice::ChunksMut<'_, MaybeUninit<T>>> =
-            outs.iter_mut().map(|v| v.spare_capacity_mut()[..n].chunks_mut(TASK)).collect();
+        // In place, output 0's lines were just read into cache: plain stores are cheaper there.
+        let stream = inplace.is_none() && n.saturating_mul(std::mem::size_of::<T>()) >= STREAM_MIN_BYTES;
+        let mut spare: Vec<std::slice::ChunksMut<'_, MaybeUninit<T>>> = inplace
+            .map(|(_, view)| view.chunks_mut(TASK))
+            .into_iter()
+            .chain(outs.iter_mut().map(|v| v.spare_capacity_mut()[..n].chunks_mut(TASK)))
+            .collect();
         let tasks: Vec<Vec<&mut [MaybeUninit<T>]>> =
             (0..n.div_ceil(TASK)).map(|_| spare.iter_mut().filter_map(|c| c.next()).collect()).collect();
         let job = |(t, mut dsts): (usize, Vec<&mut [MaybeUninit<T>]>)| {
@@ -620,6 +681,13 @@ fn task_body<T: FusedFloat>(
     while pos < len {
         let bl = BLOCK.min(len - pos);
         let at = start + pos;
+        if let (Some((_, slot)), Some(own)) = (lay.staged, dsts.first()) {
+            for (d, x) in slots[slot][..bl].iter_mut().zip(&own[pos..pos + bl]) {
+                // SAFETY: in an in-place run output 0's buffer holds the donated input, fully
+                // initialized, and this block of it has not been overwritten yet.
+                *d = unsafe { x.assume_init() };
+            }
+        }
         for (i, ins) in p.instrs.iter().enumerate() {
             let Loc::Slot(d) = lay.locs[p.num_inputs + i] else { continue };
             let mut dst = std::mem::take(&mut slots[d]);
@@ -744,6 +812,35 @@ mod tests {
                 want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 "n = {n}"
             );
+        }
+    }
+
+    #[test]
+    fn in_place_runs_match_allocating_runs() {
+        let progs = [
+            (CHAIN, 1usize),
+            ("r2 = mul r0 r1; r3 = exp 2.0; r4 = add r2 r3; return r4, r2", 2),
+            ("r2 = sub r1 r0; r3 = tanh r2; return r3, r1, r0", 2),
+        ];
+        for (text, k) in progs {
+            let p = Program::parse(text, k).expect("valid");
+            for n in [1usize, 7, BLOCK + 3, TASK * 2 + 5, PAR_THRESHOLD + 1] {
+                let ins: Vec<Vec<f32>> =
+                    (0..k).map(|j| (0..n).map(|i| (i as f32 * 0.37 + j as f32).sin() * 4.0).collect()).collect();
+                let refs: Vec<&[f32]> = ins.iter().map(|v| v.as_slice()).collect();
+                let want = run(&p, &refs, n);
+                for at in 0..k {
+                    let mut buf = ins[at].clone();
+                    let others: Vec<&[f32]> = (0..k).filter(|&j| j != at).map(|j| ins[j].as_slice()).collect();
+                    let rest = run_inplace(&p, at, &mut buf, &others, n);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&buf), bits(&want[0]), "{text} n = {n} at = {at}");
+                    assert_eq!(rest.len(), want.len() - 1);
+                    for (r, w) in rest.iter().zip(&want[1..]) {
+                        assert_eq!(bits(r), bits(w), "{text} n = {n} at = {at}");
+                    }
+                }
+            }
         }
     }
 

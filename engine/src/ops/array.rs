@@ -97,6 +97,7 @@ pub static RESHAPE: OpDef = OpDef {
         Ok(vec![Some(reshape(&c.grad(0)?, &shape)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.broadcast_to`.
@@ -124,6 +125,7 @@ pub static BROADCAST_TO: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| Ok(vec![Some(math::unbroadcast(&c.grad(0)?, c.inputs[0].shape())?)])),
     stateful: false,
+    inplace: None,
 };
 
 /// The static output shape of an eager call (known once `infer` has run on eager specs).
@@ -189,6 +191,7 @@ pub static STACK: OpDef = OpDef {
         Ok(unstack(&c.grad(0)?, axis)?.into_iter().map(Some).collect())
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Most outputs a multi-output op may produce.
@@ -243,6 +246,7 @@ pub static UNSTACK: OpDef = OpDef {
         Ok(vec![Some(stack(&grads, c.attrs.int("unstack", "axis")?)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Checks `perm` against the input and resolves it (`None` reverses the axes).
@@ -303,6 +307,7 @@ pub static TRANSPOSE: OpDef = OpDef {
         Ok(vec![Some(transpose(&c.grad(0)?, Some(&inv))?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Resolves an `expand_dims` axis in `[-rank-1, rank]`.
@@ -335,6 +340,7 @@ pub static EXPAND_DIMS: OpDef = OpDef {
     kernel: |i, _, o| Ok(vec![i[0].view(&out_shape("expand_dims", &o[0])?)?]),
     grad: Some(reshape_back),
     stateful: false,
+    inplace: None,
 };
 
 /// Output dims of `squeeze`.
@@ -382,6 +388,7 @@ pub static SQUEEZE: OpDef = OpDef {
     kernel: |i, _, o| Ok(vec![i[0].view(&out_shape("squeeze", &o[0])?)?]),
     grad: Some(reshape_back),
     stateful: false,
+    inplace: None,
 };
 
 fn infer_concat(s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
@@ -453,6 +460,7 @@ pub static CONCAT: OpDef = OpDef {
         Ok(split(&c.grad(0)?, Split::Sizes(sizes), axis_attr)?.into_iter().map(Some).collect())
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// How `split` divides an axis.
@@ -574,6 +582,7 @@ pub static SPLIT: OpDef = OpDef {
         Ok(vec![Some(concat(&grads, c.attrs.int("split", "axis")?)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Checks `multiples` against the input and converts them.
@@ -633,6 +642,7 @@ pub static TILE: OpDef = OpDef {
         Ok(vec![Some(summed)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Parses a pad mode name (case-insensitive, as `tf.pad` accepts).
@@ -722,6 +732,7 @@ pub static PAD: OpDef = OpDef {
         Ok(vec![Some(pad_grad(&c.grad(0)?, &paddings, c.attrs.str("pad", "mode")?)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 fn pairs(flat: &[i64]) -> Vec<[i64; 2]> {
@@ -780,6 +791,7 @@ pub static PAD_GRAD: OpDef = OpDef {
         Ok(vec![Some(pad(&c.grad(0)?, &paddings, c.attrs.str("pad_grad", "mode")?, 0.0)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 fn infer_same(op: &str, s: &[Spec]) -> Result<Vec<Spec>> {
@@ -794,6 +806,7 @@ pub static IDENTITY: OpDef = OpDef {
     kernel: |i, _, _| Ok(vec![i[0].fresh()]),
     grad: Some(|c: &GradCtx| Ok(vec![Some(c.grad(0)?)])),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.stop_gradient`: the same value, but tapes never propagate gradients through it.
@@ -803,6 +816,7 @@ pub static STOP_GRADIENT: OpDef = OpDef {
     kernel: |i, _, _| Ok(vec![i[0].fresh()]),
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// Converts a count to int32 as `tf.shape`/`tf.size` report it.
@@ -825,6 +839,7 @@ pub static SHAPE: OpDef = OpDef {
     },
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.size`: the number of elements as an int32 scalar.
@@ -837,6 +852,7 @@ pub static SIZE: OpDef = OpDef {
     kernel: |i, _, _| Ok(vec![Tensor::scalar(count_i32("size", &i[0], i[0].size())?)]),
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.rank`: the number of dimensions as an int32 scalar.
@@ -849,6 +865,7 @@ pub static RANK: OpDef = OpDef {
     kernel: |i, _, _| Ok(vec![Tensor::scalar(count_i32("rank", &i[0], i[0].rank())?)]),
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// The position of the depth axis of `one_hot`'s output.
@@ -907,6 +924,7 @@ pub static ONE_HOT: OpDef = OpDef {
     },
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// Shape rule of `linspace`: broadcast `start`/`stop`, insert `num` at `axis`.
@@ -1011,6 +1029,7 @@ pub static LINSPACE: OpDef = OpDef {
         ])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// A float32 copy of a constant float64 tensor (a value, not a recorded op).

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::PAR_THRESHOLD;
 use crate::kernels::fused::{self, FusedFloat, Program, UnaryFn, BLOCK};
 use crate::ops::linalg::MATMUL;
-use crate::ops::{expect_arity, expect_dtype_in, OpDef, Spec, FLOATS};
+use crate::ops::{donated_output, expect_arity, expect_dtype_in, split_donated, OpDef, Spec, FLOATS};
 use crate::shape::Dims;
 use crate::tensor::{Element, Tensor};
 use rayon::prelude::*;
@@ -68,6 +68,28 @@ fn run_fused<T: FusedFloat + Element>(p: &Program, inputs: &[Tensor], out: &Spec
     fused::run(p, &slices, n).into_iter().map(|v| Tensor::from_vec(v, &shape)).collect()
 }
 
+/// In place: output 0 overwrites input `at`, which has the output's shape.
+fn run_fused_inplace<T: FusedFloat + Element>(
+    p: &Program,
+    i: &mut [Tensor],
+    at: usize,
+    out: &Spec,
+) -> Result<Option<Vec<Tensor>>> {
+    let Some(shape) = out.shape() else { return Ok(None) };
+    let n = crate::shape::num_elements(&shape);
+    if p.outputs.is_empty() || i.get(at).is_none_or(|t| t.shape() != shape.as_slice()) {
+        return Ok(None);
+    }
+    let Some((buf, before, after)) = split_donated::<T>(i, at) else { return Ok(None) };
+    let others: Vec<&[T]> = before.iter().chain(after).map(|t| t.as_slice::<T>()).collect::<Result<_>>()?;
+    let rest = fused::run_inplace(p, at, buf, &others, n);
+    let mut outs = vec![donated_output(i, at, &shape)?];
+    for v in rest {
+        outs.push(Tensor::from_vec(v, &shape)?);
+    }
+    Ok(Some(outs))
+}
+
 /// `fused_elementwise`: runs the elementwise program in the `program` attribute (see
 /// [`crate::kernels::fused`]) over inputs that share one shape or are scalars.
 pub static FUSED_ELEMENTWISE: OpDef = OpDef {
@@ -84,6 +106,14 @@ pub static FUSED_ELEMENTWISE: OpDef = OpDef {
     },
     grad: None,
     stateful: false,
+    inplace: Some(|i, at, a, o| {
+        let p = program_of(i.len(), a)?;
+        match o.first().map(|s| s.dtype) {
+            Some(DType::F32) => run_fused_inplace::<f32>(&p, i, at, &o[0]),
+            Some(DType::F64) => run_fused_inplace::<f64>(&p, i, at, &o[0]),
+            _ => Ok(None),
+        }
+    }),
 };
 
 /// The activation of a `fused_matmul` (`none` or a unary function name).
@@ -179,6 +209,7 @@ pub static FUSED_MATMUL: OpDef = OpDef {
     },
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// Ops of this family.

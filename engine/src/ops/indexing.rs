@@ -183,6 +183,7 @@ pub static GATHER: OpDef = OpDef {
         Ok(vec![Some(g), None])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Backward of `gather`: adds each gradient slice into a zero tensor of the params shape at
@@ -227,6 +228,7 @@ pub static GATHER_GRAD: OpDef = OpDef {
         Ok(vec![Some(gather(&c.grad(0)?, &c.inputs[1], axis, bd)?), None])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.gather(params, indices, axis=axis, batch_dims=batch_dims)`.
@@ -314,6 +316,7 @@ pub static UNSORTED_SEGMENT_SUM: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| Ok(vec![Some(gather_drop_negatives(&c.grad(0)?, &c.inputs[1])?), None])),
     stateful: false,
+    inplace: None,
 };
 
 /// Backward of `unsorted_segment_sum`: rows of `params` at `indices` (axis 0), zeros where an
@@ -347,6 +350,7 @@ pub static GATHER_DROP_NEGATIVES: OpDef = OpDef {
         Ok(vec![Some(unsorted_segment_sum(&c.grad(0)?, &c.inputs[1], n)?), None])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.math.unsorted_segment_sum(data, segment_ids, num_segments)`.
@@ -499,6 +503,7 @@ pub static GATHER_ND: OpDef = OpDef {
         Ok(vec![Some(g), None])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.scatter_nd(indices, updates, shape)`: a zero tensor of `shape` with each update added
@@ -545,6 +550,7 @@ pub static SCATTER_ND: OpDef = OpDef {
         Ok(vec![None, Some(gather_nd(&c.grad(0)?, &c.inputs[0], bd)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.gather_nd(params, indices, batch_dims=batch_dims)`.

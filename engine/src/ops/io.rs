@@ -204,6 +204,7 @@ pub static PRINT: OpDef = OpDef {
     },
     grad: None,
     stateful: true,
+    inplace: None,
 };
 
 /// Options of [`print`] (`tf.print(..., summarize=3, end="\n", output_stream=sys.stderr)`).

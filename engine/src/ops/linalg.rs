@@ -133,6 +133,7 @@ pub static MATMUL: OpDef = OpDef {
     },
     grad: Some(matmul_grad),
     stateful: false,
+    inplace: None,
 };
 
 /// Matrix product `a @ b` over the last two axes (`tf.matmul`).
@@ -668,6 +669,7 @@ pub static EINSUM: OpDef = OpDef {
         (0..c.inputs.len()).map(|x| einsum_operand_grad(&r, x, &g, c.inputs).map(Some)).collect()
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Einstein summation (`tf.einsum`): e.g. `"ij,jk->ik"`, `"bij,bjk->bik"`, `"ii->i"`,

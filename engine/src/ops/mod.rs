@@ -5,7 +5,7 @@ use crate::attrs::Attrs;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::shape::{self, Dims, Shape};
-use crate::tensor::Tensor;
+use crate::tensor::{Element, Tensor};
 use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -67,6 +67,11 @@ impl Spec {
 pub type InferFn = fn(&[Spec], &Attrs) -> Result<Vec<Spec>>;
 /// CPU kernel: computes outputs from eager inputs (specs already validated by `InferFn`).
 pub type KernelFn = fn(&[Tensor], &Attrs, &[Spec]) -> Result<Vec<Tensor>>;
+/// In-place kernel: like [`KernelFn`], but the caller hands over input `k` (it holds the only
+/// reference to that tensor and its buffer, and never reads it again), and output 0 may be
+/// written into that buffer. Returns `Ok(None)`, having changed nothing, when this call cannot
+/// run in place (the caller then runs the ordinary kernel). Results must be bit-identical.
+pub type InplaceFn = fn(&mut [Tensor], usize, &Attrs, &[Spec]) -> Result<Option<Vec<Tensor>>>;
 /// Gradient: input gradients from output gradients, written with ops so it can be taped again.
 pub type GradFn = fn(&GradCtx) -> Result<Vec<Option<Tensor>>>;
 
@@ -104,6 +109,9 @@ pub struct OpDef {
     pub grad: Option<GradFn>,
     /// True when the op has side effects or randomness (keeps program order, never folded).
     pub stateful: bool,
+    /// Kernel variant that reuses the buffer of an input at its last use (the graph executor
+    /// offers intermediates it owns; eager execution never does, eager values are the user's).
+    pub inplace: Option<InplaceFn>,
 }
 
 impl std::fmt::Debug for OpDef {
@@ -174,6 +182,25 @@ pub fn execute(op: &'static OpDef, inputs: &[Tensor], attrs: Attrs) -> Result<Ve
         crate::tape::record_op(op, inputs, &outputs, &attrs);
     }
     Ok(outputs)
+}
+
+/// The elements of input `k` for writing, and the inputs before and after it, when the caller
+/// handed `inputs[k]` over as [`InplaceFn`] describes and it holds `T`.
+pub(crate) fn split_donated<T: Element>(inputs: &mut [Tensor], k: usize) -> Option<(&mut [T], &[Tensor], &[Tensor])> {
+    if k >= inputs.len() {
+        return None;
+    }
+    let (before, rest) = inputs.split_at_mut(k);
+    let (target, after) = rest.split_first_mut()?;
+    let elems = T::slice_mut(target.storage_mut()?)?;
+    Some((elems, before, after))
+}
+
+/// The result of an in-place kernel: the (now overwritten) buffer of input `k` under `shape`,
+/// as a new tensor value.
+pub(crate) fn donated_output(inputs: &[Tensor], k: usize, shape: &[usize]) -> Result<Tensor> {
+    let t = inputs.get(k).ok_or_else(|| Error::new(crate::ErrorKind::Internal, "inplace", "donated input missing"))?;
+    Tensor::from_shared(t.shared_storage().clone(), shape)
 }
 
 /// Runs a single-output op.

@@ -173,6 +173,7 @@ pub static RANDOM_UNIFORM: OpDef = OpDef {
     kernel: |_, a, o| stateful_float_kernel("random_uniform", FloatDist::Uniform, a, o),
     grad: None,
     stateful: true,
+    inplace: None,
 };
 
 /// TensorFlow's `RandomStandardNormal`: standard normal floats (stateful).
@@ -182,6 +183,7 @@ pub static RANDOM_STANDARD_NORMAL: OpDef = OpDef {
     kernel: |_, a, o| stateful_float_kernel("random_standard_normal", FloatDist::Normal, a, o),
     grad: None,
     stateful: true,
+    inplace: None,
 };
 
 /// TensorFlow's `TruncatedNormal`: standard normal floats re-drawn outside `(-2, 2)` (stateful).
@@ -191,6 +193,7 @@ pub static TRUNCATED_NORMAL: OpDef = OpDef {
     kernel: |_, a, o| stateful_float_kernel("truncated_normal", FloatDist::TruncatedNormal, a, o),
     grad: None,
     stateful: true,
+    inplace: None,
 };
 
 /// TensorFlow's `RandomUniformInt`: integers in `[minval, maxval)` (stateful); inputs are the
@@ -216,6 +219,7 @@ pub static RANDOM_UNIFORM_INT: OpDef = OpDef {
     },
     grad: None,
     stateful: true,
+    inplace: None,
 };
 
 /// Reads a stateless `[key]`/`[counter_low, counter_high]` pair into a generator.
@@ -279,6 +283,7 @@ pub static STATELESS_RANDOM_GET_KEY_COUNTER: OpDef = OpDef {
     },
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// Kernel of the stateless float ops.
@@ -307,6 +312,7 @@ pub static STATELESS_RANDOM_UNIFORM_V2: OpDef = OpDef {
     kernel: |i, a, o| stateless_float_kernel("stateless_random_uniform_v2", FloatDist::Uniform, i, a, o),
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// TensorFlow's `StatelessRandomNormalV2`: standard normal floats from a key and counter.
@@ -316,6 +322,7 @@ pub static STATELESS_RANDOM_NORMAL_V2: OpDef = OpDef {
     kernel: |i, a, o| stateless_float_kernel("stateless_random_normal_v2", FloatDist::Normal, i, a, o),
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// TensorFlow's `StatelessTruncatedNormalV2`: truncated standard normals from a key and counter.
@@ -325,6 +332,7 @@ pub static STATELESS_TRUNCATED_NORMAL_V2: OpDef = OpDef {
     kernel: |i, a, o| stateless_float_kernel("stateless_truncated_normal_v2", FloatDist::TruncatedNormal, i, a, o),
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// TensorFlow's `StatelessRandomUniformIntV2`: integers in `[minval, maxval)` from a key and
@@ -350,6 +358,7 @@ pub static STATELESS_RANDOM_UNIFORM_INT_V2: OpDef = OpDef {
     },
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 fn shape_attrs(shape: &[i64]) -> Attrs {

@@ -95,6 +95,7 @@ pub static SLICE: OpDef = OpDef {
         Ok(vec![Some(slice_grad(&c.grad(0)?, c.inputs[0].shape(), begin)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Backward of `slice`: a zero tensor of the input shape with the incoming gradient placed at `begin`.
@@ -131,6 +132,7 @@ pub static SLICE_GRAD: OpDef = OpDef {
         Ok(vec![Some(slice(&c.grad(0)?, begin, &size)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// The `shape` attribute of a backward op as dims (`-1` = unknown).
@@ -448,6 +450,7 @@ pub static STRIDED_SLICE: OpDef = OpDef {
         Ok(vec![Some(strided_slice_grad(&c.grad(0)?, c.inputs[0].shape(), &spec)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Backward of `strided_slice`: a zero tensor of the input `shape` with the incoming gradient
@@ -476,6 +479,7 @@ pub static STRIDED_SLICE_GRAD: OpDef = OpDef {
         Ok(vec![Some(strided_slice_with(&c.grad(0)?, &spec)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.strided_slice(x, begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask,

@@ -3,8 +3,8 @@
 use super::{infer_binary, scalar_like, select, unbroadcast};
 use crate::attrs::Attrs;
 use crate::error::{Error, Result};
-use crate::kernels::elementwise::broadcast_binary;
-use crate::ops::{execute1, GradCtx, OpDef, Spec, NUMERIC};
+use crate::kernels::elementwise::{broadcast_binary, broadcast_binary_inplace};
+use crate::ops::{donated_output, execute1, split_donated, GradCtx, OpDef, Spec, NUMERIC};
 use crate::tensor::{Element, Tensor};
 use crate::DType;
 
@@ -18,6 +18,23 @@ fn go<T: Element>(a: &Tensor, b: &Tensor, out: &[Spec], f: impl Fn(T, T) -> T + 
     let osh = out[0].shape().ok_or_else(|| Error::invalid("binary op", "output shape unknown"))?;
     let v = broadcast_binary(a.as_slice::<T>()?, a.shape(), b.as_slice::<T>()?, b.shape(), &osh, f);
     Tensor::from_vec(v, &osh)
+}
+
+/// In-place form of [`go`]: input `at` has the output shape and receives the result.
+fn go_inplace<T: Element>(
+    i: &mut [Tensor],
+    at: usize,
+    out: &[Spec],
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> Result<Option<Vec<Tensor>>> {
+    let Some(osh) = out.first().and_then(Spec::shape) else { return Ok(None) };
+    if i.len() != 2 || at > 1 || i[at].shape() != osh.as_slice() {
+        return Ok(None);
+    }
+    let Some((buf, before, after)) = split_donated::<T>(i, at) else { return Ok(None) };
+    let other = if at == 0 { &after[0] } else { &before[0] };
+    broadcast_binary_inplace(buf, at == 0, other.as_slice::<T>()?, other.shape(), &osh, f);
+    Ok(Some(vec![donated_output(i, at, &osh)?]))
 }
 
 /// Fails when an integer divisor contains a zero (TensorFlow: "Integer division by zero").
@@ -45,6 +62,18 @@ macro_rules! binary_kernel {
     }};
 }
 
+macro_rules! binary_inplace {
+    ($i:expr, $at:expr, $o:expr, f => $ff:expr, i => $fi:expr) => {{
+        match $i.get($at).map(Tensor::dtype) {
+            Some(DType::F32) => go_inplace::<f32>($i, $at, $o, $ff),
+            Some(DType::F64) => go_inplace::<f64>($i, $at, $o, $ff),
+            Some(DType::I32) => go_inplace::<i32>($i, $at, $o, $fi),
+            Some(DType::I64) => go_inplace::<i64>($i, $at, $o, $fi),
+            _ => Ok(None),
+        }
+    }};
+}
+
 macro_rules! public_binary {
     ($S:ident, $fun:ident, $doc:literal) => {
         #[doc = $doc]
@@ -68,6 +97,7 @@ pub static ADD: OpDef = OpDef {
         both(c, Ok(g.clone()), Ok(g))
     }),
     stateful: false,
+    inplace: Some(|i, at, _, o| binary_inplace!(i, at, o, f => |x, y| x + y, i => |x, y| x.wrapping_add(y))),
 };
 public_binary!(ADD, add, "Elementwise `a + b` with broadcasting (`tf.add`).");
 
@@ -81,6 +111,7 @@ pub static SUB: OpDef = OpDef {
         both(c, Ok(g.clone()), super::neg(&g))
     }),
     stateful: false,
+    inplace: Some(|i, at, _, o| binary_inplace!(i, at, o, f => |x, y| x - y, i => |x, y| x.wrapping_sub(y))),
 };
 public_binary!(SUB, sub, "Elementwise `a - b` with broadcasting (`tf.subtract`).");
 
@@ -94,6 +125,7 @@ pub static MUL: OpDef = OpDef {
         both(c, mul(&g, &c.inputs[1]), mul(&g, &c.inputs[0]))
     }),
     stateful: false,
+    inplace: Some(|i, at, _, o| binary_inplace!(i, at, o, f => |x, y| x * y, i => |x, y| x.wrapping_mul(y))),
 };
 public_binary!(MUL, mul, "Elementwise `a * b` with broadcasting (`tf.multiply`).");
 
@@ -115,6 +147,14 @@ pub static DIV: OpDef = OpDef {
         both(c, div(&g, b), super::neg(&div(&mul(&g, &c.outputs[0])?, b)?))
     }),
     stateful: false,
+    inplace: Some(|i, at, _, o| {
+        match i[1].dtype() {
+            DType::I32 => check_int_divisor::<i32>("div", &i[1])?,
+            DType::I64 => check_int_divisor::<i64>("div", &i[1])?,
+            _ => {}
+        }
+        binary_inplace!(i, at, o, f => |x, y| x / y, i => |x, y| x.wrapping_div(y))
+    }),
 };
 public_binary!(DIV, div, "Elementwise `a / b` (`tf.math.divide` for floats; integers divide truncating toward zero).");
 
@@ -161,6 +201,7 @@ pub static FLOORDIV: OpDef = OpDef {
     },
     grad: None,
     stateful: false,
+    inplace: None,
 };
 public_binary!(FLOORDIV, floordiv, "Elementwise floor division, Python's `//` (`tf.math.floordiv`).");
 
@@ -186,6 +227,7 @@ pub static FLOORMOD: OpDef = OpDef {
         both(c, Ok(g.clone()), super::neg(&mul(&g, &q)?))
     }),
     stateful: false,
+    inplace: None,
 };
 public_binary!(FLOORMOD, floormod, "Elementwise remainder with the divisor's sign, Python's `%` (`tf.math.floormod`).");
 
@@ -240,6 +282,7 @@ pub static POW: OpDef = OpDef {
         both(c, Ok(gx), Ok(gy))
     }),
     stateful: false,
+    inplace: None,
 };
 public_binary!(POW, pow, "Elementwise `a ** b` (`tf.pow`).");
 
@@ -256,6 +299,9 @@ pub static MAXIMUM: OpDef = OpDef {
     kernel: |i, _, o| binary_kernel!("maximum", i, o, f => |x, y| if x >= y || x.is_nan() { x } else { y }, i => |x, y| x.max(y)),
     grad: Some(|c| minmax_grad(c, super::greater_equal(&c.inputs[0], &c.inputs[1])?)),
     stateful: false,
+    inplace: Some(
+        |i, at, _, o| binary_inplace!(i, at, o, f => |x, y| if x >= y || x.is_nan() { x } else { y }, i => |x, y| x.max(y)),
+    ),
 };
 public_binary!(MAXIMUM, maximum, "Elementwise maximum with broadcasting (`tf.maximum`).");
 
@@ -266,6 +312,9 @@ pub static MINIMUM: OpDef = OpDef {
     kernel: |i, _, o| binary_kernel!("minimum", i, o, f => |x, y| if x <= y || x.is_nan() { x } else { y }, i => |x, y| x.min(y)),
     grad: Some(|c| minmax_grad(c, super::less_equal(&c.inputs[0], &c.inputs[1])?)),
     stateful: false,
+    inplace: Some(
+        |i, at, _, o| binary_inplace!(i, at, o, f => |x, y| if x <= y || x.is_nan() { x } else { y }, i => |x, y| x.min(y)),
+    ),
 };
 public_binary!(MINIMUM, minimum, "Elementwise minimum with broadcasting (`tf.minimum`).");
 
@@ -286,5 +335,11 @@ pub static SQUARED_DIFFERENCE: OpDef = OpDef {
         both(c, Ok(gd.clone()), super::neg(&gd))
     }),
     stateful: false,
+    inplace: Some(|i, at, _, o| {
+        binary_inplace!(i, at, o, f => |x, y| (x - y) * (x - y), i => |x, y| {
+            let d = x.wrapping_sub(y);
+            d.wrapping_mul(d)
+        })
+    }),
 };
 public_binary!(SQUARED_DIFFERENCE, squared_difference, "Elementwise `(a - b)^2` (`tf.math.squared_difference`).");

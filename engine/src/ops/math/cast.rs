@@ -59,6 +59,7 @@ pub static CAST: OpDef = OpDef {
         Ok(vec![Some(cast(&c.grad(0)?, from)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Converts `x` to `dtype` (`tf.cast`): floats truncate toward zero when cast to integers,

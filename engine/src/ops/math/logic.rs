@@ -36,6 +36,7 @@ macro_rules! comparison {
             },
             grad: None,
             stateful: false,
+            inplace: None,
         };
         #[doc = $doc]
         pub fn $fun(a: &Tensor, b: &Tensor) -> Result<Tensor> {
@@ -66,6 +67,7 @@ macro_rules! logical {
             kernel: |i, _, o| Ok(vec![cmp::<bool>(&i[0], &i[1], o, $f)?]),
             grad: None,
             stateful: false,
+            inplace: None,
         };
         #[doc = $doc]
         pub fn $fun(a: &Tensor, b: &Tensor) -> Result<Tensor> {
@@ -98,6 +100,7 @@ pub static LOGICAL_NOT: OpDef = OpDef {
     },
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// Elementwise `not x` on bools (`tf.logical_not`).
@@ -151,6 +154,7 @@ pub static SELECT: OpDef = OpDef {
         Ok(vec![None, Some(unbroadcast(&gx, c.inputs[1].shape())?), Some(unbroadcast(&gy, c.inputs[2].shape())?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Picks `x` where `cond` is true and `y` elsewhere, broadcasting all three (`tf.where`).
@@ -217,6 +221,7 @@ pub static CLIP_BY_VALUE: OpDef = OpDef {
         ])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Clamps `x` to `[lo, hi]` elementwise (`tf.clip_by_value`).

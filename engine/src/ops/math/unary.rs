@@ -3,16 +3,28 @@
 use super::{scalar_like, select};
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
-use crate::kernels::elementwise::{map, FloatExt, Scalar};
+use crate::kernels::elementwise::{map, map_inplace, FloatExt, Scalar};
 use crate::kernels::fastmath::FastMath;
-use crate::ops::{array, execute1, expect_arity, GradCtx, OpDef, Spec, FLOATS, NUMERIC};
-use crate::tensor::Tensor;
+use crate::ops::{array, donated_output, execute1, expect_arity, split_donated, GradCtx, OpDef, Spec, FLOATS, NUMERIC};
+use crate::tensor::{Element, Tensor};
 use crate::{with_float, with_numeric, DType};
 
 fn infer_unary(op: &str, s: &[Spec], allowed: &[DType], out: Option<DType>) -> Result<Vec<Spec>> {
     expect_arity(op, s, 1)?;
     crate::ops::expect_dtype_in(op, &s[0], allowed)?;
     Ok(vec![Spec { dtype: out.unwrap_or(s[0].dtype), dims: s[0].dims.clone() }])
+}
+
+/// In-place form of the unary kernels (see [`crate::ops::InplaceFn`]).
+fn unary_inplace<T: Element>(
+    i: &mut [Tensor],
+    at: usize,
+    f: impl Fn(T) -> T + Sync + Send,
+) -> Result<Option<Vec<Tensor>>> {
+    let Some((buf, _, _)) = split_donated::<T>(i, at) else { return Ok(None) };
+    map_inplace(buf, f);
+    let shape = i[at].shape().to_vec();
+    Ok(Some(vec![donated_output(i, at, &shape)?]))
 }
 
 fn bad_dtype(op: &str, t: &Tensor) -> Error {
@@ -34,6 +46,9 @@ macro_rules! float_unary {
             },
             grad: $grad,
             stateful: false,
+            inplace: Some(|i, at, _, _| {
+                with_float!(i.get(at).map_or(DType::Bool, Tensor::dtype), T => unary_inplace::<T>(i, at, |$x: T| -> T { $k }), other => Ok(None))
+            }),
         };
         #[doc = $doc]
         pub fn $fun(x: &Tensor) -> Result<Tensor> {
@@ -57,6 +72,9 @@ macro_rules! numeric_unary {
             },
             grad: $grad,
             stateful: false,
+            inplace: Some(|i, at, _, _| {
+                with_numeric!(i.get(at).map_or(DType::Bool, Tensor::dtype), T => unary_inplace::<T>(i, at, |$x: T| -> T { $k }), bool => Ok(None))
+            }),
         };
         #[doc = $doc]
         pub fn $fun(x: &Tensor) -> Result<Tensor> {
@@ -80,6 +98,7 @@ macro_rules! float_predicate {
             },
             grad: None,
             stateful: false,
+            inplace: None,
         };
         #[doc = $doc]
         pub fn $fun(x: &Tensor) -> Result<Tensor> {
@@ -382,6 +401,7 @@ pub static LEAKY_RELU: OpDef = OpDef {
         one(select(&super::greater(x, &k(x, 0.0))?, &g, &mul(&g, &k(&g, alpha))?))
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Leaky ReLU with slope `alpha` for negative inputs (TF's default alpha is 0.2).
@@ -433,6 +453,7 @@ pub static GELU: OpDef = OpDef {
         one(mul(&g, &d))
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// GELU; `approximate` selects the tanh approximation (TF's default is exact).

@@ -147,6 +147,7 @@ pub static CONV2D: OpDef = OpDef {
         Ok(vec![Some(dx), Some(df)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.raw_ops.Conv2DBackpropInput`: the gradient of `conv2d` with respect to its input.
@@ -180,6 +181,7 @@ pub static CONV2D_BACKPROP_INPUT: OpDef = OpDef {
         Ok(vec![Some(df), Some(ddy)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.raw_ops.Conv2DBackpropFilter`: the gradient of `conv2d` with respect to its filter.
@@ -213,6 +215,7 @@ pub static CONV2D_BACKPROP_FILTER: OpDef = OpDef {
         Ok(vec![Some(dx), Some(ddy)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 fn backprop_input(input_sizes: &[usize], f: &Tensor, dy: &Tensor, attrs: &Attrs) -> Result<Tensor> {

@@ -119,6 +119,7 @@ pub static SPARSE_SOFTMAX_CROSS_ENTROPY_WITH_LOGITS: OpDef = OpDef {
         Ok(vec![None, Some(d)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.nn.softmax_cross_entropy_with_logits`: inputs `(labels, logits)` of one shape, each
@@ -174,6 +175,7 @@ pub static SOFTMAX_CROSS_ENTROPY_WITH_LOGITS: OpDef = OpDef {
         Ok(vec![Some(d_labels), Some(d_logits)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.nn.sigmoid_cross_entropy_with_logits`: inputs `(labels, logits)` of one shape;
@@ -213,6 +215,7 @@ pub static SIGMOID_CROSS_ENTROPY_WITH_LOGITS: OpDef = OpDef {
         Ok(vec![Some(d_labels), Some(d_logits)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Per-example cross entropy between integer class `labels` and unnormalized `logits`

@@ -115,6 +115,7 @@ pub static MAX_POOL2D: OpDef = OpDef {
         Ok(vec![Some(dx)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Gradient of `max_pool2d` (TensorFlow's `MaxPoolGrad`): inputs `(orig_input, grad)`; each
@@ -144,6 +145,7 @@ pub static MAX_POOL2D_GRAD: OpDef = OpDef {
         Ok(vec![None, Some(d)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Gradient of `max_pool2d_grad` with respect to its `grad` input (TensorFlow's
@@ -174,6 +176,7 @@ pub static MAX_POOL2D_GRAD_GRAD: OpDef = OpDef {
         Ok(vec![None, Some(d)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.nn.avg_pool2d`: windows average over their in-image elements only.
@@ -199,6 +202,7 @@ pub static AVG_POOL2D: OpDef = OpDef {
         Ok(vec![Some(dx)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Gradient of `avg_pool2d` (TensorFlow's `AvgPoolGrad`): input `grad`; attribute
@@ -228,6 +232,7 @@ pub static AVG_POOL2D_GRAD: OpDef = OpDef {
         Ok(vec![Some(d)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 fn input_sizes_spec(op: &str, attrs: &Attrs, dtype: crate::DType) -> Result<Spec> {

@@ -41,6 +41,7 @@ pub static SOFTMAX: OpDef = OpDef {
         Ok(vec![Some(math::mul(y, &math::sub(&g, &s)?)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.nn.log_softmax` along attribute `axis`.
@@ -57,6 +58,7 @@ pub static LOG_SOFTMAX: OpDef = OpDef {
         Ok(vec![Some(math::sub(&g, &math::mul(&p, &s)?)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tf.nn.bias_add`: adds a rank-1 `bias` along the last axis (NHWC / channels-last).
@@ -111,6 +113,7 @@ pub static BIAS_ADD: OpDef = OpDef {
         Ok(vec![Some(g.clone()), Some(reduce::reduce_sum(&g, Some(&axes), false)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Addition that wraps for integers (as TensorFlow's int kernels do) instead of panicking.

@@ -61,6 +61,7 @@ pub static ARGMAX: OpDef = OpDef {
     kernel: |i, a, o| arg_kernel::<true>("argmax", i, a, o),
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 /// Registry entry of `argmin`.
@@ -70,6 +71,7 @@ pub static ARGMIN: OpDef = OpDef {
     kernel: |i, a, o| arg_kernel::<false>("argmin", i, a, o),
     grad: None,
     stateful: false,
+    inplace: None,
 };
 
 fn arg_attrs(axis: i64, output_type: DType) -> Attrs {

@@ -46,6 +46,7 @@ macro_rules! reduction_op {
             kernel: $kernel,
             grad: $grad,
             stateful: false,
+            inplace: None,
         };
         #[doc = $doc]
         pub fn $fun(x: &Tensor, axis: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {

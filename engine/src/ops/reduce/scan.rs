@@ -55,6 +55,7 @@ pub static CUMSUM: OpDef = OpDef {
         Ok(vec![Some(cumsum(&c.grad(0)?, axis, exclusive, !reverse)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Cumulative sum along `axis` (`tf.math.cumsum`): `exclusive` leaves out the current element,
@@ -79,6 +80,7 @@ pub static CUMPROD: OpDef = OpDef {
         Ok(vec![Some(math::select(&zero, &array::zeros_like(x)?, &quotient)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Cumulative product along `axis` (`tf.math.cumprod`), with `exclusive` and `reverse` as in

@@ -69,6 +69,7 @@ pub static REDUCE_LOGSUMEXP: OpDef = OpDef {
         Ok(vec![Some(math::mul(&g, &math::exp(&math::sub(x, &y)?)?)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `log(sum(exp(x)))` over `axis`, computed stably (`tf.math.reduce_logsumexp`); floats only.
@@ -95,6 +96,7 @@ pub static REDUCE_VARIANCE: OpDef = OpDef {
         Ok(vec![Some(math::mul(&math::mul(&g, &math::sub(x, &mean)?)?, &scale)?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Population variance over `axis` (`tf.math.reduce_variance`); floats only.

@@ -96,6 +96,7 @@ pub static TOP_K: OpDef = OpDef {
         Ok(vec![Some(scatter_last_axis(&g, &c.outputs[1], last_dim(&c.inputs[0]))?)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// The `k` largest entries along the last axis and their int32 indices (`tf.math.top_k`).
@@ -160,6 +161,7 @@ pub static GATHER_LAST_AXIS: OpDef = OpDef {
         Ok(vec![Some(scatter_last_axis(&c.grad(0)?, &c.inputs[1], last_dim(&c.inputs[0]))?), None])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `out[..., j] = params[..., indices[..., j]]`: picks entries along the last axis, row by row
@@ -205,6 +207,7 @@ pub static SCATTER_LAST_AXIS: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| Ok(vec![Some(gather_last_axis(&c.grad(0)?, &c.inputs[1])?), None])),
     stateful: false,
+    inplace: None,
 };
 
 /// Zeros of shape `[..., n]` with `updates[..., j]` added at `[..., indices[..., j]]`: the
