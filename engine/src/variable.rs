@@ -3,8 +3,10 @@
 //! There is no global registry: a variable lives exactly as long as something holds it
 //! (a model, a closure, a checkpoint), and its buffer is freed with the last holder.
 
+use crate::attrs::Attrs;
 use crate::error::{Error, Result};
 use crate::graph::AssignMode;
+use crate::ops::Spec;
 use crate::shape;
 use crate::tensor::{fresh_id, Tensor};
 use crate::DType;
@@ -150,6 +152,36 @@ impl Variable {
         Ok(())
     }
 
+    /// `value = value <op> delta` written into the variable's own buffer, when nothing else
+    /// holds that buffer (no earlier read is still alive, on a tape or elsewhere) and the result
+    /// keeps the variable's shape. Returns false, having changed nothing, when it cannot.
+    fn update_in_place(&self, op: &'static crate::ops::OpDef, delta: &Tensor) -> Result<bool> {
+        let Some(inplace) = op.inplace else { return Ok(false) };
+        let spec = Spec::new(self.dtype(), self.shape());
+        if delta.is_symbolic()
+            || (op.infer)(&[spec.clone(), Spec::of(delta)], &Attrs::new()).ok() != Some(vec![spec.clone()])
+        {
+            return Ok(false);
+        }
+        let mut slot = match self.0.value.write() {
+            Ok(v) => v,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut inputs = [std::mem::replace(&mut *slot, delta.clone()), delta.clone()];
+        let result = inplace(&mut inputs, 0, &Attrs::new(), std::slice::from_ref(&spec));
+        let [original, _] = inputs;
+        match result {
+            Ok(Some(mut outs)) if outs.len() == 1 => {
+                *slot = outs.remove(0);
+                Ok(true)
+            }
+            other => {
+                *slot = original;
+                other.map(|_| false)
+            }
+        }
+    }
+
     fn store(&self, t: Tensor) {
         match self.0.value.write() {
             Ok(mut v) => *v = t,
@@ -172,6 +204,9 @@ impl Variable {
         if let Some(r) = crate::function::trace::assign_variable(self, AssignMode::Add, delta) {
             return r;
         }
+        if self.update_in_place(&crate::ops::math::ADD, delta)? {
+            return Ok(());
+        }
         let sum = crate::tape::no_record(|| crate::ops::math::add(&self.current(), delta))?;
         self.check("assign_add", &sum)?;
         self.store(sum);
@@ -183,9 +218,42 @@ impl Variable {
         if let Some(r) = crate::function::trace::assign_variable(self, AssignMode::Sub, delta) {
             return r;
         }
+        if self.update_in_place(&crate::ops::math::SUB, delta)? {
+            return Ok(());
+        }
         let diff = crate::tape::no_record(|| crate::ops::math::sub(&self.current(), delta))?;
         self.check("assign_sub", &diff)?;
         self.store(diff);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_ptr(v: &Variable) -> usize {
+        v.peek().as_slice::<f32>().map_or(0, |s| s.as_ptr() as usize)
+    }
+
+    #[test]
+    fn updates_write_into_the_variable_buffer_unless_a_read_is_alive() -> Result<()> {
+        let v = Variable::new(Tensor::from([1.0f32, 2.0, 3.0]), "v");
+        let before = data_ptr(&v);
+        v.assign_add(&Tensor::from([0.5f32, 0.5, 0.5]))?;
+        v.assign_sub(&Tensor::from(1.0f32))?;
+        assert_eq!(v.peek().to_vec::<f32>()?, vec![0.5, 1.5, 2.5]);
+        assert_eq!(data_ptr(&v), before, "no read was alive, so the buffer is reused");
+        // A value read earlier keeps its contents: the update allocates instead.
+        let held = v.read_value();
+        v.assign_add(&Tensor::from(10.0f32))?;
+        assert_eq!(held.to_vec::<f32>()?, vec![0.5, 1.5, 2.5]);
+        assert_eq!(v.peek().to_vec::<f32>()?, vec![10.5, 11.5, 12.5]);
+        assert_ne!(data_ptr(&v), before);
+        // A delta that would change the shape is still an error naming the op.
+        let e = v.assign_add(&Tensor::from([[1.0f32], [2.0]])).unwrap_err();
+        assert!(e.to_string().contains("assign_add"), "{e}");
+        assert_eq!(v.peek().to_vec::<f32>()?, vec![10.5, 11.5, 12.5]);
         Ok(())
     }
 }

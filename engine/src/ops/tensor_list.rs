@@ -134,6 +134,7 @@ pub static TENSOR_LIST_SET_ITEM: OpDef = OpDef {
         Ok(vec![Some(d_buffer), None, Some(d_value)])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// `tensor_list_get_item(buffer, index)`: row `index` of `buffer`.
@@ -168,6 +169,7 @@ pub static TENSOR_LIST_GET_ITEM: OpDef = OpDef {
         Ok(vec![Some(tensor_list_set_item(&zeros, &c.inputs[1], &c.grad(0)?)?), None])
     }),
     stateful: false,
+    inplace: None,
 };
 
 /// Writes `value` as row `index` of `buffer`.
