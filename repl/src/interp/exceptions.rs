@@ -147,7 +147,38 @@ pub fn render_traceback(err: &PyErr, message: &str) -> String {
     if !err.traceback.is_empty() {
         out.push_str("Traceback (most recent call last):\n");
     }
-    for f in err.traceback.iter().rev() {
+    let frames: Vec<&TraceFrame> = err.traceback.iter().rev().collect();
+    let mut i = 0;
+    while i < frames.len() {
+        let f = frames[i];
+        // Like Python, a frame repeated more than three times in a row is summarised.
+        let mut same = 1;
+        while i + same < frames.len() && frames[i + same].same_place(f) {
+            same += 1;
+        }
+        let shown = same.min(3);
+        for _ in 0..shown {
+            render_frame(&mut out, f);
+        }
+        if same > shown {
+            let more = same - shown;
+            out.push_str(&format!("  [Previous line repeated {more} more time{}]\n", if more == 1 { "" } else { "s" }));
+        }
+        i += same;
+    }
+    out.push_str(message);
+    out.push('\n');
+    out
+}
+
+impl TraceFrame {
+    fn same_place(&self, other: &TraceFrame) -> bool {
+        Rc::ptr_eq(&self.source, &other.source) && self.span == other.span && self.function == other.function
+    }
+}
+
+fn render_frame(out: &mut String, f: &TraceFrame) {
+    {
         let (line, col, text) = locate(&f.source.text, f.span.start);
         out.push_str(&format!("  {}:{}:{}, in {}\n", f.source.name, line, col, f.function));
         if !text.trim().is_empty() {
@@ -166,9 +197,6 @@ pub fn render_traceback(err: &PyErr, message: &str) -> String {
             }
         }
     }
-    out.push_str(message);
-    out.push('\n');
-    out
 }
 
 fn col_bytes(text: &str, at: usize) -> usize {

@@ -38,7 +38,7 @@ impl Interp {
             }
             StmtKind::AugAssign { target, op, value } => match &target.kind {
                 ExprKind::Name(n) => {
-                    let cur = self.lookup(n)?;
+                    let cur = self.lookup(n).map_err(|c| self.locate(c, target.span))?;
                     let v = self.eval(value)?;
                     let r = self.inplace(*op, &cur, &v)?;
                     self.store(n, r)?;

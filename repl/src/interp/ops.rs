@@ -248,6 +248,9 @@ impl Interp {
                 }
                 if i.class.derives_from_named("BaseException") {
                     let args = exception_args(v);
+                    if args.len() == 1 && i.class.derives_from_named("KeyError") {
+                        return self.repr_of(&args[0]);
+                    }
                     return match args.len() {
                         0 => Ok(String::new()),
                         1 => self.str_of(&args[0]),
@@ -520,6 +523,12 @@ impl Interp {
             }
             _ => None,
         };
+        if let (BinOp::Add, Value::Str(_) | Value::List(_) | Value::Tuple(_)) = (op, a) {
+            if std::mem::discriminant(a) != std::mem::discriminant(b) && out.is_none() {
+                let t = a.type_name();
+                return Err(raise("TypeError", format!("can only concatenate {t} (not \"{}\") to {t}", b.type_name())));
+            }
+        }
         out.ok_or_else(|| {
             raise(
                 "TypeError",
@@ -562,7 +571,9 @@ impl Interp {
                 continue;
             }
             let arg = next.next().ok_or_else(|| raise("TypeError", "not enough arguments for format string"))?;
-            let spec = spec.replace('-', "<");
+            // printf pads on the left unless the `-` flag asks for the right.
+            let spec = if spec.contains('-') { spec.replace('-', "<") } else { format!(">{spec}") };
+            let spec = if spec.starts_with(">0") && conv != 's' && conv != 'r' { spec[1..].to_string() } else { spec };
             let text = match conv {
                 's' => super::format::format_str(&self.str_of(&arg)?, &spec)?,
                 'r' => super::format::format_str(&self.repr_of(&arg)?, &spec)?,
