@@ -35,7 +35,8 @@ impl Interrupt {
 
     /// Takes a pending request, clearing it.
     pub fn take(&self) -> bool {
-        self.0.swap(false, Ordering::Relaxed)
+        // A plain load first: loops poll this on every iteration and it is almost always false.
+        self.0.load(Ordering::Relaxed) && self.0.swap(false, Ordering::Relaxed)
     }
 }
 
@@ -62,6 +63,8 @@ pub struct Interp {
     modules: FastMap<String, Rc<NativeModule>>,
     interrupt: Interrupt,
     handling: Vec<(Value, Vec<TraceFrame>)>,
+    /// Containers whose repr is being built, so a self-containing one prints `[...]`.
+    repr_active: Vec<usize>,
     /// Where `print` writes (stdout unless captured).
     pub out: Box<dyn std::io::Write>,
     /// `sys.argv`.
@@ -108,6 +111,7 @@ impl Interp {
             modules: FastMap::default(),
             interrupt: Interrupt::default(),
             handling: Vec::new(),
+            repr_active: Vec::new(),
             out: Box::new(std::io::stdout()),
             argv: Vec::new(),
         };
@@ -158,6 +162,8 @@ impl Interp {
     ) -> Result<Option<Value>, Box<Uncaught>> {
         self.frames.truncate(1);
         self.frames[0].source = source;
+        self.handling.clear();
+        self.repr_active.clear();
         self.interrupt.take();
         let mut last = None;
         for (i, stmt) in module.body.iter().enumerate() {

@@ -157,18 +157,31 @@ impl Interp {
             Value::Float(f) => float_repr(*f),
             Value::Str(s) => str_repr(s),
             Value::List(l) => {
+                let id = Rc::as_ptr(l) as *const () as usize;
+                if self.repr_active.contains(&id) {
+                    return Ok("[...]".into());
+                }
                 let items = l.borrow().clone();
-                format!("[{}]", seq(self, &items)?.join(", "))
+                self.repr_active.push(id);
+                let parts = seq(self, &items);
+                self.repr_active.pop();
+                format!("[{}]", parts?.join(", "))
             }
             Value::Tuple(t) if t.len() == 1 => format!("({},)", self.repr_depth(&t[0], depth + 1)?),
             Value::Tuple(t) => format!("({})", seq(self, t)?.join(", ")),
             Value::Dict(d) => {
-                let items: Vec<(Value, Value)> = d.borrow().values().cloned().collect();
-                let mut parts = Vec::with_capacity(items.len());
-                for (k, v) in items {
-                    parts.push(format!("{}: {}", self.repr_depth(&k, depth + 1)?, self.repr_depth(&v, depth + 1)?));
+                let id = Rc::as_ptr(d) as *const () as usize;
+                if self.repr_active.contains(&id) {
+                    return Ok("{...}".into());
                 }
-                format!("{{{}}}", parts.join(", "))
+                let items: Vec<(Value, Value)> = d.borrow().values().cloned().collect();
+                self.repr_active.push(id);
+                let parts: PyResult<Vec<String>> = items
+                    .iter()
+                    .map(|(k, v)| Ok(format!("{}: {}", self.repr_depth(k, depth + 1)?, self.repr_depth(v, depth + 1)?)))
+                    .collect();
+                self.repr_active.pop();
+                format!("{{{}}}", parts?.join(", "))
             }
             Value::Set(d) => {
                 let items: Vec<Value> = d.borrow().values().map(|(k, _)| k.clone()).collect();
