@@ -32,7 +32,8 @@ fn interactive_input_returns_the_last_expression() {
     let v = interp.run_interactive("x = 2\nx * 21").ok().flatten().expect("a value");
     assert_eq!(interp.repr_of(&v).ok().as_deref(), Some("42"));
     assert!(interp.run_interactive("None").ok().flatten().is_none());
-    let t = interp.run_interactive("import tensorflow as tf\ntf.constant([1.0, 2.0])").ok().flatten().expect("a tensor");
+    let t =
+        interp.run_interactive("import tensorflow as tf\ntf.constant([1.0, 2.0])").ok().flatten().expect("a tensor");
     assert_eq!(
         interp.repr_of(&t).ok().as_deref(),
         Some("<tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>")

@@ -295,7 +295,11 @@ fn round(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
         (Value::Float(f), Some(n)) => {
             let n = to_int(&n, "ndigits")?;
             // Python rounds the exact decimal value; formatting does the same correctly-rounded step.
-            let s = if n >= 0 { format!("{:.*}", n as usize, f) } else { format!("{}", (f / 10f64.powi(-n as i32)).round_ties_even() * 10f64.powi(-n as i32)) };
+            let s = if n >= 0 {
+                format!("{:.*}", n as usize, f)
+            } else {
+                format!("{}", (f / 10f64.powi(-n as i32)).round_ties_even() * 10f64.powi(-n as i32))
+            };
             Ok(Value::Float(s.parse().unwrap_or(*f)))
         }
         _ => Err(raise("TypeError", format!("type {} doesn't define __round__ method", x.type_name()))),
@@ -392,7 +396,9 @@ fn issubclass(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     match (a.req(0, "cls", "issubclass")?, a.req(1, "class_or_tuple", "issubclass")?) {
         (Value::Class(x), Value::Class(y)) => Ok(Value::Bool(x.is_subclass(&y))),
         (_, Value::Type(BuiltinType::Object)) => Ok(Value::Bool(true)),
-        (Value::Type(x), Value::Type(y)) => Ok(Value::Bool(x == y || (x == BuiltinType::Bool && y == BuiltinType::Int))),
+        (Value::Type(x), Value::Type(y)) => {
+            Ok(Value::Bool(x == y || (x == BuiltinType::Bool && y == BuiltinType::Int)))
+        }
         _ => Ok(Value::Bool(false)),
     }
 }
@@ -542,7 +548,10 @@ fn pow(interp: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
 
 fn chr(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     let i = to_int(&a.req(0, "i", "chr")?, "chr() argument")?;
-    let c = u32::try_from(i).ok().and_then(char::from_u32).ok_or_else(|| raise("ValueError", "chr() arg not in range(0x110000)"))?;
+    let c = u32::try_from(i)
+        .ok()
+        .and_then(char::from_u32)
+        .ok_or_else(|| raise("ValueError", "chr() arg not in range(0x110000)"))?;
     Ok(Value::Str(c.to_string().into()))
 }
 
@@ -613,7 +622,10 @@ pub fn call_type(interp: &mut Interp, t: BuiltinType, a: Args) -> PyResult<Value
                 };
                 let t = s.trim().replace('_', "");
                 i64::from_str_radix(&t, base).map(Value::Int).map_err(|_| {
-                    raise("ValueError", format!("invalid literal for int() with base {base}: {}", super::ops::str_repr(&s)))
+                    raise(
+                        "ValueError",
+                        format!("invalid literal for int() with base {base}: {}", super::ops::str_repr(&s)),
+                    )
                 })
             }
             Some(v @ (Value::Tensor(_) | Value::Variable(_) | Value::Array(_))) => {
@@ -621,7 +633,10 @@ pub fn call_type(interp: &mut Interp, t: BuiltinType, a: Args) -> PyResult<Value
             }
             Some(v) => Err(raise(
                 "TypeError",
-                format!("int() argument must be a string, a bytes-like object or a real number, not '{}'", v.type_name()),
+                format!(
+                    "int() argument must be a string, a bytes-like object or a real number, not '{}'",
+                    v.type_name()
+                ),
             )),
         },
         BuiltinType::Float => match arg {
@@ -677,7 +692,10 @@ pub fn call_type(interp: &mut Interp, t: BuiltinType, a: Args) -> PyResult<Value
                             if pair.len() != 2 {
                                 return Err(raise(
                                     "ValueError",
-                                    format!("dictionary update sequence element has length {}; 2 is required", pair.len()),
+                                    format!(
+                                        "dictionary update sequence element has length {}; 2 is required",
+                                        pair.len()
+                                    ),
                                 ));
                             }
                             d.insert(pair[0].key()?, (pair[0].clone(), pair[1].clone()));

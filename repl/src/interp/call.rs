@@ -32,7 +32,8 @@ impl Interp {
                 if c.derives_from_named("BaseException") && !matches!(init, Some(Value::Function(_))) {
                     return Ok(new_exception(c, args.pos));
                 }
-                let inst = Value::Instance(Rc::new(Instance { class: c.clone(), dict: RefCell::new(Default::default()) }));
+                let inst =
+                    Value::Instance(Rc::new(Instance { class: c.clone(), dict: RefCell::new(Default::default()) }));
                 if c.derives_from_named("BaseException") {
                     if let Value::Instance(i) = &inst {
                         i.dict.borrow_mut().insert("args".into(), Value::tuple(args.pos.clone()));

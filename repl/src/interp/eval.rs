@@ -146,8 +146,13 @@ impl Interp {
                     out.push(me.eval(elt)?);
                     Ok(())
                 })?;
-                Ok(Value::list(out))
-                    .map(|v| if matches!(e.kind, ExprKind::GeneratorExp { .. }) { self.iter_of(&v) } else { Ok(v) })?
+                Ok(Value::list(out)).map(|v| {
+                    if matches!(e.kind, ExprKind::GeneratorExp { .. }) {
+                        self.iter_of(&v)
+                    } else {
+                        Ok(v)
+                    }
+                })?
             }
             ExprKind::SetComp { elt, generators } => {
                 let mut d = Dict::default();
@@ -479,9 +484,12 @@ impl Interp {
                 None if name == "__name__" => Ok(Value::Str(c.name.clone())),
                 None => Err(raise("AttributeError", format!("type object '{}' has no attribute '{name}'", c.name))),
             },
-            Value::Module(m) => m.attrs.borrow().get(name).cloned().ok_or_else(|| {
-                raise("AttributeError", format!("module '{}' has no attribute '{name}'", m.name))
-            }),
+            Value::Module(m) => m
+                .attrs
+                .borrow()
+                .get(name)
+                .cloned()
+                .ok_or_else(|| raise("AttributeError", format!("module '{}' has no attribute '{name}'", m.name))),
             Value::Native(n) => n
                 .get_attr(v, name)
                 .ok_or_else(|| raise("AttributeError", format!("'{}' object has no attribute '{name}'", n.type_name())))
@@ -491,7 +499,9 @@ impl Interp {
                     x => Ok(x),
                 }),
             Value::Function(f) if name == "__name__" => Ok(Value::Str(f.code.name.clone())),
-            Value::Tensor(_) | Value::Variable(_) | Value::Array(_) | Value::DType(_) => crate::tf::get_attr(self, v, name),
+            Value::Tensor(_) | Value::Variable(_) | Value::Array(_) | Value::DType(_) => {
+                crate::tf::get_attr(self, v, name)
+            }
             _ => super::methods::builtin_method(v, name).ok_or_else(|| {
                 raise("AttributeError", format!("'{}' object has no attribute '{name}'", v.type_name()))
             }),
@@ -554,7 +564,9 @@ impl Interp {
                 let idx = norm_index(*k, n).ok_or_else(|| raise("IndexError", "string index out of range"))?;
                 Ok(Value::Str(s.chars().nth(idx).map(String::from).unwrap_or_default().into()))
             }
-            (Value::List(_) | Value::Tuple(_) | Value::Str(_), Value::Bool(b)) => self.get_item(v, &Value::Int(*b as i64)),
+            (Value::List(_) | Value::Tuple(_) | Value::Str(_), Value::Bool(b)) => {
+                self.get_item(v, &Value::Int(*b as i64))
+            }
             (Value::List(l), Value::Slice(s)) => {
                 let items = l.borrow();
                 let idx = slice_indices(s, items.len())?;
@@ -673,7 +685,11 @@ pub fn slice_indices(s: &[Value; 3], n: usize) -> PyResult<Vec<usize>> {
             }
         }
     };
-    let (lo, hi) = if step > 0 { (clamp(int(&s[0])?, 0), clamp(int(&s[1])?, n)) } else { (clamp(int(&s[0])?, n - 1), clamp(int(&s[1])?, -1)) };
+    let (lo, hi) = if step > 0 {
+        (clamp(int(&s[0])?, 0), clamp(int(&s[1])?, n))
+    } else {
+        (clamp(int(&s[0])?, n - 1), clamp(int(&s[1])?, -1))
+    };
     let mut out = Vec::new();
     let mut i = lo;
     while (step > 0 && i < hi) || (step < 0 && i > hi) {
@@ -706,9 +722,10 @@ impl super::value::NativeObject for Super {
         let found = self.class.base.as_ref().and_then(|b| b.lookup(name));
         match found {
             Some(Value::Function(f)) => Some(Value::Method(Rc::new((self.this.clone(), Value::Function(f))))),
-            Some(Value::Descriptor(d)) if d.0 == Descriptor::Property => {
-                Some(Value::Descriptor(Rc::new((Descriptor::Property, Value::Method(Rc::new((self.this.clone(), d.1.clone())))))))
-            }
+            Some(Value::Descriptor(d)) if d.0 == Descriptor::Property => Some(Value::Descriptor(Rc::new((
+                Descriptor::Property,
+                Value::Method(Rc::new((self.this.clone(), d.1.clone()))),
+            )))),
             Some(Value::Descriptor(d)) if d.0 == Descriptor::ClassMethod => {
                 let class = match &self.this {
                     Value::Instance(i) => Value::Class(i.class.clone()),
@@ -717,11 +734,15 @@ impl super::value::NativeObject for Super {
                 Some(Value::Method(Rc::new((class, d.1.clone()))))
             }
             Some(Value::Descriptor(d)) => Some(d.1.clone()),
-            Some(Value::Builtin(b)) => Some(Value::Builtin(Rc::new(Builtin { name: b.name, f: b.f, bound: Some(self.this.clone()) }))),
-            Some(other) => Some(other),
-            None if name == "__init__" => {
-                Some(Value::Builtin(Rc::new(Builtin { name: "__init__", f: object_init, bound: Some(self.this.clone()) })))
+            Some(Value::Builtin(b)) => {
+                Some(Value::Builtin(Rc::new(Builtin { name: b.name, f: b.f, bound: Some(self.this.clone()) })))
             }
+            Some(other) => Some(other),
+            None if name == "__init__" => Some(Value::Builtin(Rc::new(Builtin {
+                name: "__init__",
+                f: object_init,
+                bound: Some(self.this.clone()),
+            }))),
             None => None,
         }
     }

@@ -188,7 +188,8 @@ fn render_frame(out: &mut String, f: &TraceFrame) {
             // Carets under the span, clipped to its first line.
             let line_start = f.span.start - (col_bytes(&f.source.text, f.span.start));
             let start_in_line = f.span.start - line_start;
-            let end_in_line = (f.span.end.min(line_start + text.len())).saturating_sub(line_start).max(start_in_line + 1);
+            let end_in_line =
+                (f.span.end.min(line_start + text.len())).saturating_sub(line_start).max(start_in_line + 1);
             let pad = text[indent.min(start_in_line)..start_in_line].chars().count();
             let width = text.get(start_in_line..end_in_line.min(text.len())).map_or(1, |s| s.chars().count().max(1));
             let whole = start_in_line <= indent && end_in_line >= text.trim_end().len();

@@ -4,7 +4,7 @@ use super::exceptions::{exception_class, new_exception, raise, raise_value, Ctrl
 use super::scope::{FuncInfo, Scope, ScopeKind};
 use super::value::{Args, Body, Class, Code, Descriptor, Value};
 use super::Interp;
-use crate::ast::{Expr, ExprKind, ExceptHandler, Stmt, StmtKind};
+use crate::ast::{ExceptHandler, Expr, ExprKind, Stmt, StmtKind};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -140,21 +140,19 @@ impl Interp {
                     self.exec_block(orelse)?;
                 }
             }
-            StmtKind::While { test, body, orelse } => {
-                loop {
-                    self.check_interrupt()?;
-                    let t = self.eval(test)?;
-                    if !self.truthy(&t)? {
-                        self.exec_block(orelse)?;
-                        break;
-                    }
-                    match self.exec_block(body) {
-                        Ok(()) | Err(Ctrl::Continue) => {}
-                        Err(Ctrl::Break) => break,
-                        Err(e) => return Err(e),
-                    }
+            StmtKind::While { test, body, orelse } => loop {
+                self.check_interrupt()?;
+                let t = self.eval(test)?;
+                if !self.truthy(&t)? {
+                    self.exec_block(orelse)?;
+                    break;
                 }
-            }
+                match self.exec_block(body) {
+                    Ok(()) | Err(Ctrl::Continue) => {}
+                    Err(Ctrl::Break) => break,
+                    Err(e) => return Err(e),
+                }
+            },
             StmtKind::For { target, iter, body, orelse } => {
                 let it = self.eval(iter)?;
                 self.exec_for(target, it, body, orelse)?;
@@ -179,11 +177,9 @@ impl Interp {
             StmtKind::Raise { exc, cause } => {
                 let Some(exc) = exc else {
                     return match self.handling.last() {
-                        Some((v, tb)) => Err(Ctrl::Raise(Box::new(PyErr {
-                            value: v.clone(),
-                            traceback: tb.clone(),
-                            located: true,
-                        }))),
+                        Some((v, tb)) => {
+                            Err(Ctrl::Raise(Box::new(PyErr { value: v.clone(), traceback: tb.clone(), located: true })))
+                        }
                         None => Err(raise("RuntimeError", "No active exception to reraise")),
                     };
                 };

@@ -115,7 +115,7 @@ fn group(int_part: &str, sep: char) -> String {
     let digits: Vec<char> = int_part.chars().collect();
     let mut out = String::new();
     for (k, c) in digits.iter().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(*c);
@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn specs() {
-        assert_eq!(format_float(3.14159, ".3f").ok().unwrap(), "3.142");
+        assert_eq!(format_float(1.23456, ".3f").ok().unwrap(), "1.235");
         assert_eq!(format_float(1234567.891, ",.2f").ok().unwrap(), "1,234,567.89");
         assert_eq!(format_float(0.25, ".1%").ok().unwrap(), "25.0%");
         assert_eq!(format_float(12345.678, ".2e").ok().unwrap(), "1.23e+04");

@@ -185,7 +185,11 @@ const STR: &[(&str, NativeFn)] = &[
     ("count", |_, t, a| {
         let st = this_str(t);
         let sub = arg_str(&a, 0, "sub", "count")?;
-        Ok(Value::Int(if sub.is_empty() { st.chars().count() as i64 + 1 } else { st.matches(sub.as_str()).count() as i64 }))
+        Ok(Value::Int(if sub.is_empty() {
+            st.chars().count() as i64 + 1
+        } else {
+            st.matches(sub.as_str()).count() as i64
+        }))
     }),
     ("format", |it, t, a| {
         let st = this_str(t);
@@ -300,7 +304,9 @@ const LIST: &[(&str, NativeFn)] = &[
         }
         let n = l.len();
         let i = match a.get(0, "index") {
-            Some(Value::Int(i)) => super::eval::norm_index(i, n).ok_or_else(|| raise("IndexError", "pop index out of range"))?,
+            Some(Value::Int(i)) => {
+                super::eval::norm_index(i, n).ok_or_else(|| raise("IndexError", "pop index out of range"))?
+            }
             _ => n - 1,
         };
         Ok(l.remove(i))
@@ -411,9 +417,7 @@ const DICT: &[(&str, NativeFn)] = &[
     ("keys", |_, t, _| Ok(Value::list(this_dict(t).borrow().values().map(|(k, _)| k.clone()).collect()))),
     ("values", |_, t, _| Ok(Value::list(this_dict(t).borrow().values().map(|(_, v)| v.clone()).collect()))),
     ("items", |_, t, _| {
-        Ok(Value::list(
-            this_dict(t).borrow().values().map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()])).collect(),
-        ))
+        Ok(Value::list(this_dict(t).borrow().values().map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()])).collect()))
     }),
     ("get", |_, t, a| {
         let k = a.req(0, "key", "get")?;

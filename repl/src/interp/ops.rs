@@ -230,7 +230,7 @@ impl Interp {
             }
             Value::Module(m) => format!("<module '{}'>", m.name),
             Value::Iter(_) => "<iterator object>".into(),
-            Value::Descriptor(d) => format!("<{} object>", v.type_name()).replace("{:?}", &format!("{:?}", d.0)),
+            Value::Descriptor(_) => format!("<{} object>", v.type_name()),
             Value::Tensor(_) | Value::Variable(_) | Value::Array(_) | Value::DType(_) => crate::tf::repr(v),
             Value::Native(n) => n.repr(),
         })
@@ -545,12 +545,7 @@ impl Interp {
         out.ok_or_else(|| {
             raise(
                 "TypeError",
-                format!(
-                    "unsupported operand type(s) for {}: '{}' and '{}'",
-                    op.symbol(),
-                    a.type_name(),
-                    b.type_name()
-                ),
+                format!("unsupported operand type(s) for {}: '{}' and '{}'", op.symbol(), a.type_name(), b.type_name()),
             )
         })
     }
@@ -593,7 +588,12 @@ impl Interp {
                 'd' | 'i' => match num(&arg) {
                     Some(Num::I(i)) => super::format::format_int(i, &format!("{spec}d"))?,
                     Some(Num::F(f)) => super::format::format_int(f.trunc() as i64, &format!("{spec}d"))?,
-                    None => return Err(raise("TypeError", format!("%d format: a real number is required, not {}", arg.type_name()))),
+                    None => {
+                        return Err(raise(
+                            "TypeError",
+                            format!("%d format: a real number is required, not {}", arg.type_name()),
+                        ))
+                    }
                 },
                 'f' | 'e' | 'g' | 'F' | 'E' | 'G' | 'x' | 'X' | 'o' => {
                     let f = match num(&arg) {
@@ -603,7 +603,9 @@ impl Interp {
                         }
                         Some(Num::I(i)) => i as f64,
                         Some(Num::F(f)) => f,
-                        None => return Err(raise("TypeError", format!("must be real number, not {}", arg.type_name()))),
+                        None => {
+                            return Err(raise("TypeError", format!("must be real number, not {}", arg.type_name())))
+                        }
                     };
                     super::format::format_float(f, &format!("{spec}{conv}"))?
                 }
@@ -697,9 +699,7 @@ impl Interp {
                     unreachable!("matched an instance")
                 }
             }
-            Value::Tensor(_) | Value::Variable(_) | Value::Array(_) => {
-                Iter::Seq(Rc::new(crate::tf::unstack(v)?), 0)
-            }
+            Value::Tensor(_) | Value::Variable(_) | Value::Array(_) => Iter::Seq(Rc::new(crate::tf::unstack(v)?), 0),
             _ => return Err(raise("TypeError", format!("'{}' object is not iterable", v.type_name()))),
         };
         Ok(Value::Iter(Rc::new(RefCell::new(st))))
@@ -819,7 +819,10 @@ fn num_binary(op: BinOp, x: Num, y: Num) -> PyResult<Value> {
                 if b < 0 {
                     return Err(raise("ValueError", "negative shift count"));
                 }
-                checked(if b >= 64 { (a == 0).then_some(0) } else { a.checked_mul(1i64 << b).filter(|_| b < 63) }.or(if a == 0 { Some(0) } else { None }))
+                if a == 0 {
+                    return Ok(Value::Int(0));
+                }
+                checked(if b >= 63 { None } else { a.checked_mul(1i64 << b) })
             }
             RShift => {
                 if b < 0 {

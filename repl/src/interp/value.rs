@@ -198,8 +198,7 @@ impl Args {
 
     /// Argument `i` or keyword `name`; a `TypeError` naming `func` when missing.
     pub fn req(&self, i: usize, name: &str, func: &str) -> PyResult<Value> {
-        self.get(i, name)
-            .ok_or_else(|| raise("TypeError", format!("{func}() missing required argument: '{name}'")))
+        self.get(i, name).ok_or_else(|| raise("TypeError", format!("{func}() missing required argument: '{name}'")))
     }
 
     /// Keyword argument `name`, if given.

@@ -12,7 +12,13 @@ enum Kind {
     Float,
 }
 
-fn flatten(v: &Value, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>, kind: &mut Option<Kind>) -> PyResult<()> {
+fn flatten(
+    v: &Value,
+    depth: usize,
+    shape: &mut Vec<usize>,
+    out: &mut Vec<f64>,
+    kind: &mut Option<Kind>,
+) -> PyResult<()> {
     let items: Vec<Value> = match v {
         Value::List(l) => l.borrow().clone(),
         Value::Tuple(t) => t.to_vec(),
@@ -20,7 +26,13 @@ fn flatten(v: &Value, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>, 
         Value::Int(i) => return leaf(*i as f64, Kind::Int, depth, shape, out, kind),
         Value::Float(f) => return leaf(*f, Kind::Float, depth, shape, out, kind),
         Value::Tensor(t) | Value::Array(t) if t.rank() == 0 => {
-            let k = if t.dtype().is_float() { Kind::Float } else if t.dtype() == DType::Bool { Kind::Bool } else { Kind::Int };
+            let k = if t.dtype().is_float() {
+                Kind::Float
+            } else if t.dtype() == DType::Bool {
+                Kind::Bool
+            } else {
+                Kind::Int
+            };
             return leaf(t.to_f64_vec()[0], k, depth, shape, out, kind);
         }
         other => {
@@ -74,7 +86,11 @@ pub fn to_tensor(v: &Value, hint: Option<DType>) -> PyResult<Tensor> {
             let bad = data.iter().find(|x| x.fract() != 0.0).copied().unwrap_or_default();
             return Err(raise(
                 "TypeError",
-                format!("Cannot convert {} to EagerTensor of dtype {}", crate::interp::format::float_repr(bad), h.name()),
+                format!(
+                    "Cannot convert {} to EagerTensor of dtype {}",
+                    crate::interp::format::float_repr(bad),
+                    h.name()
+                ),
             ));
         }
         Some(h) if h == DType::Bool && kind != Some(Kind::Bool) => inferred,

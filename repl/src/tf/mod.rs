@@ -258,7 +258,9 @@ pub fn unary(op: UnaryOp, v: &Value) -> PyResult<Value> {
         UnaryOp::Neg => r(math::neg(&x))?,
         UnaryOp::Pos => x,
         UnaryOp::Invert if x.dtype() == DType::Bool => r(math::logical_not(&x))?,
-        _ => return Err(raise("TypeError", format!("bad operand type for unary {}: '{}'", op.symbol(), v.type_name()))),
+        _ => {
+            return Err(raise("TypeError", format!("bad operand type for unary {}: '{}'", op.symbol(), v.type_name())))
+        }
     };
     Ok(if matches!(v, Value::Array(_)) { Value::Array(out) } else { Value::Tensor(out) })
 }
@@ -339,10 +341,15 @@ fn slice_item(v: &Value) -> PyResult<SliceItem> {
         Value::Int(i) => Ok(SliceItem::Index(*i)),
         Value::None => Ok(SliceItem::NewAxis),
         Value::Ellipsis => Ok(SliceItem::Ellipsis),
-        Value::Slice(s) => Ok(SliceItem::Range { start: opt(&s[0])?, stop: opt(&s[1])?, step: opt(&s[2])?.unwrap_or(1) }),
+        Value::Slice(s) => {
+            Ok(SliceItem::Range { start: opt(&s[0])?, stop: opt(&s[1])?, step: opt(&s[2])?.unwrap_or(1) })
+        }
         other => Err(raise(
             "TypeError",
-            format!("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) are valid indices, got {}", other.type_name()),
+            format!(
+                "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) are valid indices, got {}",
+                other.type_name()
+            ),
         )),
     }
 }
@@ -413,8 +420,12 @@ pub fn get_attr(_: &mut Interp, v: &Value, name: &str) -> PyResult<Value> {
             t.expect_eager("numpy").map_err(engine_error)?;
             Ok(Value::Array(t))
         })),
-        "tolist" if matches!(v, Value::Array(_)) => Ok(bound(v, "tolist", |_, t, _| convert::to_list(&this_tensor(t)?))),
-        "item" if matches!(v, Value::Array(_)) => Ok(bound(v, "item", |_, t, _| scalar_value(&Value::Tensor(this_tensor(t)?)))),
+        "tolist" if matches!(v, Value::Array(_)) => {
+            Ok(bound(v, "tolist", |_, t, _| convert::to_list(&this_tensor(t)?)))
+        }
+        "item" if matches!(v, Value::Array(_)) => {
+            Ok(bound(v, "item", |_, t, _| scalar_value(&Value::Tensor(this_tensor(t)?))))
+        }
         "size" if matches!(v, Value::Array(_)) => Ok(Value::Int(t.size() as i64)),
         "T" => Ok(Value::Tensor(r(tensile::ops::array::transpose(&t, None))?)),
         _ => Err(missing()),

@@ -72,7 +72,10 @@ impl Source {
         match v {
             Value::Tensor(t) => Ok(Source::T(t.clone())),
             Value::Variable(v) => Ok(Source::V(v.clone())),
-            other => Err(raise("TypeError", format!("gradient sources must be tensors or variables, got {}", other.type_name()))),
+            other => Err(raise(
+                "TypeError",
+                format!("gradient sources must be tensors or variables, got {}", other.type_name()),
+            )),
         }
     }
     fn watchable(&self) -> &dyn Watchable {
