@@ -499,6 +499,7 @@ impl Interp {
                     x => Ok(x),
                 }),
             Value::Function(f) if name == "__name__" => Ok(Value::Str(f.code.name.clone())),
+            Value::Type(t) if name == "__name__" => Ok(Value::str(t.name())),
             Value::Tensor(_) | Value::Variable(_) | Value::Array(_) | Value::DType(_) => {
                 crate::tf::get_attr(self, v, name)
             }
