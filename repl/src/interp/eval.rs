@@ -586,7 +586,7 @@ impl Interp {
                 let n = super::ops::range_len(*a, *b, *st);
                 let idx =
                     norm_index(*k, n as usize).ok_or_else(|| raise("IndexError", "range object index out of range"))?;
-                Ok(Value::Int(a + st * idx as i64))
+                Ok(Value::Int((*a as i128 + *st as i128 * idx as i128) as i64))
             }
             (Value::Dict(d), k) => {
                 let key = k.key()?;

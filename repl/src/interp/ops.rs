@@ -436,7 +436,7 @@ impl Interp {
             Value::Range(a, b, s) => match num(item) {
                 Some(Num::I(i)) => {
                     let inside = if *s > 0 { i >= *a && i < *b } else { i <= *a && i > *b };
-                    Ok(inside && (i - a) % s == 0)
+                    Ok(inside && (i as i128 - *a as i128) % *s as i128 == 0)
                 }
                 _ => Ok(false),
             },
@@ -880,13 +880,16 @@ fn num_binary(op: BinOp, x: Num, y: Num) -> PyResult<Value> {
 
 /// Number of items of `range(a, b, s)`.
 pub fn range_len(a: i64, b: i64, s: i64) -> i64 {
-    if s > 0 && a < b {
+    // i128: `b - a` overflows i64 for ranges spanning most of it.
+    let (a, b, s) = (a as i128, b as i128, s as i128);
+    let n = if s > 0 && a < b {
         (b - a - 1) / s + 1
     } else if s < 0 && a > b {
         (a - b - 1) / (-s) + 1
     } else {
         0
-    }
+    };
+    n.min(i64::MAX as i128) as i64
 }
 
 /// Python's `is`.
