@@ -240,14 +240,22 @@ impl Parser<'_> {
         match &e.kind {
             ExprKind::Name(_) | ExprKind::Attribute { .. } | ExprKind::Subscript { .. } => Ok(()),
             ExprKind::Tuple(elts) | ExprKind::List(elts) if usage != TargetUse::AugAssign => {
-                elts.iter().try_for_each(|t| self.check_target(t, usage))
+                let stars = elts.iter().filter(|t| matches!(t.kind, ExprKind::Starred(_))).count();
+                if stars > 1 && usage == TargetUse::Assign {
+                    return Err(self.error(e.span, "multiple starred expressions in assignment"));
+                }
+                elts.iter().try_for_each(|t| match &t.kind {
+                    // `a, *rest = ...`: the starred name collects the middle items.
+                    ExprKind::Starred(inner) if usage == TargetUse::Assign => self.check_target(inner, usage),
+                    _ => self.check_target(t, usage),
+                })
             }
             ExprKind::Tuple(_) | ExprKind::List(_) => {
                 let kind = if matches!(e.kind, ExprKind::Tuple(_)) { "tuple" } else { "list" };
                 Err(self.error(e.span, format!("'{kind}' is an illegal expression for augmented assignment")))
             }
             ExprKind::Starred(_) if usage == TargetUse::Assign => {
-                Err(self.error(e.span, "starred assignment targets are not supported"))
+                Err(self.error(e.span, "starred assignment target must be in a list or tuple"))
             }
             _ => {
                 let verb = if usage == TargetUse::Delete { "delete" } else { "assign to" };

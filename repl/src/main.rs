@@ -1,0 +1,91 @@
+//! The `tensile` command: run a script file, a `-c` string or a script piped on stdin.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+use tensile_repl::{Interp, RunError};
+
+const USAGE: &str = "usage: tensile run FILE.py [ARGS...]\n       tensile -c CODE [ARGS...]\n       tensile < FILE.py";
+
+fn run(file: &str, text: &str, argv: Vec<String>) -> ExitCode {
+    let mut interp = Interp::new();
+    interp.argv = argv;
+    let result = interp.run_file(text, file);
+    interp.flush();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(RunError::Syntax(e)) => {
+            eprint!("{}", e.render(text, false));
+            ExitCode::from(1)
+        }
+        Err(RunError::Exception(u)) => {
+            if u.type_name() == "SystemExit" {
+                return system_exit(&mut interp, &u);
+            }
+            eprint!("{}", u.render());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `sys.exit(code)`: an int is the status, anything else is printed and exits 1.
+fn system_exit(interp: &mut Interp, u: &tensile_repl::interp::Uncaught) -> ExitCode {
+    let args = tensile_repl::interp::exceptions::exception_args(&u.err.value);
+    match args.first() {
+        None | Some(tensile_repl::interp::value::Value::None) => ExitCode::SUCCESS,
+        Some(tensile_repl::interp::value::Value::Int(i)) => ExitCode::from((*i & 0xff) as u8),
+        Some(other) => {
+            eprintln!("{}", interp.str_of(other).unwrap_or_default());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("run") => {
+            let Some(file) = args.get(1) else {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            };
+            match std::fs::read_to_string(file) {
+                Ok(text) => run(file, &text, args[1..].to_vec()),
+                Err(e) => {
+                    eprintln!("tensile: can't open file '{file}': {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Some("-c") => match args.get(1) {
+            Some(code) => {
+                let mut argv = vec!["-c".to_string()];
+                argv.extend(args[2..].iter().cloned());
+                run("<string>", code, argv)
+            }
+            None => {
+                eprintln!("Argument expected for the -c option\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) if other != "-" => {
+            eprintln!("tensile: unknown command '{other}'\n{USAGE}");
+            ExitCode::from(2)
+        }
+        _ => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("interactive REPL not available yet; use tensile run FILE");
+                return ExitCode::from(2);
+            }
+            let mut text = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+                eprintln!("tensile: can't read standard input: {e}");
+                return ExitCode::from(2);
+            }
+            run("<stdin>", &text, vec![String::new()])
+        }
+    }
+}
