@@ -251,6 +251,16 @@ fn step() -> impl Strategy<Value = Step> {
         .prop_map(|(op, a, b, konst)| Step { op, a, b, konst })
 }
 
+/// `inputs` float32 vectors of length `n` with values in [-3, 3), from `seed`.
+fn random_feeds(n: usize, inputs: usize, seed: u64) -> Vec<Tensor> {
+    (0..inputs as u64)
+        .map(|k| {
+            let v = tensile::testing::test_values(n, seed + k, -3.0, 3.0);
+            Tensor::from_vec(v.into_iter().map(|x| x as f32).collect::<Vec<f32>>(), &[n]).expect("shape")
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
     #[test]
@@ -263,12 +273,7 @@ proptest! {
     ) {
         let g = build_dag(n, inputs, &steps, &outs).expect("valid DAG");
         let (o, _) = optimize(&g).expect("optimizes");
-        let feeds: Vec<Tensor> = (0..inputs as u64)
-            .map(|k| {
-                let v = tensile::testing::test_values(n, seed * 7 + k, -3.0, 3.0);
-                Tensor::from_vec(v.into_iter().map(|x| x as f32).collect::<Vec<f32>>(), &[n]).expect("shape")
-            })
-            .collect();
+        let feeds = random_feeds(n, inputs, seed * 7);
         let want = exec::run(&g, &feeds, &[]).expect("runs");
         let got = exec::run(&o, &feeds, &[]).expect("optimized runs");
         prop_assert_eq!(want.len(), got.len());
@@ -422,12 +427,7 @@ proptest! {
     ) {
         let g = build_dag(n, inputs, &steps, &outs).expect("valid DAG");
         let (o, _) = optimize(&g).expect("optimizes");
-        let feeds: Vec<Tensor> = (0..inputs as u64)
-            .map(|k| {
-                let v = tensile::testing::test_values(n, seed * 13 + k, -3.0, 3.0);
-                Tensor::from_vec(v.into_iter().map(|x| x as f32).collect::<Vec<f32>>(), &[n]).expect("shape")
-            })
-            .collect();
+        let feeds = random_feeds(n, inputs, seed * 13);
         let copies: Vec<Vec<f32>> = feeds.iter().map(|t| t.to_vec::<f32>().expect("f32")).collect();
         for graph in [&g, &o] {
             let (want, off) = run_opts(graph, &feeds, ALLOCATE).expect("runs");
