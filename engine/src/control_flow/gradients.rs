@@ -118,21 +118,22 @@ fn plain(kind: Control, selector: Option<Tensor>, operands: &[Tensor], graphs: V
 /// Indices (into the root trace's variables) of the float, trainable variables `graphs` read
 /// and never write.
 fn differentiable_reads(graphs: &[Arc<Graph>], all: &[Variable]) -> Vec<usize> {
-    fn collect(g: &Graph, reads: &mut Vec<usize>, writes: &mut Vec<usize>) {
+    fn reads(g: &Graph, out: &mut Vec<usize>) {
         for n in g.nodes() {
             match &n.kind {
-                NodeKind::Variable(i) => reads.push(*i),
-                NodeKind::Assign(i, _) => writes.push(*i),
-                k => k.subgraphs().iter().for_each(|(_, s)| collect(s, reads, writes)),
+                NodeKind::Variable(i) => out.push(*i),
+                k => k.subgraphs().iter().for_each(|(_, s)| reads(s, out)),
             }
         }
     }
-    let (mut reads, mut writes) = (Vec::new(), Vec::new());
-    graphs.iter().for_each(|g| collect(g, &mut reads, &mut writes));
-    reads.sort_unstable();
-    reads.dedup();
-    reads
-        .into_iter()
+    let (mut read, mut writes) = (Vec::new(), Vec::new());
+    for g in graphs {
+        reads(g, &mut read);
+        written_variables(g, &mut writes);
+    }
+    read.sort_unstable();
+    read.dedup();
+    read.into_iter()
         .filter(|i| !writes.contains(i) && all.get(*i).is_some_and(|v| v.dtype().is_float() && v.trainable()))
         .collect()
 }
@@ -142,16 +143,20 @@ fn float_positions(ts: &[Tensor]) -> Vec<usize> {
     ts.iter().enumerate().filter(|(_, t)| t.dtype().is_float()).map(|(i, _)| i).collect()
 }
 
-/// Whether `g` (or a sub-graph of it) writes captured variable `index`.
-fn writes_variable(g: &Graph, index: usize) -> bool {
-    g.nodes().iter().any(|n| match &n.kind {
-        NodeKind::Assign(i, _) => *i == index,
-        k => k.subgraphs().iter().any(|(_, s)| writes_variable(s, index)),
-    })
+/// The captured-variable indices `g` (or a sub-graph of it) writes.
+fn written_variables(g: &Graph, out: &mut Vec<usize>) {
+    for n in g.nodes() {
+        match &n.kind {
+            NodeKind::Assign(i, _) => out.push(*i),
+            k => k.subgraphs().iter().for_each(|(_, s)| written_variables(s, out)),
+        }
+    }
 }
 
 /// The nodes of `g` its outputs depend on (through data inputs), checked to be free of effects.
 fn needed_nodes(op: &str, g: &Graph) -> Result<Vec<bool>> {
+    let mut written = Vec::new();
+    written_variables(g, &mut written);
     let mut needed = vec![false; g.len()];
     let mut stack: Vec<usize> = g.outputs().iter().map(|o| o.node).collect();
     while let Some(id) = stack.pop() {
@@ -160,7 +165,7 @@ fn needed_nodes(op: &str, g: &Graph) -> Result<Vec<bool>> {
         }
         let node = g.node(id).ok_or_else(|| Error::invalid(op, format!("dangling node %{id}")))?;
         let effect = match &node.kind {
-            NodeKind::Variable(i) if writes_variable(g, *i) => Some("reads a variable it also assigns"),
+            NodeKind::Variable(i) if written.contains(i) => Some("reads a variable it also assigns"),
             k if k.is_stateful() => Some("has an op with effects"),
             _ => None,
         };
@@ -316,7 +321,8 @@ fn while_with_gradient(
     let stacks0 = initial.iter().map(|v| ops::array::expand_dims(v, 0)).collect::<Result<Vec<_>>>()?;
     let lead: Vec<Tensor> = initial.iter().cloned().chain(stacks0).chain([Tensor::from(0i32)]).chain(caps2).collect();
     let inputs: Vec<Tensor> = initial.iter().chain(caps).cloned().collect();
-    tape::custom_gradient_with_variables(&inputs, &reads.clone(), |_| {
+    let read_vars = reads.clone();
+    tape::custom_gradient_with_variables(&inputs, &read_vars, |_| {
         let out = trace::add_node(&lead, |g, ins| g.add_while(ins, cg, bg, maximum_iterations))?;
         let (finals, rest) = out.split_at(n);
         let reverse = Reverse {
