@@ -8,6 +8,7 @@ pub mod ast;
 pub mod diagnostics;
 pub mod interp;
 pub mod lexer;
+pub mod numpy;
 pub mod parser;
 pub mod sexp;
 pub mod tf;

@@ -117,6 +117,7 @@ impl Interp {
         };
         builtins::install(&mut interp);
         crate::tf::register(&mut interp);
+        crate::numpy::register(&mut interp);
         interp
     }
 

@@ -273,6 +273,7 @@ impl Interp {
                 self.repr_of(v)
             }
             Value::Tensor(_) | Value::Variable(_) | Value::Array(_) | Value::DType(_) => Ok(crate::tf::str(v)),
+            Value::Native(n) => Ok(n.str()),
             _ => self.repr_of(v),
         }
     }
@@ -339,6 +340,7 @@ impl Interp {
             }
             (Value::DType(x), Value::DType(y)) => x == y,
             (Value::Type(x), Value::Type(y)) => x == y,
+            (Value::Native(n), other) | (other, Value::Native(n)) => n.eq(other).unwrap_or_else(|| is(a, b)),
             _ => is(a, b),
         })
     }
@@ -910,6 +912,10 @@ pub fn is(a: &Value, b: &Value) -> bool {
         (Value::Tensor(x), Value::Tensor(y)) => x.same(y),
         (Value::Variable(x), Value::Variable(y)) => x.same(y),
         (Value::DType(x), Value::DType(y)) => x == y,
+        // Native type objects are made on demand (`type(a)`), so one type is one repr.
+        (Value::Native(x), Value::Native(y)) => {
+            Rc::ptr_eq(x, y) || (x.type_name() == "type" && y.type_name() == "type" && x.repr() == y.repr())
+        }
         _ => false,
     }
 }

@@ -144,6 +144,14 @@ pub trait NativeObject {
     fn repr(&self) -> String {
         format!("<{} object>", self.type_name())
     }
+    /// `str()`; the repr unless the type prints differently.
+    fn str(&self) -> String {
+        self.repr()
+    }
+    /// `self == other` when the type defines equality (identity otherwise).
+    fn eq(&self, _other: &Value) -> Option<bool> {
+        None
+    }
     /// Lets tables recover the concrete type.
     fn as_any(&self) -> &dyn std::any::Any;
 }

@@ -13,7 +13,7 @@ use crate::ast::{BinOp, CmpOp, UnaryOp};
 use crate::interp::exceptions::{engine_error, exception_class, raise, PyResult};
 use crate::interp::value::{Args, Builtin, NativeFn, NativeModule, NativeObject, Value};
 use crate::interp::Interp;
-pub use convert::{scalar_value, to_tensor};
+pub use convert::{int_list, scalar_value, to_list, to_tensor};
 use std::rc::Rc;
 use tensile::ops::{linalg, math, slicing::SliceItem};
 use tensile::{DType, Tensor};
@@ -78,7 +78,7 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
 }
 
 /// A type object for `isinstance` checks (`tf.Tensor`).
-struct TypeMarker(&'static str);
+pub struct TypeMarker(pub &'static str);
 
 impl NativeObject for TypeMarker {
     fn type_name(&self) -> &str {
@@ -88,7 +88,10 @@ impl NativeObject for TypeMarker {
         None
     }
     fn repr(&self) -> String {
-        format!("<class 'tensorflow.{}'>", self.0)
+        match self.0 {
+            "ndarray" => "<class 'numpy.ndarray'>".to_string(),
+            name => format!("<class 'tensorflow.{name}'>"),
+        }
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -100,6 +103,7 @@ pub fn instance_of(v: &Value, t: &Value) -> bool {
     match t {
         Value::Native(n) => match n.as_any().downcast_ref::<TypeMarker>() {
             Some(TypeMarker("Tensor")) => matches!(v, Value::Tensor(_)),
+            Some(TypeMarker("ndarray")) => matches!(v, Value::Array(_)),
             _ => false,
         },
         _ => false,
@@ -110,6 +114,7 @@ pub fn instance_of(v: &Value, t: &Value) -> bool {
 pub fn type_of(v: &Value) -> Value {
     match v {
         Value::Tensor(_) => Value::Native(Rc::new(TypeMarker("Tensor"))),
+        Value::Array(_) => Value::Native(Rc::new(TypeMarker("ndarray"))),
         _ => Value::str(&format!("<class '{}'>", v.type_name())),
     }
 }
@@ -121,7 +126,9 @@ fn dtype_arg(a: &Args, i: usize) -> PyResult<Option<DType>> {
         Some(Value::Str(s)) => {
             DType::from_name(&s).map(Some).ok_or_else(|| raise("TypeError", format!("Cannot convert '{s}' to a DType")))
         }
-        Some(v) => Err(raise("TypeError", format!("Cannot convert {} to a DType", v.type_name()))),
+        Some(v) => crate::numpy::dtype_of(&v)
+            .map(Some)
+            .ok_or_else(|| raise("TypeError", format!("Cannot convert {} to a DType", v.type_name()))),
     }
 }
 
@@ -216,8 +223,9 @@ fn is_array(a: &Value, b: &Value) -> bool {
 
 /// `a op b` where an operand is an engine value.
 pub fn binary(_: &mut Interp, op: BinOp, a: &Value, b: &Value) -> PyResult<Value> {
-    let (x, y) = operands(a, b)?;
-    let out = r(match op {
+    let array = is_array(a, b);
+    let (x, y) = if array { crate::numpy::operands(a, b)? } else { operands(a, b)? };
+    let out = (match op {
         BinOp::Add => math::add(&x, &y),
         BinOp::Sub => math::sub(&x, &y),
         BinOp::Mul => math::mul(&x, &y),
@@ -232,13 +240,14 @@ pub fn binary(_: &mut Interp, op: BinOp, a: &Value, b: &Value) -> PyResult<Value
                 format!("unsupported operand type(s) for {}: '{}' and '{}'", op.symbol(), a.type_name(), b.type_name()),
             ))
         }
-    })?;
-    Ok(if is_array(a, b) { Value::Array(out) } else { Value::Tensor(out) })
+    })
+    .map_err(if array { crate::numpy::value_error } else { engine_error })?;
+    Ok(if array { Value::Array(out) } else { Value::Tensor(out) })
 }
 
 /// A comparison where an operand is an engine value: elementwise, as TF2's operators are.
 pub fn compare(op: CmpOp, a: &Value, b: &Value) -> PyResult<Value> {
-    let (x, y) = operands(a, b)?;
+    let (x, y) = if is_array(a, b) { crate::numpy::operands(a, b)? } else { operands(a, b)? };
     let out = r(match op {
         CmpOp::Eq => math::equal(&x, &y),
         CmpOp::NotEq => math::not_equal(&x, &y),
@@ -394,6 +403,9 @@ pub fn get_attr(_: &mut Interp, v: &Value, name: &str) -> PyResult<Value> {
             "is_integer" => Ok(Value::Bool(d.is_int())),
             _ => Err(missing()),
         };
+    }
+    if let Some(attr) = crate::numpy::array_attr(v, name)? {
+        return Ok(attr);
     }
     if let Value::Variable(var) = v {
         match name {

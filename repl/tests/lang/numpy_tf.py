@@ -1,0 +1,20 @@
+import numpy as np
+import tensorflow as tf
+
+t = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+a = t.numpy()
+print(a, a.dtype, type(a) is np.ndarray, isinstance(a, np.ndarray))
+print(repr(a))
+print(a.sum(), a.mean(axis=0), a.T)
+print(np.allclose(a, [[1.0, 2.0], [3.0, 4.0]]), np.allclose(t.numpy() * 2, a + a))
+c = tf.constant(np.array([1.0, 2.0]))
+print(c)
+print(tf.constant(np.arange(3)))
+print(tf.constant([1, 2], dtype=np.float32))
+print(tf.cast(tf.constant([1.5, 2.5]), np.int32))
+print(t + np.array([[1.0, 1.0], [1.0, 1.0]], dtype=np.float32))
+print(tf.constant(3.0).numpy(), repr(tf.constant(3.0).numpy()), float(tf.constant(3.0)))
+print(tf.constant([True, False]).numpy(), tf.constant([1, 2]).numpy().dtype)
+print(np.sqrt(t.numpy()))
+v = tf.Variable([1.0, 2.0])
+print(v.numpy(), np.sum(v.numpy()))
