@@ -7,6 +7,7 @@
 //! operand is an engine value.
 
 mod convert;
+mod function;
 mod tape;
 
 use crate::ast::{BinOp, CmpOp, UnaryOp};
@@ -14,6 +15,7 @@ use crate::interp::exceptions::{engine_error, exception_class, raise, PyResult};
 use crate::interp::value::{Args, Builtin, NativeFn, NativeModule, NativeObject, Value};
 use crate::interp::Interp;
 pub use convert::{scalar_value, to_tensor};
+pub use function::{describe_function, ConcreteInfo, FunctionInfo};
 use std::rc::Rc;
 use tensile::ops::{linalg, math, slicing::SliceItem};
 use tensile::{DType, Tensor};
@@ -55,6 +57,7 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
     for (name, f) in fns {
         m.add_fn(name, *f);
     }
+    function::install(&m);
     for d in DType::ALL {
         m.set(d.name(), Value::DType(d));
     }
