@@ -305,8 +305,8 @@ impl Function {
         {
             let mut st = self.0.state.borrow_mut();
             st.traces.push(TraceRecord { signature, reasons: reasons_last });
-            // A relaxed signature supersedes the specific ones it covers.
-            st.concrete.retain(|c| !covers(&key, c.signature()));
+            // The specific functions a relaxed signature covers stay cached (TensorFlow lists them
+            // too); lookups find them first, so their calls keep running the more specialized graph.
             st.concrete.push(cf.clone());
         }
         if args.len() == key.len() {
@@ -436,11 +436,6 @@ impl Function {
         }
         st.warnings.push(msg);
     }
-}
-
-/// True when signature `general` accepts everything `specific` does.
-fn covers(general: &[ArgSpec], specific: &[ArgSpec]) -> bool {
-    general.len() == specific.len() && general.iter().zip(specific).all(|(g, s)| g.relax(s).as_ref() == Some(g))
 }
 
 /// Runs the graph optimizer over a traced graph, with or without fusing kernels (the graph a

@@ -247,6 +247,12 @@ impl FnState {
 
     /// Binds call arguments to the parameters: one value per slot, in order.
     fn bind_args(&self, args: Args) -> PyResult<Vec<Value>> {
+        self.bind_args_with(args, &|_| None)
+    }
+
+    /// [`FnState::bind_args`] where `fixed(i)` gives parameter `i`'s value when the call omits
+    /// it, before its default (a concrete function's traced Python values).
+    fn bind_args_with(&self, args: Args, fixed: &dyn Fn(usize) -> Option<Value>) -> PyResult<Vec<Value>> {
         let Some(slots) = &self.slots else {
             if let Some((k, _)) = args.kw.first() {
                 return Err(raise("TypeError", format!("{}() got an unexpected keyword argument '{k}'", self.name)));
@@ -302,7 +308,8 @@ impl FnState {
         slots
             .iter()
             .zip(values)
-            .map(|(s, v)| match (v, s) {
+            .enumerate()
+            .map(|(i, (s, v))| match (v.or_else(|| fixed(i)), s) {
                 (Some(v), _) => Ok(v),
                 (None, Slot::Positional(_, Some(d)) | Slot::KwOnly(_, Some(d))) => Ok(d.clone()),
                 (None, s) => Err(raise("TypeError", format!("{name}() missing required argument: '{}'", s.name()))),
@@ -812,7 +819,12 @@ impl NativeObject for Concrete {
         Some(match name {
             "__call__" => bound(this, "__call__", |it, t, a| {
                 let (cf, owner) = this_concrete(t)?;
-                let values = owner.bind_args(a)?;
+                // Python values are fixed by the trace: omitted ones take the traced value.
+                let fixed = |i: usize| match cf.signature().get(i) {
+                    Some(ArgSpec::Tensor(_)) | None => None,
+                    Some(s) => Some(spec_value(s)),
+                };
+                let values = owner.bind_args_with(a, &fixed)?;
                 let args = match owner.config.input_signature {
                     Some(_) => owner.engine_args(&values)?,
                     None => values.iter().map(to_arg).collect::<PyResult<_>>()?,

@@ -415,7 +415,8 @@ pub fn get_attr(_: &mut Interp, v: &Value, name: &str) -> PyResult<Value> {
     }
     let t = to_tensor(v, None)?;
     match name {
-        "shape" => Ok(shape_value(t.shape())),
+        // Unknown dimensions of a traced tensor read as None.
+        "shape" => Ok(Value::tuple(t.dims().iter().map(|d| d.map_or(Value::None, |d| Value::Int(d as i64))).collect())),
         "dtype" => Ok(Value::DType(t.dtype())),
         "ndim" => Ok(Value::Int(t.rank() as i64)),
         "numpy" => Ok(bound(v, "numpy", |_, t, _| {
