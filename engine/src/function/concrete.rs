@@ -15,8 +15,10 @@ pub enum Out {
     Slot(usize),
     /// A non-tensor value the body returned.
     Value(Arg),
-    /// A list or tuple.
+    /// A list.
     List(Vec<Out>),
+    /// A tuple.
+    Tuple(Vec<Out>),
     /// A dict.
     Dict(Vec<(String, Out)>),
 }
@@ -39,6 +41,7 @@ impl Out {
                 Arg::Float(v) => leaf(Tensor::scalar(*v as f32)),
                 Arg::Bool(v) => leaf(Tensor::scalar(*v)),
                 Arg::List(v) => Out::List(v.iter().map(|x| go(x, ts)).collect()),
+                Arg::Tuple(v) => Out::Tuple(v.iter().map(|x| go(x, ts)).collect()),
                 Arg::Dict(v) => Out::Dict(v.iter().map(|(k, x)| (k.clone(), go(x, ts))).collect()),
                 other => Out::Value(other.clone()),
             }
@@ -56,6 +59,7 @@ impl Out {
             })?),
             Out::Value(v) => v.clone(),
             Out::List(v) => Arg::List(v.iter().map(|o| o.pack(values)).collect::<Result<_>>()?),
+            Out::Tuple(v) => Arg::Tuple(v.iter().map(|o| o.pack(values)).collect::<Result<_>>()?),
             Out::Dict(v) => Arg::Dict(v.iter().map(|(k, o)| Ok((k.clone(), o.pack(values)?))).collect::<Result<_>>()?),
         })
     }
@@ -206,7 +210,8 @@ fn out_repr(o: &Out, specs: &[crate::ops::Spec]) -> String {
             format!("TensorSpec(shape={}, dtype=tf.{}, name=None)", py_dims(&s.dims), s.dtype.name())
         }),
         Out::Value(a) => a.spec().repr(),
-        Out::List(v) => format!("Tuple[{}]", v.iter().map(|x| out_repr(x, specs)).collect::<Vec<_>>().join(", ")),
+        Out::List(v) => format!("List[{}]", v.iter().map(|x| out_repr(x, specs)).collect::<Vec<_>>().join(", ")),
+        Out::Tuple(v) => format!("Tuple[{}]", v.iter().map(|x| out_repr(x, specs)).collect::<Vec<_>>().join(", ")),
         Out::Dict(v) => format!(
             "Dict[{}]",
             v.iter().map(|(k, x)| format!("['{k}', {}]", out_repr(x, specs))).collect::<Vec<_>>().join(", ")

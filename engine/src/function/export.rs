@@ -49,6 +49,12 @@ fn io(path: &Path, e: std::io::Error) -> Error {
 
 /// Saves `cf` (graph, variable values, signature) into directory `dir`, creating it.
 pub fn save(cf: &ConcreteFunction, dir: &Path) -> Result<()> {
+    if let Some(o) = cf.signature().iter().find_map(find_object) {
+        return Err(Error::invalid(
+            WHO,
+            format!("the function was traced for the object {}, which cannot be saved; pass tensors instead", o.repr),
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let graph = serial::to_json(cf.tape_graph())?;
     let weights = weights_bytes(cf.variables())?;
@@ -71,6 +77,16 @@ pub fn save(cf: &ConcreteFunction, dir: &Path) -> Result<()> {
     write_atomic(&dir.join(GRAPH), graph.as_bytes())?;
     write_atomic(&dir.join(WEIGHTS), &weights)?;
     write_atomic(&dir.join(MANIFEST), &manifest)
+}
+
+/// The first object argument in a signature (objects are keys by identity, meaningless on load).
+fn find_object(s: &ArgSpec) -> Option<&super::signature::ObjectKey> {
+    match s {
+        ArgSpec::Object(o) => Some(o),
+        ArgSpec::List(v) | ArgSpec::Tuple(v) => v.iter().find_map(find_object),
+        ArgSpec::Dict(v) => v.iter().find_map(|(_, s)| find_object(s)),
+        _ => None,
+    }
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -300,7 +316,7 @@ fn check_variables(graph: &Graph, vars: &[Variable]) -> Result<()> {
 fn check_slots(o: &Out, n: usize) -> Result<()> {
     match o {
         Out::Slot(i) if *i >= n => Err(bad(MANIFEST, format!("result slot {i} but the graph has {n} outputs"))),
-        Out::List(v) => v.iter().try_for_each(|x| check_slots(x, n)),
+        Out::List(v) | Out::Tuple(v) => v.iter().try_for_each(|x| check_slots(x, n)),
         Out::Dict(v) => v.iter().try_for_each(|(_, x)| check_slots(x, n)),
         _ => Ok(()),
     }
@@ -315,6 +331,9 @@ fn spec_to_json(s: &ArgSpec) -> Value {
         ArgSpec::Str(v) => json!({ "str": v }),
         ArgSpec::None => json!({ "none": null }),
         ArgSpec::List(v) => json!({ "list": v.iter().map(spec_to_json).collect::<Vec<_>>() }),
+        ArgSpec::Tuple(v) => json!({ "tuple": v.iter().map(spec_to_json).collect::<Vec<_>>() }),
+        // `save` refuses signatures with objects before getting here.
+        ArgSpec::Object(o) => json!({ "object": o.repr }),
         ArgSpec::Dict(v) => json!({ "dict": v.iter().map(|(k, s)| json!([k, spec_to_json(s)])).collect::<Vec<_>>() }),
     }
 }
@@ -359,6 +378,9 @@ fn spec_from_json(v: &Value, depth: usize) -> Result<ArgSpec> {
         "list" => ArgSpec::List(
             x.as_array().ok_or_else(wrong)?.iter().map(|e| spec_from_json(e, depth + 1)).collect::<Result<_>>()?,
         ),
+        "tuple" => ArgSpec::Tuple(
+            x.as_array().ok_or_else(wrong)?.iter().map(|e| spec_from_json(e, depth + 1)).collect::<Result<_>>()?,
+        ),
         "dict" => ArgSpec::Dict(
             x.as_array()
                 .ok_or_else(wrong)?
@@ -378,6 +400,7 @@ fn out_to_json(o: &Out) -> Value {
         Out::Slot(i) => json!({ "slot": i }),
         Out::Value(a) => json!({ "value": spec_to_json(&a.spec()) }),
         Out::List(v) => json!({ "list": v.iter().map(out_to_json).collect::<Vec<_>>() }),
+        Out::Tuple(v) => json!({ "tuple": v.iter().map(out_to_json).collect::<Vec<_>>() }),
         Out::Dict(v) => json!({ "dict": v.iter().map(|(k, o)| json!([k, out_to_json(o)])).collect::<Vec<_>>() }),
     }
 }
@@ -392,6 +415,9 @@ fn out_from_json(v: &Value, depth: usize) -> Result<Out> {
             Out::Value(spec.rebuild(&mut std::iter::empty()).map_err(|_| wrong())?)
         }
         "list" => Out::List(
+            x.as_array().ok_or_else(wrong)?.iter().map(|e| out_from_json(e, depth + 1)).collect::<Result<_>>()?,
+        ),
+        "tuple" => Out::Tuple(
             x.as_array().ok_or_else(wrong)?.iter().map(|e| out_from_json(e, depth + 1)).collect::<Result<_>>()?,
         ),
         "dict" => Out::Dict(

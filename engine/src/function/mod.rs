@@ -16,6 +16,6 @@ pub mod trace;
 
 pub use concrete::ConcreteFunction;
 pub use export::{load, save};
-pub use polymorphic::{function, Function, FunctionOptions};
-pub use signature::{Arg, ArgSpec, TensorSpec};
+pub use polymorphic::{function, Function, FunctionOptions, TraceRecord};
+pub use signature::{Arg, ArgSpec, ObjectKey, TensorSpec};
 pub use trace::{is_tracing, trace_graph, TraceOptions, Traced};

@@ -36,6 +36,10 @@ pub struct FunctionOptions {
     pub arg_names: Vec<String>,
     /// Print retrace warnings to stderr as well as keeping them (default: keep only).
     pub warn_to_stderr: bool,
+    /// When the first trace creates variables, trace once more with creation forbidden and
+    /// keep that second graph, as TensorFlow does: the body then runs against the variables
+    /// it made, and a body that creates variables on every run fails on its first call.
+    pub retrace_after_creating_variables: bool,
 }
 
 /// One trace of a function: the signature it traced and why it was needed.
@@ -58,7 +62,7 @@ struct State {
 
 struct Inner {
     name: String,
-    body: Box<Body>,
+    body: Option<Box<Body>>,
     options: FunctionOptions,
     state: RefCell<State>,
 }
@@ -81,7 +85,18 @@ pub fn function(name: &str, body: impl Fn(&[Arg]) -> Result<Arg> + 'static) -> F
 impl Function {
     /// Wraps `body` as a `tf.function` with `options`.
     pub fn new(name: &str, options: FunctionOptions, body: impl Fn(&[Arg]) -> Result<Arg> + 'static) -> Function {
-        Function(Rc::new(Inner { name: name.to_string(), body: Box::new(body), options, state: RefCell::default() }))
+        Function(Rc::new(Inner {
+            name: name.to_string(),
+            body: Some(Box::new(body)),
+            options,
+            state: RefCell::default(),
+        }))
+    }
+
+    /// A function whose body is given at each call ([`Function::call_with`]), for bodies that
+    /// borrow a context (an interpreter) which cannot be stored in a `'static` closure.
+    pub fn with_body_per_call(name: &str, options: FunctionOptions) -> Function {
+        Function(Rc::new(Inner { name: name.to_string(), body: None, options, state: RefCell::default() }))
     }
 
     /// A function of tensors only: `body` gets the tensor arguments and returns tensors.
@@ -127,20 +142,46 @@ impl Function {
         Ok(self.call(&args)?.tensors())
     }
 
+    /// The body stored by [`Function::new`].
+    fn stored_body(&self) -> Result<&Body> {
+        self.0.body.as_deref().ok_or_else(|| {
+            Error::new(
+                crate::ErrorKind::FailedPrecondition,
+                &self.0.name,
+                "this function takes its body at each call (call_with), not from call",
+            )
+        })
+    }
+
     /// Calls the function: runs the cached graph whose signature accepts `args`, tracing a new
-    /// one on a miss. Inside another trace the body is traced into the enclosing graph.
+    /// one on a miss. Inside another trace the concrete function's graph is copied into the
+    /// enclosing graph (the function is traced on its own first, as TensorFlow does).
     pub fn call(&self, args: &[Arg]) -> Result<Arg> {
+        let body = self.stored_body()?;
+        self.call_with(args, &mut |a: &[Arg]| body(a))
+    }
+
+    /// [`Function::call`] with the body given for this call: `body` runs only when a trace is
+    /// needed, and may borrow whatever the caller holds.
+    pub fn call_with(&self, args: &[Arg], body: &mut dyn FnMut(&[Arg]) -> Result<Arg>) -> Result<Arg> {
         let args = self.apply_input_signature(args)?;
-        if trace::is_tracing() {
-            return (self.0.body)(&args);
-        }
-        let cf = self.concrete_for(&args, None)?;
+        let cf = self.concrete_for(&args, None, body)?;
         cf.call(&args)
     }
 
     /// The concrete function for arguments of these specs, tracing it if needed
     /// (`get_concrete_function(tf.TensorSpec(...))`).
     pub fn get_concrete_function(&self, specs: &[ArgSpec]) -> Result<Arc<ConcreteFunction>> {
+        let body = self.stored_body()?;
+        self.get_concrete_function_with(specs, &mut |a: &[Arg]| body(a))
+    }
+
+    /// [`Function::get_concrete_function`] with the body given for this call.
+    pub fn get_concrete_function_with(
+        &self,
+        specs: &[ArgSpec],
+        body: &mut dyn FnMut(&[Arg]) -> Result<Arg>,
+    ) -> Result<Arc<ConcreteFunction>> {
         if let Some(sig) = &self.0.options.input_signature {
             let want: Vec<ArgSpec> = sig.iter().cloned().map(ArgSpec::Tensor).collect();
             if !specs.is_empty() && specs != want.as_slice() {
@@ -149,12 +190,12 @@ impl Function {
                     "get_concrete_function: the specs must equal the input_signature (or be omitted)",
                 ));
             }
-            return self.concrete_for(&[], Some(want));
+            return self.concrete_for(&[], Some(want), body);
         }
         if let Some(cf) = self.0.state.borrow().concrete.iter().find(|c| c.signature() == specs) {
             return Ok(cf.clone());
         }
-        self.concrete_for(&[], Some(specs.to_vec()))
+        self.concrete_for(&[], Some(specs.to_vec()), body)
     }
 
     /// TensorFlow's listing of every concrete signature, separated by blank lines.
@@ -217,7 +258,12 @@ impl Function {
     }
 
     /// Finds or traces the concrete function for `args` (or for `forced` specs).
-    fn concrete_for(&self, args: &[Arg], forced: Option<Vec<ArgSpec>>) -> Result<Arc<ConcreteFunction>> {
+    fn concrete_for(
+        &self,
+        args: &[Arg],
+        forced: Option<Vec<ArgSpec>>,
+        body: &mut dyn FnMut(&[Arg]) -> Result<Arg>,
+    ) -> Result<Arc<ConcreteFunction>> {
         let hit = match &forced {
             Some(specs) => self.0.state.borrow().concrete.iter().find(|c| c.signature() == specs.as_slice()).cloned(),
             None => self.0.state.borrow().concrete.iter().find(|c| c.accepts(args)).cloned(),
@@ -236,15 +282,31 @@ impl Function {
             },
         };
         let (key, reasons) = self.relax_and_explain(key);
-        let cf = Arc::new(self.trace(&key)?);
+        let signature = key.iter().map(ArgSpec::repr).collect::<Vec<_>>().join(", ");
+        let first = self.0.state.borrow().traces.is_empty();
+        let (mut traced, mut structure) = self.trace(&key, first, body)?;
+        let mut reasons_last = reasons.clone();
+        if first && self.0.options.retrace_after_creating_variables && !traced.created_variables.is_empty() {
+            self.0
+                .state
+                .borrow_mut()
+                .traces
+                .push(TraceRecord { signature: signature.clone(), reasons: reasons.clone() });
+            let names: Vec<String> = traced.created_variables.iter().map(|v| format!("'{}'", v.name())).collect();
+            reasons_last = vec![format!(
+                "the first trace created the variable{} {}: traced again to use {}",
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if names.len() == 1 { "it" } else { "them" }
+            )];
+            (traced, structure) = self.trace(&key, false, body)?;
+        }
+        let cf = Arc::new(self.finish(&key, traced, structure)?);
         {
             let mut st = self.0.state.borrow_mut();
-            st.traces.push(TraceRecord {
-                signature: key.iter().map(ArgSpec::repr).collect::<Vec<_>>().join(", "),
-                reasons: reasons.clone(),
-            });
-            // A relaxed signature supersedes the specific ones it covers.
-            st.concrete.retain(|c| !covers(&key, c.signature()));
+            st.traces.push(TraceRecord { signature, reasons: reasons_last });
+            // The specific functions a relaxed signature covers stay cached (TensorFlow lists them
+            // too); lookups find them first, so their calls keep running the more specialized graph.
             st.concrete.push(cf.clone());
         }
         if args.len() == key.len() {
@@ -285,14 +347,19 @@ impl Function {
         (relaxed, best.unwrap_or_default())
     }
 
-    fn trace(&self, key: &[ArgSpec]) -> Result<ConcreteFunction> {
-        let first = self.0.state.borrow().traces.is_empty();
+    /// Traces `body` for `key`, returning the graph and the structure of its results.
+    fn trace(
+        &self,
+        key: &[ArgSpec],
+        allow_variable_creation: bool,
+        body: &mut dyn FnMut(&[Arg]) -> Result<Arg>,
+    ) -> Result<(trace::Traced, Out)> {
         let specs: Vec<crate::ops::Spec> = key.iter().flat_map(|k| k.tensor_specs()).map(|s| s.spec()).collect();
         let mut structure: Option<Out> = None;
-        let traced = trace::trace_graph(&specs, TraceOptions { root: true, allow_variable_creation: first }, |syms| {
+        let traced = trace::trace_graph(&specs, TraceOptions { root: true, allow_variable_creation }, |syms| {
             let mut it = syms.iter().cloned();
             let args = key.iter().map(|k| k.rebuild(&mut it)).collect::<Result<Vec<_>>>()?;
-            let result = (self.0.body)(&args)?;
+            let result = body(&args)?;
             let (s, tensors) = Out::flatten(&result);
             structure = Some(s);
             Ok(tensors)
@@ -301,6 +368,22 @@ impl Function {
             e.message = format!("while tracing tf.function '{}': {}", self.0.name, e.message);
             e
         })?;
+        if let Some(t) = traced.captures.first() {
+            return Err(Error::invalid(
+                &self.0.name,
+                format!(
+                    "the body used a symbolic {} tensor with shape {} of the function that calls it; pass it as an \
+                     argument instead",
+                    t.dtype(),
+                    crate::shape::fmt_dims(&t.dims())
+                ),
+            ));
+        }
+        Ok((traced, structure.unwrap_or(Out::List(Vec::new()))))
+    }
+
+    /// Optimizes a traced graph into the concrete function for `key`.
+    fn finish(&self, key: &[ArgSpec], traced: trace::Traced, outputs: Out) -> Result<ConcreteFunction> {
         let traced_nodes = traced.graph.len();
         let (tape_graph, _) = optimize(&traced.graph, false)?;
         let (graph, reports) = optimize(&traced.graph, true)?;
@@ -313,7 +396,7 @@ impl Function {
             traced_nodes,
             reports,
             variables: traced.variables,
-            outputs: structure.unwrap_or(Out::List(Vec::new())),
+            outputs,
         })
     }
 
@@ -353,11 +436,6 @@ impl Function {
         }
         st.warnings.push(msg);
     }
-}
-
-/// True when signature `general` accepts everything `specific` does.
-fn covers(general: &[ArgSpec], specific: &[ArgSpec]) -> bool {
-    general.len() == specific.len() && general.iter().zip(specific).all(|(g, s)| g.relax(s).as_ref() == Some(g))
 }
 
 /// Runs the graph optimizer over a traced graph, with or without fusing kernels (the graph a

@@ -27,10 +27,29 @@ pub enum Arg {
     Str(String),
     /// Python's `None`.
     None,
-    /// A list or tuple.
+    /// A list.
     List(Vec<Arg>),
+    /// A tuple (keyed apart from a list of the same items, as TensorFlow does).
+    Tuple(Vec<Arg>),
     /// A dict with string keys, in insertion order.
     Dict(Vec<(String, Arg)>),
+    /// Any other object of the calling language, part of the key by identity.
+    Object(ObjectKey),
+}
+
+/// An object argument's identity and how to show it (`<Model object at 0x1f2e>`).
+#[derive(Clone, Debug)]
+pub struct ObjectKey {
+    /// Identity: two arguments with the same id are the same object.
+    pub id: u64,
+    /// Its repr, for signatures and retrace explanations.
+    pub repr: String,
+}
+
+impl PartialEq for ObjectKey {
+    fn eq(&self, other: &ObjectKey) -> bool {
+        self.id == other.id
+    }
 }
 
 impl From<Tensor> for Arg {
@@ -104,7 +123,7 @@ impl Arg {
     pub fn for_each_tensor(&self, f: &mut dyn FnMut(&Tensor)) {
         match self {
             Arg::Tensor(t) => f(t),
-            Arg::List(v) => v.iter().for_each(|a| a.for_each_tensor(f)),
+            Arg::List(v) | Arg::Tuple(v) => v.iter().for_each(|a| a.for_each_tensor(f)),
             Arg::Dict(v) => v.iter().for_each(|(_, a)| a.for_each_tensor(f)),
             _ => {}
         }
@@ -115,6 +134,7 @@ impl Arg {
         Ok(match self {
             Arg::Tensor(t) => Arg::Tensor(f(t)?),
             Arg::List(v) => Arg::List(v.iter().map(|a| a.map_tensors(f)).collect::<Result<_>>()?),
+            Arg::Tuple(v) => Arg::Tuple(v.iter().map(|a| a.map_tensors(f)).collect::<Result<_>>()?),
             Arg::Dict(v) => {
                 Arg::Dict(v.iter().map(|(k, a)| Ok((k.clone(), a.map_tensors(f)?))).collect::<Result<_>>()?)
             }
@@ -132,6 +152,8 @@ impl Arg {
             Arg::Str(v) => format!("the string {v:?}"),
             Arg::None => "None".to_string(),
             Arg::List(v) => format!("a list of {} items", v.len()),
+            Arg::Tuple(v) => format!("a tuple of {} items", v.len()),
+            Arg::Object(o) => o.repr.clone(),
             Arg::Dict(v) => format!("a dict of {} items", v.len()),
         }
     }
@@ -146,6 +168,8 @@ impl Arg {
             Arg::Str(v) => ArgSpec::Str(v.clone()),
             Arg::None => ArgSpec::None,
             Arg::List(v) => ArgSpec::List(v.iter().map(Arg::spec).collect()),
+            Arg::Tuple(v) => ArgSpec::Tuple(v.iter().map(Arg::spec).collect()),
+            Arg::Object(o) => ArgSpec::Object(o.clone()),
             Arg::Dict(v) => ArgSpec::Dict(v.iter().map(|(k, a)| (k.clone(), a.spec())).collect()),
         }
     }
@@ -247,6 +271,10 @@ pub enum ArgSpec {
     None,
     /// A list of these.
     List(Vec<ArgSpec>),
+    /// A tuple of these.
+    Tuple(Vec<ArgSpec>),
+    /// This object (by identity).
+    Object(ObjectKey),
     /// A dict of these.
     Dict(Vec<(String, ArgSpec)>),
 }
@@ -267,7 +295,10 @@ impl ArgSpec {
             (ArgSpec::Bool(a), Arg::Bool(b)) => a == b,
             (ArgSpec::Str(a), Arg::Str(b)) => a == b,
             (ArgSpec::None, Arg::None) => true,
-            (ArgSpec::List(a), Arg::List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(s, x)| s.accepts(x)),
+            (ArgSpec::List(a), Arg::List(b)) | (ArgSpec::Tuple(a), Arg::Tuple(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(s, x)| s.accepts(x))
+            }
+            (ArgSpec::Object(a), Arg::Object(b)) => a == b,
             (ArgSpec::Dict(a), Arg::Dict(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|((k, s), (j, x))| k == j && s.accepts(x))
             }
@@ -288,6 +319,9 @@ impl ArgSpec {
             }
             (ArgSpec::List(a), ArgSpec::List(b)) if a.len() == b.len() => {
                 ArgSpec::List(a.iter().zip(b).map(|(x, y)| x.relax(y)).collect::<Option<_>>()?)
+            }
+            (ArgSpec::Tuple(a), ArgSpec::Tuple(b)) if a.len() == b.len() => {
+                ArgSpec::Tuple(a.iter().zip(b).map(|(x, y)| x.relax(y)).collect::<Option<_>>()?)
             }
             (ArgSpec::Dict(a), ArgSpec::Dict(b)) if a.len() == b.len() => ArgSpec::Dict(
                 a.iter()
@@ -312,7 +346,7 @@ impl ArgSpec {
                     out.push(format!("{path}: shape {} → {}", shape::fmt_dims(&a.dims), shape::fmt_dims(&b.dims)));
                 }
             }
-            (ArgSpec::List(a), ArgSpec::List(b)) if a.len() == b.len() => {
+            (ArgSpec::List(a), ArgSpec::List(b)) | (ArgSpec::Tuple(a), ArgSpec::Tuple(b)) if a.len() == b.len() => {
                 for (i, (x, y)) in a.iter().zip(b).enumerate() {
                     y.diff(x, &format!("{path}[{i}]"), out);
                 }
@@ -339,6 +373,8 @@ impl ArgSpec {
             ArgSpec::Str(v) => format!("{v:?}"),
             ArgSpec::None => "None".to_string(),
             ArgSpec::List(v) => format!("a list of {}", v.len()),
+            ArgSpec::Tuple(v) => format!("a tuple of {}", v.len()),
+            ArgSpec::Object(o) => o.repr.clone(),
             ArgSpec::Dict(v) => format!("a dict of {}", v.len()),
         }
     }
@@ -349,6 +385,7 @@ impl ArgSpec {
         match self {
             ArgSpec::Tensor(s) => s.repr(),
             ArgSpec::List(v) => format!("List[{}]", v.iter().map(ArgSpec::repr).collect::<Vec<_>>().join(", ")),
+            ArgSpec::Tuple(v) => format!("Tuple[{}]", v.iter().map(ArgSpec::repr).collect::<Vec<_>>().join(", ")),
             ArgSpec::Dict(v) => {
                 format!(
                     "Dict[{}]",
@@ -371,7 +408,7 @@ impl ArgSpec {
     fn collect_specs(&self, out: &mut Vec<TensorSpec>) {
         match self {
             ArgSpec::Tensor(s) => out.push(s.clone()),
-            ArgSpec::List(v) => v.iter().for_each(|a| a.collect_specs(out)),
+            ArgSpec::List(v) | ArgSpec::Tuple(v) => v.iter().for_each(|a| a.collect_specs(out)),
             ArgSpec::Dict(v) => v.iter().for_each(|(_, a)| a.collect_specs(out)),
             _ => {}
         }
@@ -390,6 +427,8 @@ impl ArgSpec {
             ArgSpec::Str(v) => Arg::Str(v.clone()),
             ArgSpec::None => Arg::None,
             ArgSpec::List(v) => Arg::List(v.iter().map(|a| a.rebuild(tensors)).collect::<Result<_>>()?),
+            ArgSpec::Tuple(v) => Arg::Tuple(v.iter().map(|a| a.rebuild(tensors)).collect::<Result<_>>()?),
+            ArgSpec::Object(o) => Arg::Object(o.clone()),
             ArgSpec::Dict(v) => {
                 Arg::Dict(v.iter().map(|(k, a)| Ok((k.clone(), a.rebuild(tensors)?))).collect::<Result<_>>()?)
             }

@@ -269,9 +269,9 @@ pub(crate) fn on_variable_created(var: &Variable, init_error: Option<Error>) {
             root.errors.push(Error::invalid(
                 "tf.function",
                 format!(
-                    "a traced function tried to create the variable '{}' on a non-first trace. tf.function only \
-                     supports creating variables on its first trace: create the variable once (for example \
-                     outside the function, or guarded by `if self.v is None`) and reuse it",
+                    "tf.function only supports singleton tf.Variables created on the first call. Make sure the \
+                     tf.Variable is only created once or created outside tf.function (the variable '{}' was \
+                     created on a non-first trace; guard its creation, e.g. `if self.v is None:`, and reuse it)",
                     var.name()
                 ),
             ));

@@ -83,7 +83,60 @@ fn sys_module(interp: &mut Interp) -> Rc<NativeModule> {
     m.set("version", Value::str("3.11 (Tensile)"));
     m.set("maxsize", Value::Int(i64::MAX));
     m.add_fn("exit", sys_exit);
+    m.set("stdout", Value::Native(Rc::new(Stream("stdout"))));
+    m.set("stderr", Value::Native(Rc::new(Stream("stderr"))));
     Rc::new(m)
+}
+
+/// `sys.stdout` / `sys.stderr`: `write` and `flush`, and a name `tf.print(output_stream=...)` reads.
+struct Stream(&'static str);
+
+impl super::value::NativeObject for Stream {
+    fn type_name(&self) -> &str {
+        "TextIOWrapper"
+    }
+    fn get_attr(&self, this: &Value, name: &str) -> Option<Value> {
+        let (name, f): (&'static str, super::value::NativeFn) = match name {
+            "write" => ("write", |it, t, a| {
+                let text = match a.req(0, "s", "write")? {
+                    Value::Str(s) => s,
+                    v => {
+                        return Err(raise("TypeError", format!("write() argument must be str, not {}", v.type_name())))
+                    }
+                };
+                match t.and_then(stream_name) {
+                    Some("stderr") => {
+                        it.flush();
+                        let _ = std::io::stderr().write_all(text.as_bytes());
+                    }
+                    _ => {
+                        let _ = it.out.write_all(text.as_bytes());
+                    }
+                }
+                Ok(Value::Int(text.chars().count() as i64))
+            }),
+            "flush" => ("flush", |it, _, _| {
+                it.flush();
+                Ok(Value::None)
+            }),
+            _ => return None,
+        };
+        Some(Value::Builtin(Rc::new(Builtin { name, f, bound: Some(this.clone()) })))
+    }
+    fn repr(&self) -> String {
+        format!("<_io.TextIOWrapper name='<{}>' mode='w' encoding='utf-8'>", self.0)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// `"stdout"` or `"stderr"` for `sys.stdout` / `sys.stderr`.
+pub fn stream_name(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::Native(n) => n.as_any().downcast_ref::<Stream>().map(|s| s.0),
+        _ => None,
+    }
 }
 
 fn sys_exit(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {

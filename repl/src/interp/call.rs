@@ -56,6 +56,11 @@ impl Interp {
             }
             Value::Type(t) => super::builtins::call_type(self, *t, args),
             Value::Instance(i) => match i.class.lookup("__call__") {
+                // A `tf.function` method binds itself to the instance (one cache per instance).
+                Some(Value::Native(_)) => {
+                    let call = self.get_attr(f, "__call__")?;
+                    self.call(&call, args)
+                }
                 Some(call) => {
                     args.pos.insert(0, f.clone());
                     self.call(&call, args)

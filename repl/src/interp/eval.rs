@@ -521,6 +521,11 @@ impl Interp {
                 Descriptor::ClassMethod => Value::Method(Rc::new((class.clone(), d.1.clone()))),
                 Descriptor::Property => self.call(&d.1, Args::positional(vec![this.clone()]))?,
             },
+            // Engine objects that bind to instances (a `tf.function` method).
+            Value::Native(ref n) => match n.get_attr(&x, "__get__") {
+                Some(get) => self.call(&get, Args::positional(vec![this.clone()]))?,
+                None => x,
+            },
             other => other,
         })
     }

@@ -7,6 +7,7 @@
 //! operand is an engine value.
 
 mod convert;
+mod function;
 mod tape;
 
 use crate::ast::{BinOp, CmpOp, UnaryOp};
@@ -14,6 +15,7 @@ use crate::interp::exceptions::{engine_error, exception_class, raise, PyResult};
 use crate::interp::value::{Args, Builtin, NativeFn, NativeModule, NativeObject, Value};
 use crate::interp::Interp;
 pub use convert::{int_list, scalar_value, to_list, to_tensor};
+pub use function::{describe_function, ConcreteInfo, FunctionInfo};
 use std::rc::Rc;
 use tensile::ops::{linalg, math, slicing::SliceItem};
 use tensile::{DType, Tensor};
@@ -55,6 +57,7 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
     for (name, f) in fns {
         m.add_fn(name, *f);
     }
+    function::install(&m);
     for d in DType::ALL {
         m.set(d.name(), Value::DType(d));
     }
@@ -424,7 +427,8 @@ pub fn get_attr(_: &mut Interp, v: &Value, name: &str) -> PyResult<Value> {
     }
     let t = to_tensor(v, None)?;
     match name {
-        "shape" => Ok(shape_value(t.shape())),
+        // Unknown dimensions of a traced tensor read as None.
+        "shape" => Ok(Value::tuple(t.dims().iter().map(|d| d.map_or(Value::None, |d| Value::Int(d as i64))).collect())),
         "dtype" => Ok(Value::DType(t.dtype())),
         "ndim" => Ok(Value::Int(t.rank() as i64)),
         "numpy" => Ok(bound(v, "numpy", |_, t, _| {
