@@ -6,6 +6,7 @@
 //! The interpreter calls the hooks below ([`binary`], [`compare`], [`get_attr`], ...) when an
 //! operand is an engine value.
 
+pub mod control;
 mod convert;
 mod tape;
 
@@ -55,6 +56,7 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
     for (name, f) in fns {
         m.add_fn(name, *f);
     }
+    control::register(&m);
     for d in DType::ALL {
         m.set(d.name(), Value::DType(d));
     }
