@@ -61,6 +61,11 @@ impl<'a> Shared<'a> {
         result.map_err(|e| self.error.borrow_mut().take().unwrap_or_else(|| engine_error(e)))
     }
 
+    /// Gives the interpreter back (the closures that borrowed it must be gone).
+    pub fn into_inner(self) -> &'a mut Interp {
+        self.interp.into_inner()
+    }
+
     /// The interpreter, between engine calls.
     pub fn with<T>(&self, f: impl FnOnce(&mut Interp) -> T) -> T {
         let mut guard = self.interp.borrow_mut();
