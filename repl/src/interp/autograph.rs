@@ -594,9 +594,12 @@ struct Region {
     pending: Option<Exit>,
 }
 
+/// Per function code (by address, the code kept alive beside it), its liveness.
+type LivenessCache = HashMap<usize, (Rc<Code>, Rc<Liveness>)>;
+
 thread_local! {
     static REGIONS: RefCell<Vec<Region>> = const { RefCell::new(Vec::new()) };
-    static LIVENESS: RefCell<HashMap<usize, (Rc<Code>, Rc<Liveness>)>> = RefCell::new(HashMap::new());
+    static LIVENESS: RefCell<LivenessCache> = RefCell::new(HashMap::new());
 }
 
 /// Whether an exit happened: statically known, or a symbolic bool.
