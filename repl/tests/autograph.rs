@@ -187,6 +187,30 @@ def missing_return(x):
     if x > 0.0:
         return x
 
+def api_cond(x):
+    return tf.cond(x > 0.0, lambda: (x * 2.0, 1), lambda: (x - 1.0, 2))
+
+def api_while(n):
+    i, acc = tf.while_loop(lambda i, acc: i < n, lambda i, acc: (i + 1, acc * 2.0), (0, 1.0))
+    return acc
+
+def api_switch(i, x):
+    return tf.switch_case(i, [lambda: x, lambda: x * 10.0, lambda: x * 100.0])
+
+def api_cond_raises(x):
+    def bad():
+        raise IndexError("from the true branch")
+    return tf.cond(x > 0.0, bad, lambda: x)
+
+def nested_if_return(x, y):
+    if x > 0.0:
+        if y > 0.0:
+            return x + y
+        z = x - y
+    else:
+        z = y - x
+    return z * 10.0
+
 def raises_inside(x):
     if x > 0.0:
         raise KeyError("inside the branch")
@@ -420,6 +444,65 @@ fn python_conditions_still_unroll() {
         }
         vec![v]
     });
+}
+
+#[test]
+fn control_flow_apis_traced() {
+    check_scalar_fn("api_cond", DType::F32, &[vec![2.0], vec![-2.0]], |x| {
+        if x[0] > 0.0 {
+            vec![x[0] * 2.0, 1.0]
+        } else {
+            vec![x[0] - 1.0, 2.0]
+        }
+    });
+    check_scalar_fn("api_while", DType::I32, &[vec![0.0], vec![5.0]], |x| vec![2f64.powi(x[0] as i32)]);
+    let mut it = interp();
+    for (i, want) in [(0, 3.0), (1, 30.0), (2, 300.0), (7, 300.0)] {
+        let feeds = [Tensor::from(i), Tensor::from(3.0f32)];
+        let specs = [scalar_spec(DType::I32), scalar_spec(DType::F32)];
+        assert_eq!(f32s(&traced_with(&mut it, "api_switch", &specs, &feeds).expect("traces")), vec![want]);
+        assert_eq!(f32s(&eager(&mut it, "api_switch", &feeds)), vec![want]);
+    }
+}
+
+#[test]
+fn nested_tensor_ifs_with_a_return_in_the_inner_one() {
+    check_scalar_fn("nested_if_return", DType::F32, &[vec![1.0, 2.0], vec![3.0, -1.0], vec![-1.0, 2.0]], |v| {
+        let (x, y) = (v[0], v[1]);
+        vec![if x > 0.0 {
+            if y > 0.0 {
+                x + y
+            } else {
+                (x - y) * 10.0
+            }
+        } else {
+            (y - x) * 10.0
+        }]
+    });
+}
+
+#[test]
+fn exception_in_a_traced_tf_cond_branch_keeps_its_traceback() {
+    let mut it = interp();
+    let f = func(&it, "api_cond_raises");
+    let mut rendered = None;
+    let r =
+        trace_graph(&[scalar_spec(DType::F32)], TraceOptions { root: true, allow_variable_creation: true }, |args| {
+            match it.call(&f, Args::positional(vec![Value::Tensor(args[0].clone())])) {
+                Ok(v) => Ok(leaves(&v)),
+                Err(Ctrl::Raise(e)) => {
+                    let message = it.exception_message(&e.value);
+                    rendered = Some(tensile_repl::interp::exceptions::render_traceback(&e, &message));
+                    Err(tensile::Error::invalid("script", message))
+                }
+                Err(_) => Err(tensile::Error::invalid("script", "stray control flow")),
+            }
+        });
+    assert!(r.is_err());
+    let text = rendered.expect("the script raised");
+    assert!(text.ends_with("IndexError: from the true branch\n"), "{text}");
+    assert!(text.contains("raise IndexError(\"from the true branch\")"), "{text}");
+    assert!(text.contains("in bad"), "{text}");
 }
 
 fn trace_error(name: &str, feeds: &[Tensor]) -> String {
