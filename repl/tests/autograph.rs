@@ -211,6 +211,25 @@ def nested_if_return(x, y):
         z = y - x
     return z * 10.0
 
+def bool_ops(x, y):
+    if x > 0.0 and not y > 0.0:
+        r = 1.0
+    elif x > 0.0 or y > 5.0:
+        r = 2.0
+    else:
+        r = 3.0
+    return r
+
+def search_else(n, target):
+    found = -1
+    for i in tf.range(n):
+        if i == target:
+            found = i
+            break
+    else:
+        found = -2
+    return found
+
 def raises_inside(x):
     if x > 0.0:
         raise KeyError("inside the branch")
@@ -503,6 +522,32 @@ fn exception_in_a_traced_tf_cond_branch_keeps_its_traceback() {
     assert!(text.ends_with("IndexError: from the true branch\n"), "{text}");
     assert!(text.contains("raise IndexError(\"from the true branch\")"), "{text}");
     assert!(text.contains("in bad"), "{text}");
+}
+
+#[test]
+fn and_or_not_in_tensor_conditions() {
+    check_scalar_fn(
+        "bool_ops",
+        DType::F32,
+        &[vec![1.0, -1.0], vec![1.0, 1.0], vec![-1.0, 6.0], vec![-1.0, 1.0]],
+        |v| {
+            let (x, y) = (v[0], v[1]);
+            vec![if x > 0.0 && y <= 0.0 {
+                1.0
+            } else if x > 0.0 || y > 5.0 {
+                2.0
+            } else {
+                3.0
+            }]
+        },
+    );
+}
+
+#[test]
+fn loop_else_runs_only_without_break() {
+    check_scalar_fn("search_else", DType::I32, &[vec![5.0, 3.0], vec![5.0, 7.0]], |v| {
+        vec![if v[1] < v[0] { v[1] } else { -2.0 }]
+    });
 }
 
 fn trace_error(name: &str, feeds: &[Tensor]) -> String {

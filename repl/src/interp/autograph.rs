@@ -35,6 +35,57 @@ pub fn is_symbolic(v: &Value) -> bool {
     matches!(v, Value::Tensor(t) if t.is_symbolic())
 }
 
+/// The `if`/`while` hook for conditions: while tracing, `and`, `or` and `not` on symbolic
+/// tensors become `logical_and`/`logical_or`/`logical_not` (on Python values they keep
+/// Python's short-circuit semantics); any other expression evaluates as usual.
+pub fn eval_condition(it: &mut Interp, e: &Expr) -> PyResult<Value> {
+    if !trace::is_tracing() {
+        return it.eval(e);
+    }
+    match &e.kind {
+        ExprKind::BoolOp { op, values } if !values.is_empty() => {
+            let mut acc = eval_condition(it, &values[0])?;
+            for v in &values[1..] {
+                if is_symbolic(&acc) {
+                    let rhs = eval_condition(it, v)?;
+                    let a = bool_scalar(&acc, "and/or")?;
+                    let b = as_bool_tensor(it, &rhs)?;
+                    acc = Value::Tensor(engine(match op {
+                        crate::ast::BoolOp::And => math::logical_and(&a, &b),
+                        crate::ast::BoolOp::Or => math::logical_or(&a, &b),
+                    })?);
+                    continue;
+                }
+                let t = it.truthy(&acc)?;
+                let done = match op {
+                    crate::ast::BoolOp::And => !t,
+                    crate::ast::BoolOp::Or => t,
+                };
+                if done {
+                    return Ok(acc);
+                }
+                acc = eval_condition(it, v)?;
+            }
+            Ok(acc)
+        }
+        ExprKind::UnaryOp { op: crate::ast::UnaryOp::Not, operand } => {
+            let v = eval_condition(it, operand)?;
+            if is_symbolic(&v) {
+                return Ok(Value::Tensor(engine(math::logical_not(&bool_scalar(&v, "not")?))?));
+            }
+            Ok(Value::Bool(!it.truthy(&v)?))
+        }
+        _ => it.eval(e),
+    }
+}
+
+fn as_bool_tensor(it: &mut Interp, v: &Value) -> PyResult<Tensor> {
+    if is_symbolic(v) {
+        return bool_scalar(v, "and/or");
+    }
+    Ok(Tensor::from(it.truthy(v)?))
+}
+
 /// What a `for` statement iterates, as the [`for_iterable`] hook sees it.
 pub enum Iterable {
     /// A value the interpreter iterates itself.
@@ -1221,10 +1272,11 @@ fn run_loop(
     body: &[Stmt],
     orelse: &[Stmt],
 ) -> PyResult<()> {
-    if !orelse.is_empty() {
+    if !orelse.is_empty() && (exits(orelse) != (false, false)) {
         return Err(raise(
             "NotImplementedError",
-            "an `else` clause on a loop over tensors is not supported in a traced function",
+            "break, continue or return in the `else` clause of a loop over tensors is not supported in a traced \
+             function",
         ));
     }
     let live = liveness(it);
@@ -1306,7 +1358,7 @@ fn run_loop(
             }
             let mut keep = match &driver {
                 Driver::While(test) => {
-                    let v = it.eval(test)?;
+                    let v = eval_condition(it, test)?;
                     let v = match v {
                         Value::Tensor(_) => v,
                         other => {
@@ -1404,19 +1456,38 @@ fn run_loop(
     let mut items = split(&out);
     let retval = if want_ret { items.pop() } else { None };
     let ret_flag = if want_ret { items.pop() } else { None };
-    if want_brk {
-        items.pop();
-    }
+    let brk_flag = if want_brk { items.pop() } else { None };
     let start = usize::from(has_counter);
     for (n, v) in vars.iter().zip(items.into_iter().skip(start)) {
         set_local(it, n, Some(v));
+    }
+    if !orelse.is_empty() {
+        // The `else` clause runs when the loop ended without `break` (or `return`).
+        let stopped = match (&brk_flag, &ret_flag) {
+            (Some(Value::Tensor(b)), Some(Value::Tensor(r))) => Some(engine(math::logical_or(b, r))?),
+            (Some(Value::Tensor(t)), _) | (_, Some(Value::Tensor(t))) => Some(t.clone()),
+            _ => None,
+        };
+        match stopped {
+            None => it.exec_block(orelse)?,
+            Some(flag) => {
+                let live = liveness(it).and_then(|l| l.live_out(s.span).cloned());
+                run_cond(
+                    it,
+                    flag,
+                    [Branch::Block(Rc::new(Vec::new())), Branch::Block(Rc::new(orelse.to_vec()))],
+                    live,
+                    false,
+                    false,
+                    false,
+                )?;
+            }
+        }
     }
     if let (Some(Value::Tensor(flag)), Some(rv)) = (ret_flag, retval) {
         // After a loop that may have returned, the rest of the region runs only if it did not.
         let k = continuation(it, s.span)?;
         let live = region_info(it).map(|r| r.0);
-        let (_, k_ret) = exits(&k);
-        let _ = k_ret;
         return run_cond(it, flag, [Branch::Return(rv), Branch::Block(Rc::new(k))], live, true, false, true);
     }
     Ok(())

@@ -133,7 +133,7 @@ impl Interp {
                 return Err(Ctrl::Return(v));
             }
             StmtKind::If { test, body, orelse } => {
-                let t = self.eval(test)?;
+                let t = autograph::eval_condition(self, test)?;
                 if autograph::is_symbolic(&t) {
                     return autograph::exec_if(self, s, &t, body, orelse);
                 }
@@ -145,7 +145,7 @@ impl Interp {
             }
             StmtKind::While { test, body, orelse } => loop {
                 self.check_interrupt()?;
-                let t = self.eval(test)?;
+                let t = autograph::eval_condition(self, test)?;
                 if autograph::is_symbolic(&t) {
                     return autograph::exec_while(self, s, test, &t, body, orelse);
                 }
