@@ -3,7 +3,7 @@
 use super::exceptions::{exception_class, new_exception, raise, raise_value, Ctrl, PyErr, PyResult};
 use super::scope::{FuncInfo, Scope, ScopeKind};
 use super::value::{Args, Body, Class, Code, Descriptor, Value};
-use super::Interp;
+use super::{autograph, Interp};
 use crate::ast::{ExceptHandler, Expr, ExprKind, Stmt, StmtKind};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -133,7 +133,10 @@ impl Interp {
                 return Err(Ctrl::Return(v));
             }
             StmtKind::If { test, body, orelse } => {
-                let t = self.eval(test)?;
+                let t = autograph::eval_condition(self, test)?;
+                if autograph::is_symbolic(&t) {
+                    return autograph::exec_if(self, s, &t, body, orelse);
+                }
                 if self.truthy(&t)? {
                     self.exec_block(body)?;
                 } else {
@@ -142,7 +145,10 @@ impl Interp {
             }
             StmtKind::While { test, body, orelse } => loop {
                 self.check_interrupt()?;
-                let t = self.eval(test)?;
+                let t = autograph::eval_condition(self, test)?;
+                if autograph::is_symbolic(&t) {
+                    return autograph::exec_while(self, s, test, &t, body, orelse);
+                }
                 if !self.truthy(&t)? {
                     self.exec_block(orelse)?;
                     break;
@@ -154,7 +160,10 @@ impl Interp {
                 }
             },
             StmtKind::For { target, iter, body, orelse } => {
-                let it = self.eval(iter)?;
+                let it = match autograph::for_iterable(self, iter)? {
+                    autograph::Iterable::Python(v) => v,
+                    converted => return autograph::exec_for(self, s, target, converted, body, orelse),
+                };
                 self.exec_for(target, it, body, orelse)?;
             }
             StmtKind::Break => return Err(Ctrl::Break),

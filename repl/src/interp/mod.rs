@@ -4,6 +4,7 @@
 //! whose parent is the defining function's scope (closures see later rebinding, like cells).
 //! Raised exceptions travel as `Err(Ctrl::Raise)` and collect traceback frames on the way out.
 
+pub mod autograph;
 pub mod builtins;
 mod call;
 mod eval;

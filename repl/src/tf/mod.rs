@@ -6,6 +6,7 @@
 //! The interpreter calls the hooks below ([`binary`], [`compare`], [`get_attr`], ...) when an
 //! operand is an engine value.
 
+pub mod control;
 mod convert;
 mod function;
 mod tape;
@@ -58,6 +59,7 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
         m.add_fn(name, *f);
     }
     function::install(&m);
+    control::register(&m);
     for d in DType::ALL {
         m.set(d.name(), Value::DType(d));
     }
