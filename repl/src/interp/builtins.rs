@@ -83,7 +83,62 @@ fn sys_module(interp: &mut Interp) -> Rc<NativeModule> {
     m.set("version", Value::str("3.11 (Tensile)"));
     m.set("maxsize", Value::Int(i64::MAX));
     m.add_fn("exit", sys_exit);
+    m.set("stdout", Value::Native(Rc::new(StdStream("stdout"))));
+    m.set("stderr", Value::Native(Rc::new(StdStream("stderr"))));
     Rc::new(m)
+}
+
+/// `sys.stdout` / `sys.stderr`: `write` and `flush`, and a name other tables recognise
+/// (`tf.print(..., output_stream=sys.stdout)`).
+pub struct StdStream(pub &'static str);
+
+impl super::value::NativeObject for StdStream {
+    fn type_name(&self) -> &str {
+        "TextIOWrapper"
+    }
+    fn get_attr(&self, this: &Value, name: &str) -> Option<Value> {
+        let f: super::value::NativeFn = match name {
+            "write" => |interp, this, a| {
+                let text = match a.req(0, "s", "write")? {
+                    Value::Str(s) => s,
+                    other => {
+                        return Err(raise(
+                            "TypeError",
+                            format!("write() argument must be str, not {}", other.type_name()),
+                        ))
+                    }
+                };
+                match this {
+                    Some(Value::Native(n))
+                        if n.as_any().downcast_ref::<StdStream>().is_some_and(|s| s.0 == "stderr") =>
+                    {
+                        interp.flush();
+                        eprint!("{text}");
+                    }
+                    _ => {
+                        let _ = interp.out.write_all(text.as_bytes());
+                    }
+                }
+                Ok(Value::Int(text.chars().count() as i64))
+            },
+            "flush" => |interp, _, _| {
+                interp.flush();
+                Ok(Value::None)
+            },
+            _ => return None,
+        };
+        Some(Value::Builtin(Rc::new(super::value::Builtin {
+            name: if name == "write" { "write" } else { "flush" },
+            f,
+            bound: Some(this.clone()),
+        })))
+    }
+    fn repr(&self) -> String {
+        format!("<_io.TextIOWrapper name='<{}>' mode='w' encoding='utf-8'>", self.0)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 fn sys_exit(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
