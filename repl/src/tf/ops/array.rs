@@ -306,7 +306,17 @@ fn scatter_nd(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 
 fn embedding_lookup(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("embedding_lookup", &["params", "ids", "max_norm", "name"], a)?;
-    Ok(t(r(indexing::embedding_lookup(&p.tensor("params")?, &p.tensor("ids")?))?))
+    // A Python list is TF's list of parameter shards; only the single-shard form is supported.
+    let params = match p.req("params")? {
+        Value::List(l) if l.borrow().len() == 1 => to_tensor(&l.borrow()[0], None)?,
+        Value::Tuple(v) if v.len() == 1 => to_tensor(&v[0], None)?,
+        Value::List(_) | Value::Tuple(_) => return Err(raise(
+            "ValueError",
+            "embedding_lookup: params given as a list are partitioned shards, which are not supported; pass one tensor",
+        )),
+        v => to_tensor(&v, None)?,
+    };
+    Ok(t(r(indexing::embedding_lookup(&params, &p.tensor("ids")?))?))
 }
 
 /// `tf.reverse(tensor, axis, name=None)`: a strided slice with step -1 on each listed axis.

@@ -35,6 +35,8 @@ pub fn class() -> Rc<Class> {
                     ("num_elements", num_elements),
                     ("is_fully_defined", is_fully_defined),
                     ("concatenate", concatenate),
+                    ("__add__", concatenate),
+                    ("__radd__", radd),
                 ];
                 let dict = methods
                     .iter()
@@ -62,13 +64,12 @@ fn set_dims(inst: &Instance, dims: Dims) {
     match &dims {
         Some(v) => {
             let items: Vec<Value> = v.iter().map(|x| dim_value(*x)).collect();
-            d.insert("_dims".into(), Value::tuple(items.clone()));
-            d.insert("dims".into(), Value::list(items));
+            d.insert("_dims".into(), Value::tuple(items));
             d.insert("rank".into(), Value::Int(v.len() as i64));
             d.insert("ndims".into(), Value::Int(v.len() as i64));
         }
         None => {
-            for k in ["_dims", "dims", "rank", "ndims"] {
+            for k in ["_dims", "rank", "ndims"] {
                 d.insert(k.into(), Value::None);
             }
         }
@@ -265,6 +266,18 @@ fn concatenate(_: &mut Interp, this: Option<&Value>, a: Args) -> PyResult<Value>
     let (d, a) = recv(this, a)?;
     let other = as_dims(&a.pos.first().cloned().unwrap_or(Value::None))?;
     Ok(new_shape(match (d, other) {
+        (Some(mut x), Some(y)) => {
+            x.extend(y);
+            Some(x)
+        }
+        _ => None,
+    }))
+}
+
+fn radd(_: &mut Interp, this: Option<&Value>, a: Args) -> PyResult<Value> {
+    let (d, a) = recv(this, a)?;
+    let other = as_dims(&a.pos.first().cloned().unwrap_or(Value::None))?;
+    Ok(new_shape(match (other, d) {
         (Some(mut x), Some(y)) => {
             x.extend(y);
             Some(x)
