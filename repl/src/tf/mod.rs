@@ -9,6 +9,7 @@
 pub mod control;
 mod convert;
 mod function;
+pub mod ops;
 mod tape;
 
 use crate::ast::{BinOp, CmpOp, UnaryOp};
@@ -79,6 +80,7 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
         errors.set(n, Value::Class(exception_class(n)));
     }
     m.set("errors", Value::Module(Rc::new(errors)));
+    ops::register(&m);
     Rc::new(m)
 }
 
@@ -399,7 +401,10 @@ fn shape_value(shape: &[usize]) -> Value {
 }
 
 /// Attributes of tensors, variables, arrays and dtypes.
-pub fn get_attr(_: &mut Interp, v: &Value, name: &str) -> PyResult<Value> {
+pub fn get_attr(interp: &mut Interp, v: &Value, name: &str) -> PyResult<Value> {
+    if let Some(x) = ops::tensor_attr(interp, v, name)? {
+        return Ok(x);
+    }
     let missing = || raise("AttributeError", format!("'{}' object has no attribute '{name}'", v.type_name()));
     if let Value::DType(d) = v {
         return match name {

@@ -1,0 +1,408 @@
+//! Array ops: shapes and layout (`reshape`, `transpose`, `concat`, `split`, ...), creation
+//! (`zeros`, `range`, `eye`, ...), slicing and gathering.
+
+use super::args::{dims, list, pair, r, t, Params};
+use super::Entry;
+use crate::interp::exceptions::{raise, PyResult};
+use crate::interp::value::{Args, Value};
+use crate::interp::Interp;
+use crate::tf::to_tensor;
+use tensile::ops::array::{self as arr, Split};
+use tensile::ops::slicing::{self, SliceItem};
+use tensile::ops::{indexing, math};
+use tensile::{DType, Tensor};
+
+type Out = PyResult<Value>;
+
+fn reshape(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("reshape", &["tensor", "shape", "name"], a)?;
+    Ok(t(r(arr::reshape(&p.tensor("tensor")?, &p.req_ints("shape")?))?))
+}
+
+fn broadcast_to(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("broadcast_to", &["input", "shape", "name"], a)?;
+    let shape = dims("broadcast_to", &p.req_ints("shape")?)?;
+    Ok(t(r(arr::broadcast_to(&p.tensor("input")?, &shape))?))
+}
+
+fn stack(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("stack", &["values", "axis", "name"], a)?;
+    Ok(t(r(arr::stack(&p.tensors("values")?, p.int("axis", 0)?))?))
+}
+
+fn unstack(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("unstack", &["value", "num", "axis", "name"], a)?;
+    let x = p.tensor("value")?;
+    let parts = r(arr::unstack(&x, p.int("axis", 0)?))?;
+    if let Some(n) = p.opt_int("num")? {
+        if n != parts.len() as i64 {
+            return Err(raise(
+                "ValueError",
+                format!("unstack: num = {n} does not match the size {} of the unstacked axis", parts.len()),
+            ));
+        }
+    }
+    Ok(list(parts))
+}
+
+fn transpose(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("transpose", &["a", "perm", "conjugate", "name"], a)?;
+    let perm = p.ints("perm")?;
+    Ok(t(r(arr::transpose(&p.tensor("a")?, perm.as_deref()))?))
+}
+
+fn expand_dims(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("expand_dims", &["input", "axis", "name"], a)?;
+    Ok(t(r(arr::expand_dims(&p.tensor("input")?, p.req_int("axis")?))?))
+}
+
+fn squeeze(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("squeeze", &["input", "axis", "name"], a)?;
+    let axis = p.ints("axis")?;
+    Ok(t(r(arr::squeeze(&p.tensor("input")?, axis.as_deref()))?))
+}
+
+fn concat(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("concat", &["values", "axis", "name"], a)?;
+    Ok(t(r(arr::concat(&p.tensors("values")?, p.req_int("axis")?))?))
+}
+
+fn split(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("split", &["value", "num_or_size_splits", "axis", "num", "name"], a)?;
+    let x = p.tensor("value")?;
+    let how = match p.req("num_or_size_splits")? {
+        Value::Int(n) if n > 0 => Split::Num(n as usize),
+        Value::Int(n) => {
+            return Err(raise("ValueError", format!("split: num_or_size_splits must be positive, got {n}")));
+        }
+        v => Split::Sizes(super::args::ints_of(&v)?),
+    };
+    Ok(list(r(arr::split(&x, how, p.int("axis", 0)?))?))
+}
+
+fn tile(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("tile", &["input", "multiples", "name"], a)?;
+    Ok(t(r(arr::tile(&p.tensor("input")?, &p.req_ints("multiples")?))?))
+}
+
+fn pad(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("pad", &["tensor", "paddings", "mode", "constant_values", "name"], a)?;
+    let x = p.tensor("tensor")?;
+    let pt = to_tensor(&p.req("paddings")?, None)?;
+    if pt.shape() != [x.rank(), 2] {
+        return Err(raise(
+            "InvalidArgumentError",
+            format!(
+                "pad: paddings must have shape [{}, 2] for an input of rank {}, got {}",
+                x.rank(),
+                x.rank(),
+                tensile::shape::fmt_dims(&pt.dims())
+            ),
+        ));
+    }
+    let pairs: Vec<[i64; 2]> = pt.to_f64_vec().chunks(2).map(|c| [c[0] as i64, c[1] as i64]).collect();
+    let mode = p.str("mode", "CONSTANT")?.to_uppercase();
+    Ok(t(r(arr::pad(&x, &pairs, &mode, p.float("constant_values", 0.0)?))?))
+}
+
+fn identity(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("identity", &["input", "name"], a)?;
+    Ok(t(r(arr::identity(&p.tensor("input")?))?))
+}
+
+fn stop_gradient(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("stop_gradient", &["input", "name"], a)?;
+    Ok(t(r(arr::stop_gradient(&p.tensor("input")?))?))
+}
+
+fn size(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("size", &["input", "out_type", "name"], a)?;
+    let s = r(arr::size(&p.tensor("input")?))?;
+    Ok(t(match p.dtype("out_type")? {
+        Some(d) if d != s.dtype() => r(math::cast(&s, d))?,
+        _ => s,
+    }))
+}
+
+fn rank(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("rank", &["input", "name"], a)?;
+    Ok(t(r(arr::rank(&p.tensor("input")?))?))
+}
+
+fn one_hot(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("one_hot", &["indices", "depth", "on_value", "off_value", "axis", "dtype", "name"], a)?;
+    let indices = p.tensor("indices")?;
+    let given = |n: &str| p.get(n).map(|v| to_tensor(&v, None)).transpose();
+    let (on, off) = (given("on_value")?, given("off_value")?);
+    let dtype = match p.dtype("dtype")? {
+        Some(d) => d,
+        None => on.as_ref().or(off.as_ref()).map_or(DType::F32, Tensor::dtype),
+    };
+    let scalar = |v: Option<Tensor>, d: f64| v.map_or(d, |t| t.to_f64_vec().first().copied().unwrap_or(d));
+    let out = arr::one_hot(&indices, p.req_int("depth")?, scalar(on, 1.0), scalar(off, 0.0), p.int("axis", -1)?, dtype);
+    Ok(t(r(out)?))
+}
+
+fn linspace(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("linspace", &["start", "stop", "num", "name", "axis"], a)?;
+    let (start, stop) = pair(&p, "start", "stop")?;
+    Ok(t(r(arr::linspace_axis(&start, &stop, p.req_int("num")?, p.int("axis", 0)?))?))
+}
+
+/// `tf.range(start, limit=None, delta=1, dtype=None, name='range')`; the dtype is inferred
+/// from the arguments as TF does (any float gives float32, else int32).
+fn range(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("range", &["start", "limit", "delta", "dtype", "name"], a)?;
+    let mut args = vec![p.req("start")?];
+    if let Some(l) = p.get("limit") {
+        args.push(l);
+    }
+    let delta = p.get("delta").unwrap_or(Value::Int(1));
+    let inferred = [&args[..], std::slice::from_ref(&delta)]
+        .concat()
+        .iter()
+        .map(|v| match v {
+            Value::Float(_) => DType::F32,
+            Value::Tensor(x) | Value::Array(x) => x.dtype(),
+            _ => DType::I32,
+        })
+        .max_by_key(|d| match d {
+            DType::F64 => 4,
+            DType::F32 => 3,
+            DType::I64 => 2,
+            _ => 1,
+        })
+        .unwrap_or(DType::I32);
+    let dtype = p.dtype("dtype")?.unwrap_or(inferred);
+    let num = |v: &Value| super::args::float_of("range", "start", v);
+    let (start, limit) = match args.as_slice() {
+        [l] => (0.0, num(l)?),
+        [s, l] => (num(s)?, num(l)?),
+        _ => (0.0, 0.0),
+    };
+    Ok(t(r(arr::range(start, limit, num(&delta)?, dtype))?))
+}
+
+fn eye(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("eye", &["num_rows", "num_columns", "batch_shape", "dtype", "name"], a)?;
+    let rows = dims("eye", &[p.req_int("num_rows")?])?[0];
+    let cols = p.opt_int("num_columns")?.map(|c| dims("eye", &[c]).map(|d| d[0])).transpose()?;
+    let m = r(arr::eye(rows, cols, p.dtype("dtype")?.unwrap_or(DType::F32)))?;
+    Ok(t(match p.ints("batch_shape")? {
+        Some(b) if !b.is_empty() => {
+            let mut shape = dims("eye", &b)?;
+            shape.extend_from_slice(m.shape());
+            r(arr::broadcast_to(&m, &shape))?
+        }
+        _ => m,
+    }))
+}
+
+fn fill(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("fill", &["dims", "value", "name"], a)?;
+    let shape = dims("fill", &p.req_ints("dims")?)?;
+    let v = p.tensor("value")?;
+    if v.size() != 1 || v.rank() != 0 {
+        return Err(raise(
+            "InvalidArgumentError",
+            format!("fill: value must be a scalar, got shape {}", tensile::shape::fmt_dims(&v.dims())),
+        ));
+    }
+    Ok(t(r(arr::broadcast_to(&v, &shape))?))
+}
+
+fn filled(a: Args, func: &'static str, value: f64) -> Out {
+    let p = Params::bind(func, &["shape", "dtype", "name"], a)?;
+    let shape = dims(func, &p.req_ints("shape")?)?;
+    Ok(t(r(arr::fill(p.dtype("dtype")?.unwrap_or(DType::F32), &shape, value))?))
+}
+
+fn zeros(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    filled(a, "zeros", 0.0)
+}
+
+fn ones(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    filled(a, "ones", 1.0)
+}
+
+fn filled_like(a: Args, func: &'static str, value: f64) -> Out {
+    let p = Params::bind(func, &["input", "dtype", "name"], a)?;
+    let x = p.tensor("input")?;
+    let d = p.dtype("dtype")?.unwrap_or(x.dtype());
+    if x.is_symbolic() {
+        // The value follows the input's (possibly unknown) shape inside the graph.
+        let base = if d == x.dtype() { x } else { r(math::cast(&x, d))? };
+        let zero = r(math::sub(&base, &base))?;
+        return Ok(t(if value == 0.0 { zero } else { r(math::add(&zero, &Tensor::scalar_of(d, value)))? }));
+    }
+    Ok(t(r(arr::fill(d, x.shape(), value))?))
+}
+
+fn zeros_like(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    filled_like(a, "zeros_like", 0.0)
+}
+
+fn ones_like(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    filled_like(a, "ones_like", 1.0)
+}
+
+fn slice(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("slice", &["input_", "begin", "size", "name"], a)?;
+    Ok(t(r(slicing::slice(&p.tensor("input_")?, &p.req_ints("begin")?, &p.req_ints("size")?))?))
+}
+
+fn strided_slice(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind(
+        "strided_slice",
+        &[
+            "input_",
+            "begin",
+            "end",
+            "strides",
+            "begin_mask",
+            "end_mask",
+            "ellipsis_mask",
+            "new_axis_mask",
+            "shrink_axis_mask",
+            "var",
+            "name",
+        ],
+        a,
+    )?;
+    let x = p.tensor("input_")?;
+    let begin = p.req_ints("begin")?;
+    let strides = p.ints("strides")?.unwrap_or_else(|| vec![1; begin.len()]);
+    let out = slicing::strided_slice(
+        &x,
+        &begin,
+        &p.req_ints("end")?,
+        &strides,
+        p.int("begin_mask", 0)?,
+        p.int("end_mask", 0)?,
+        p.int("ellipsis_mask", 0)?,
+        p.int("new_axis_mask", 0)?,
+        p.int("shrink_axis_mask", 0)?,
+    );
+    Ok(t(r(out)?))
+}
+
+fn gather(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("gather", &["params", "indices", "validate_indices", "axis", "batch_dims", "name"], a)?;
+    let batch_dims = p.int("batch_dims", 0)?;
+    let axis = p.int("axis", batch_dims)?;
+    Ok(t(r(indexing::gather(&p.tensor("params")?, &p.tensor("indices")?, axis, batch_dims))?))
+}
+
+fn gather_nd(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("gather_nd", &["params", "indices", "batch_dims", "name"], a)?;
+    Ok(t(r(indexing::gather_nd(&p.tensor("params")?, &p.tensor("indices")?, p.int("batch_dims", 0)?))?))
+}
+
+fn scatter_nd(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("scatter_nd", &["indices", "updates", "shape", "name"], a)?;
+    let shape = dims("scatter_nd", &p.req_ints("shape")?)?;
+    Ok(t(r(indexing::scatter_nd(&p.tensor("indices")?, &p.tensor("updates")?, &shape))?))
+}
+
+fn embedding_lookup(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("embedding_lookup", &["params", "ids", "max_norm", "name"], a)?;
+    // A Python list is TF's list of parameter shards; only the single-shard form is supported.
+    let params = match p.req("params")? {
+        Value::List(l) if l.borrow().len() == 1 => to_tensor(&l.borrow()[0], None)?,
+        Value::Tuple(v) if v.len() == 1 => to_tensor(&v[0], None)?,
+        Value::List(_) | Value::Tuple(_) => return Err(raise(
+            "ValueError",
+            "embedding_lookup: params given as a list are partitioned shards, which are not supported; pass one tensor",
+        )),
+        v => to_tensor(&v, None)?,
+    };
+    Ok(t(r(indexing::embedding_lookup(&params, &p.tensor("ids")?))?))
+}
+
+/// `tf.reverse(tensor, axis, name=None)`: a strided slice with step -1 on each listed axis.
+fn reverse(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("reverse", &["tensor", "axis", "name"], a)?;
+    let x = p.tensor("tensor")?;
+    let rank = x.rank() as i64;
+    let mut items = vec![SliceItem::Range { start: None, stop: None, step: 1 }; x.rank()];
+    for ax in p.req_ints("axis")? {
+        let k = if ax < 0 { ax + rank } else { ax };
+        if k < 0 || k >= rank {
+            return Err(raise(
+                "InvalidArgumentError",
+                format!("reverse: axis {ax} is out of range for a tensor of rank {rank}"),
+            ));
+        }
+        items[k as usize] = SliceItem::Range { start: None, stop: None, step: -1 };
+    }
+    Ok(t(r(slicing::index(&x, &items))?))
+}
+
+/// `tf.boolean_mask(tensor, mask, axis=None, name='boolean_mask')`: the elements where an
+/// eager `mask` is true, gathered (so gradients flow to the kept elements).
+fn boolean_mask(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("boolean_mask", &["tensor", "mask", "axis", "name"], a)?;
+    let x = p.tensor("tensor")?;
+    let mask = p.tensor("mask")?;
+    let axis = p.int("axis", 0)?;
+    let k = mask.rank();
+    let rank = x.rank();
+    let ax = if axis < 0 { axis + rank as i64 } else { axis } as usize;
+    if k == 0 || ax + k > rank || x.shape()[ax..ax + k] != *mask.shape() {
+        return Err(raise(
+            "ValueError",
+            format!(
+                "boolean_mask: mask of shape {} does not match the dimensions of tensor {} at axis {axis}",
+                tensile::shape::fmt_dims(&mask.dims()),
+                tensile::shape::fmt_dims(&x.dims())
+            ),
+        ));
+    }
+    let mut flat_shape: Vec<i64> = x.shape()[..ax].iter().map(|&d| d as i64).collect();
+    flat_shape.push(-1);
+    flat_shape.extend(x.shape()[ax + k..].iter().map(|&d| d as i64));
+    let flat = r(arr::reshape(&x, &flat_shape))?;
+    let flat_mask = r(arr::reshape(&mask, &[-1]))?;
+    let idx = super::math::true_coordinates("boolean_mask", &flat_mask)?;
+    let idx = r(arr::reshape(&idx, &[-1]))?;
+    Ok(t(r(indexing::gather(&flat, &idx, ax as i64, 0))?))
+}
+
+/// The table of this family.
+pub fn table() -> Vec<Entry> {
+    vec![
+        (&["reshape"], reshape),
+        (&["broadcast_to"], broadcast_to),
+        (&["stack"], stack),
+        (&["unstack"], unstack),
+        (&["transpose"], transpose),
+        (&["expand_dims"], expand_dims),
+        (&["squeeze"], squeeze),
+        (&["concat"], concat),
+        (&["split"], split),
+        (&["tile"], tile),
+        (&["pad"], pad),
+        (&["identity"], identity),
+        (&["stop_gradient"], stop_gradient),
+        (&["shape"], super::shape::tf_shape),
+        (&["size"], size),
+        (&["rank"], rank),
+        (&["one_hot"], one_hot),
+        (&["linspace"], linspace),
+        (&["range"], range),
+        (&["eye", "linalg.eye"], eye),
+        (&["fill"], fill),
+        (&["zeros"], zeros),
+        (&["ones"], ones),
+        (&["zeros_like"], zeros_like),
+        (&["ones_like"], ones_like),
+        (&["slice"], slice),
+        (&["strided_slice"], strided_slice),
+        (&["gather"], gather),
+        (&["gather_nd"], gather_nd),
+        (&["scatter_nd"], scatter_nd),
+        (&["nn.embedding_lookup"], embedding_lookup),
+        (&["reverse"], reverse),
+        (&["boolean_mask"], boolean_mask),
+    ]
+}

@@ -1,0 +1,17 @@
+import tensorflow as tf
+
+a = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+b = tf.constant([[1.0, -1.0, 2.0], [0.5, 0.0, 1.0]])
+print(tf.matmul(a, b), tf.linalg.matmul(b, a))
+print(tf.matmul(a, a, transpose_a=True), tf.matmul(a, a, transpose_b=True))
+print(tf.matmul(b, b, adjoint_b=True), tf.matmul(a=b, b=a, name="mm"))
+print(tf.matmul([[1, 2], [3, 4]], [[5], [6]]))
+print(tf.linalg.matvec(a, [1.0, 2.0]), tf.linalg.matvec(a, [1.0, 0.0, -1.0], transpose_a=True))
+print(tf.linalg.matrix_transpose(a), tf.linalg.matrix_transpose(tf.zeros([2, 3, 4])).shape)
+print(tf.einsum("ij,jk->ik", a, b), tf.linalg.einsum("ij->j", a), tf.einsum("i,i->", tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])))
+print(tf.einsum("ij,jk,kl->il", a, b, a))
+print(tf.tensordot(a, b, axes=1), tf.linalg.tensordot(a, a, axes=[[0], [0]]), tf.tensordot([1.0, 2.0], [3.0, 4.0], 0))
+print(tf.norm(a), tf.linalg.norm(a, axis=1), tf.norm(a, ord=1, axis=0), tf.norm(a, ord="fro", axis=[0, 1]))
+print(tf.norm([3.0, -4.0], ord=float("inf")), tf.norm(a, axis=1, keepdims=True))
+print(tf.math.l2_normalize([3.0, 4.0]), tf.linalg.l2_normalize(a, axis=0), tf.nn.l2_normalize(b, 1, epsilon=1e-6))
+print(a @ b)
