@@ -2,13 +2,15 @@
 //!
 //! This crate holds the front end: [`lexer`], [`parser`] and the [`ast`] they produce, with
 //! [`diagnostics`] for syntax errors and [`sexp`] to print trees compactly; the [`interp`]
-//! interpreter that runs the trees; and [`tf`], the engine bound into the language.
+//! interpreter that runs the trees; [`tf`], the engine bound into the language; and
+//! [`session`], the interactive REPL.
 
 pub mod ast;
 pub mod diagnostics;
 pub mod interp;
 pub mod lexer;
 pub mod parser;
+pub mod session;
 pub mod sexp;
 pub mod tf;
 
