@@ -23,14 +23,15 @@ fn shape_and_dtype(v: &Value) -> (String, String) {
     }
 }
 
-/// The table of global variables (not modules or `__dunder__` names), sorted by name.
+/// The table of global variables (not modules, built-in functions or `__dunder__` names),
+/// sorted by name.
 pub fn table(interp: &Interp) -> String {
     let mut rows: Vec<[String; 4]> = interp
         .globals()
         .vars
         .borrow()
         .iter()
-        .filter(|(name, v)| !(is_dunder(name) || matches!(v, Value::Module(_))))
+        .filter(|(name, v)| !(is_dunder(name) || matches!(v, Value::Module(_) | Value::Builtin(_))))
         .map(|(name, v)| {
             let (shape, dtype) = shape_and_dtype(v);
             [name.to_string(), v.type_name(), shape, dtype]
@@ -66,7 +67,7 @@ mod tests {
     #[test]
     fn tensors_variables_and_plain_values_in_aligned_columns() {
         let mut interp = Interp::new();
-        let code = "import tensorflow as tf\nx = tf.constant([[1.0, 2.0]])\nw = tf.Variable([1, 2, 3])\nn = 3\ndef f():\n    pass\n";
+        let code = "import tensorflow as tf\nx = tf.constant([[1.0, 2.0]])\nw = tf.Variable([1, 2, 3])\nn = 3\ndef f():\n    pass\np = print\n";
         assert!(interp.run_interactive(code).is_ok());
         assert_eq!(
             table(&interp),
