@@ -2,7 +2,8 @@
 //!
 //! This crate holds the front end: [`lexer`], [`parser`] and the [`ast`] they produce, with
 //! [`diagnostics`] for syntax errors and [`sexp`] to print trees compactly; the [`interp`]
-//! interpreter that runs the trees; and [`tf`], the engine bound into the language.
+//! interpreter that runs the trees; [`tf`], the engine bound into the language; and
+//! [`session`], the interactive REPL.
 
 pub mod ast;
 pub mod diagnostics;
@@ -10,6 +11,7 @@ pub mod interp;
 pub mod lexer;
 pub mod numpy;
 pub mod parser;
+pub mod session;
 pub mod sexp;
 pub mod tf;
 

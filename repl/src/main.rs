@@ -1,10 +1,11 @@
-//! The `tensile` command: run a script file, a `-c` string or a script piped on stdin.
+//! The `tensile` command: the interactive REPL on a terminal, or a batch run of a script
+//! file, a `-c` string or a script piped on stdin.
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use tensile_repl::{Interp, RunError};
 
-const USAGE: &str = "usage: tensile run FILE.py [ARGS...]\n       tensile -c CODE [ARGS...]\n       tensile < FILE.py";
+const USAGE: &str = "usage: tensile              (interactive)\n       tensile run FILE.py [ARGS...]\n       tensile -c CODE [ARGS...]\n       tensile < FILE.py";
 
 fn run(file: &str, text: &str, argv: Vec<String>) -> ExitCode {
     let mut interp = Interp::new();
@@ -19,22 +20,9 @@ fn run(file: &str, text: &str, argv: Vec<String>) -> ExitCode {
         }
         Err(RunError::Exception(u)) => {
             if u.type_name() == "SystemExit" {
-                return system_exit(&mut interp, &u);
+                return ExitCode::from(interp.exit_status(&u));
             }
             eprint!("{}", u.render());
-            ExitCode::from(1)
-        }
-    }
-}
-
-/// `sys.exit(code)`: an int is the status, anything else is printed and exits 1.
-fn system_exit(interp: &mut Interp, u: &tensile_repl::interp::Uncaught) -> ExitCode {
-    let args = tensile_repl::interp::exceptions::exception_args(&u.err.value);
-    match args.first() {
-        None | Some(tensile_repl::interp::value::Value::None) => ExitCode::SUCCESS,
-        Some(tensile_repl::interp::value::Value::Int(i)) => ExitCode::from((*i & 0xff) as u8),
-        Some(other) => {
-            eprintln!("{}", interp.str_of(other).unwrap_or_default());
             ExitCode::from(1)
         }
     }
@@ -76,9 +64,8 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         _ => {
-            if std::io::stdin().is_terminal() {
-                eprintln!("interactive REPL not available yet; use tensile run FILE");
-                return ExitCode::from(2);
+            if args.is_empty() && std::io::stdin().is_terminal() {
+                return tensile_repl::session::run();
             }
             let mut text = String::new();
             if let Err(e) = std::io::stdin().read_to_string(&mut text) {

@@ -23,6 +23,20 @@ pub fn builtin_method(v: &Value, name: &str) -> Option<Value> {
     Some(Value::Builtin(Rc::new(Builtin { name: n, f: *f, bound: Some(v.clone()) })))
 }
 
+/// Names of the methods `v`'s built-in type has (empty for other values).
+pub fn method_names(v: &Value) -> Vec<&'static str> {
+    let table: &[(&'static str, NativeFn)] = match v {
+        Value::Str(_) => STR,
+        Value::List(_) => LIST,
+        Value::Dict(_) => DICT,
+        Value::Set(_) => SET,
+        Value::Tuple(_) => TUPLE,
+        Value::Int(_) | Value::Bool(_) | Value::Float(_) => NUM,
+        _ => return Vec::new(),
+    };
+    table.iter().map(|(n, _)| *n).collect()
+}
+
 fn this_str(v: Option<&Value>) -> Rc<str> {
     match v {
         Some(Value::Str(s)) => s.clone(),

@@ -11,7 +11,7 @@ mod eval;
 pub mod exceptions;
 mod exec;
 pub mod format;
-mod methods;
+pub mod methods;
 mod ops;
 pub mod scope;
 pub mod value;
@@ -140,6 +140,30 @@ impl Interp {
     /// The module-level namespace.
     pub fn globals(&self) -> &Rc<Scope> {
         &self.globals
+    }
+
+    /// The built-in names (`print`, `len`, exception classes...).
+    pub fn builtin_names(&self) -> Vec<Str> {
+        self.builtins.keys().cloned().collect()
+    }
+
+    /// A module-level name's value: a global, else a built-in (no local scopes).
+    pub fn global_or_builtin(&self, name: &str) -> Option<Value> {
+        self.globals.get(name).or_else(|| self.builtins.get(name).cloned())
+    }
+
+    /// The exit status a `SystemExit` asks for: an int is the status, `None` is 0, anything
+    /// else is printed to stderr and gives 1.
+    pub fn exit_status(&mut self, u: &Uncaught) -> u8 {
+        let args = exceptions::exception_args(&u.err.value);
+        match args.first() {
+            None | Some(Value::None) => 0,
+            Some(Value::Int(i)) => (*i & 0xff) as u8,
+            Some(other) => {
+                eprintln!("{}", self.str_of(other).unwrap_or_default());
+                1
+            }
+        }
     }
 
     /// Parses and runs a file's text; a syntax error or uncaught exception is returned.
