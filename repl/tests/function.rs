@@ -208,8 +208,7 @@ fn variable_creation_on_a_later_trace_is_a_value_error() {
             "import tensorflow as tf\n\n@tf.function\ndef f(x):\n    v = tf.Variable(1.0)\n    return v + x\n\nf(1.0)\n",
             "make.py",
         )
-        .err()
-        .expect("creating a variable on every trace fails");
+        .expect_err("creating a variable on every trace fails");
     let RunError::Exception(u) = err else { panic!("an exception") };
     assert_eq!(u.type_name(), "ValueError");
     assert!(
