@@ -74,8 +74,8 @@ f(tf.constant([1, 2, 3]), 3.0)
             vec![],
             vec!["x: shape [3] → [5]".to_string()],
             vec!["scale: 2.0 → 3.0".to_string()],
-            // Nearest cached signature: the first one (the dtype and `scale` differ).
-            vec!["x: dtype float32 → int32".to_string(), "scale: 2.0 → 3.0".to_string()],
+            // Nearest cached signatures differ in two ways; the latest of them is named.
+            vec!["x: dtype float32 → int32".to_string(), "x: shape [5] → [3]".to_string()],
         ]
     );
     assert_eq!(i.traces[2].signature, "TensorSpec(shape=(5,), dtype=tf.float32, name=None), Literal[3.0]",);
@@ -130,7 +130,7 @@ for i in range(6):
     assert_eq!(
         i.warnings,
         vec!["5 of the last 5 calls to tf.function 'k' retraced. The argument `scale` keeps changing (last: \
-             scale: 0.0 → 4.0). Tracing is expensive: pass `scale` as a tensor (tf.constant) instead of a Python \
+             scale: 3.0 → 4.0). Tracing is expensive: pass `scale` as a tensor (tf.constant) instead of a Python \
              value, so that its value is not part of the cache key."
             .to_string()]
     );
@@ -153,7 +153,7 @@ fn the_warning_goes_to_stderr_once() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "WARNING:tensorflow:5 of the last 5 calls to tf.function 'k' retraced. The argument `x` keeps changing \
-         (last: x: shape [1] → [5]). Tracing is expensive: pass input_signature with None for the dimensions that \
+         (last: x: shape [4] → [5]). Tracing is expensive: pass input_signature with None for the dimensions that \
          vary, or reduce_retracing=True, so that `x` of any size reuses one trace.\n"
     );
 }
