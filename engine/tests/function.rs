@@ -439,3 +439,63 @@ fn gradients_over_run_time_dimensions_are_refused_while_tracing() {
     // Σ_rows 2 x² w / 4 elements: w0: 2(1+9)(1)/4 = 5, w1: 2(4+16)(2)/4 = 20.
     assert_eq!(f32s(out.tensor().expect("tensor")), vec![5.0, 20.0]);
 }
+
+#[test]
+fn a_first_trace_that_creates_variables_is_traced_again_when_asked() -> Result<()> {
+    let slot: Rc<RefCell<Option<Variable>>> = Rc::default();
+    let s = slot.clone();
+    let traces = Rc::new(RefCell::new(0));
+    let n = traces.clone();
+    // Creates its variable once, guarded, as a Keras layer's build does.
+    let f = Function::new(
+        "lazy",
+        FunctionOptions { retrace_after_creating_variables: true, ..Default::default() },
+        move |args| {
+            *n.borrow_mut() += 1;
+            let x = args[0].tensor()?;
+            let v = s.borrow_mut().get_or_insert_with(|| Variable::new(Tensor::from(2.0f32), "w")).clone();
+            Ok(Arg::Tensor((x * &v.read_value())?))
+        },
+    );
+    assert_eq!(f32s(f.call(&[Tensor::from(3.0f32).into()])?.tensor()?), vec![6.0]);
+    assert_eq!(*traces.borrow(), 2);
+    assert_eq!(f.tracing_count(), 2);
+    assert_eq!(f.trace_log()[1].reasons, vec!["the first trace created the variable 'w:0': traced again to use it"]);
+    assert_eq!(f.concrete_functions().len(), 1);
+    // The kept graph reads the variable by reference.
+    slot.borrow().as_ref().expect("created").assign(&Tensor::from(5.0f32))?;
+    assert_eq!(f32s(f.call(&[Tensor::from(3.0f32).into()])?.tensor()?), vec![15.0]);
+    assert_eq!(*traces.borrow(), 2);
+
+    // A body that creates a variable on every trace fails on its first call.
+    let g = Function::new(
+        "careless",
+        FunctionOptions { retrace_after_creating_variables: true, ..Default::default() },
+        |args| {
+            let v = Variable::new(Tensor::from(1.0f32), "v");
+            Ok(Arg::Tensor((args[0].tensor()? + &v.read_value())?))
+        },
+    );
+    let err = g.call(&[Tensor::from(1.0f32).into()]).expect_err("the second trace creates a variable");
+    assert!(err.message.contains("only supports singleton tf.Variables"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn tuples_are_keyed_apart_from_lists_and_objects_by_identity() -> Result<()> {
+    let f = Function::new("id", FunctionOptions::default(), |args| Ok(args[0].clone()));
+    let t = Tensor::from(1.0f32);
+    let out = f.call(&[Arg::Tuple(vec![t.clone().into(), Arg::Int(2)])])?;
+    assert!(matches!(&out, Arg::Tuple(v) if v.len() == 2), "{out:?}");
+    f.call(&[Arg::List(vec![t.clone().into(), Arg::Int(2)])])?;
+    assert_eq!(f.tracing_count(), 2);
+    assert_eq!(f.trace_log()[1].reasons, vec!["arg0: a tuple of 2 → a list of 2"]);
+    let obj = |id| Arg::Object(tensile::function::ObjectKey { id, repr: format!("<object {id}>") });
+    f.call(&[Arg::List(vec![obj(7)])])?;
+    f.call(&[Arg::List(vec![obj(7)])])?;
+    f.call(&[Arg::List(vec![obj(8)])])?;
+    assert_eq!(f.tracing_count(), 4);
+    assert_eq!(f.trace_log()[3].reasons, vec!["arg0[0]: <object 7> → <object 8>"]);
+    assert!(f.pretty_printed_concrete_signatures().contains("arg0 (POSITIONAL_OR_KEYWORD): Tuple[TensorSpec"));
+    Ok(())
+}

@@ -334,7 +334,8 @@ impl Function {
             for (i, (n, o)) in key.iter().zip(old).enumerate() {
                 n.diff(o, &self.arg_name(i), &mut diffs);
             }
-            if best.as_ref().is_none_or(|b| diffs.len() < b.len()) {
+            // Among equally near signatures the latest wins: it tells what changed most recently.
+            if best.as_ref().is_none_or(|b| diffs.len() <= b.len()) {
                 best = Some(diffs);
             }
             if self.0.options.reduce_retracing {

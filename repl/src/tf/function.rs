@@ -66,6 +66,48 @@ pub struct ConcreteInfo {
     pub pass_reports: Vec<String>,
 }
 
+impl FunctionInfo {
+    /// The traces and why each happened, one per line, then the warnings (`:trace NAME`).
+    pub fn trace_text(&self) -> String {
+        let mut s = format!(
+            "tf.function '{}': traced {} time{}\n",
+            self.name,
+            self.tracing_count,
+            if self.tracing_count == 1 { "" } else { "s" }
+        );
+        for (i, t) in self.traces.iter().enumerate() {
+            let why = if t.reasons.is_empty() { "first trace".to_string() } else { t.reasons.join(", ") };
+            s.push_str(&format!("  {}. ({}): {why}\n", i + 1, t.signature));
+        }
+        for w in &self.warnings {
+            s.push_str(&format!("  warning: {w}\n"));
+        }
+        for (i, f) in self.instances.iter().enumerate() {
+            s.push_str(&format!("instance {}: {}", i + 1, f.trace_text()));
+        }
+        s
+    }
+
+    /// Every concrete function's signature and optimized graph (`:graph NAME`).
+    pub fn graph_text(&self) -> String {
+        let mut s = String::new();
+        for (i, c) in self.concrete.iter().enumerate() {
+            s.push_str(&format!(
+                "concrete function {} of '{}' ({} traced nodes)\n{}\n{}",
+                i + 1,
+                self.name,
+                c.traced_nodes,
+                c.signature,
+                c.graph
+            ));
+        }
+        for (i, f) in self.instances.iter().enumerate() {
+            s.push_str(&format!("instance {}:\n{}", i + 1, f.graph_text()));
+        }
+        s
+    }
+}
+
 impl ConcreteInfo {
     fn of(cf: &ConcreteFunction) -> ConcreteInfo {
         ConcreteInfo {
@@ -405,22 +447,24 @@ impl FnState {
 
     /// Calls the function: finds or traces the concrete function and runs it.
     fn call(&self, it: &mut Interp, args: Args) -> PyResult<Value> {
-        let values = self.bind_args(args)?;
         if let (Some(sig), Some(_)) = (&self.config.input_signature, &self.slots) {
-            if values.len() > sig.len() {
+            // Parameters after the signature keep their defaults.
+            let given = args.pos.len() + args.kw.len();
+            if given > sig.len() {
                 return Err(raise(
                     "TypeError",
                     format!(
-                        "Binding inputs to tf.function '{}' failed: the input_signature covers {} arguments ({}), \
-                         but {} were bound",
+                        "Binding inputs to tf.function '{}' failed: the input_signature covers {} argument{} ({}), \
+                         but {given} were given",
                         self.name,
                         sig.len(),
+                        if sig.len() == 1 { "" } else { "s" },
                         self.engine_arg_names()[..sig.len()].join(", "),
-                        values.len()
                     ),
                 ));
             }
         }
+        let values = self.bind_args(args)?;
         let args = self.engine_args(&values)?;
         it.flush();
         let warned = self.engine.warnings().len();
@@ -447,7 +491,9 @@ impl FnState {
         template: &[Value],
         raised: &mut Option<Ctrl>,
     ) -> tensile::Result<Arg> {
-        let values: Vec<Value> = args.iter().enumerate().map(|(i, a)| from_arg(a, template.get(i))).collect();
+        let mut values: Vec<Value> = args.iter().enumerate().map(|(i, a)| from_arg(a, template.get(i))).collect();
+        // Parameters an input signature does not cover run with the values they were bound to.
+        values.extend(template.iter().skip(args.len()).cloned());
         let result = self.call_python(it, values).and_then(|v| result_arg(&self.name, &v));
         result.map_err(|c| {
             *raised = Some(c);
