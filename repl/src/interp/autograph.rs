@@ -1339,9 +1339,18 @@ fn run_loop(
             other => vec![other.clone()],
         }
     };
+    let expected = state.len();
+    let check_len = |items: &[Value]| -> PyResult<()> {
+        if items.len() == expected {
+            Ok(())
+        } else {
+            Err(raise("RuntimeError", format!("loop state has {} values, expected {expected}", items.len())))
+        }
+    };
     let cond_fn = |st: &PyNest| -> tensile::Result<Tensor> {
         let items = split(&st.0);
         shared.run(|it| {
+            check_len(&items)?;
             let mut i = 0;
             let counter = if has_counter {
                 i += 1;
@@ -1398,6 +1407,7 @@ fn run_loop(
     let body_fn = |st: &PyNest| -> tensile::Result<PyNest> {
         let items = split(&st.0);
         shared.run(|it| {
+            check_len(&items)?;
             restore(it, &all, &before_all);
             let mut i = 0;
             let mut next = Vec::new();
