@@ -131,6 +131,15 @@ def grad_pow(x, n):
             y = y * x
     return tape.gradient(y, x)
 
+def grad_if(x):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        if x > 0.0:
+            y = x * x * x
+        else:
+            y = x * 2.0
+    return tape.gradient(y, x)
+
 def python_loop(x):
     for k in range(3):
         if x > 0.0:
@@ -452,6 +461,11 @@ fn gradient_through_a_converted_loop() {
         let e = eager(&mut it, "grad_pow", &feeds);
         assert!((f32s(&e)[0] - want).abs() < 1e-4, "eager d/dx x^{n} at {x}");
     }
+}
+
+#[test]
+fn gradient_through_a_converted_if() {
+    check_scalar_fn("grad_if", DType::F32, &[vec![2.0], vec![-1.5]], |x| vec![if x[0] > 0.0 { 3.0 * x[0] * x[0] } else { 2.0 }]);
 }
 
 #[test]
