@@ -140,6 +140,12 @@ def grad_if(x):
             y = x * 2.0
     return tape.gradient(y, x)
 
+def last_index(n):
+    i = -1
+    for i in tf.range(n):
+        pass
+    return i
+
 def python_loop(x):
     for k in range(3):
         if x > 0.0:
@@ -465,7 +471,16 @@ fn gradient_through_a_converted_loop() {
 
 #[test]
 fn gradient_through_a_converted_if() {
-    check_scalar_fn("grad_if", DType::F32, &[vec![2.0], vec![-1.5]], |x| vec![if x[0] > 0.0 { 3.0 * x[0] * x[0] } else { 2.0 }]);
+    check_scalar_fn("grad_if", DType::F32, &[vec![2.0], vec![-1.5]], |x| {
+        vec![if x[0] > 0.0 { 3.0 * x[0] * x[0] } else { 2.0 }]
+    });
+}
+
+#[test]
+fn loop_target_used_after_the_loop_keeps_the_last_element() {
+    check_scalar_fn("last_index", DType::I32, &[vec![0.0], vec![4.0]], |x| {
+        vec![if x[0] > 0.0 { x[0] - 1.0 } else { -1.0 }]
+    });
 }
 
 #[test]

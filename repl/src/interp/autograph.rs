@@ -1286,11 +1286,21 @@ fn run_loop(
         Driver::Range { target, .. } | Driver::Rows { target, .. } => defs(target),
         Driver::While(_) => Vec::new(),
     };
-    let all = assigned(body);
+    let mut all = assigned(body);
+    for n in &target_names {
+        if !all.contains(n) {
+            all.push(n.clone());
+        }
+    }
     let region_end = region_info(it).map(|r| r.0).unwrap_or_default();
     let vars: Vec<String> = all
         .iter()
-        .filter(|n| !target_names.contains(n))
+        // The loop target is carried only when it is used after the loop and already has a value
+        // (a loop that runs zero times leaves it unchanged, as in Python).
+        .filter(|n| {
+            !target_names.contains(n)
+                || (live_out.as_ref().is_some_and(|o| o.contains(*n)) && get_local(it, n).is_some())
+        })
         .filter(|n| {
             let l = live_head.as_ref().is_none_or(|h| h.contains(*n))
                 || live_out.as_ref().is_none_or(|o| o.contains(*n))
@@ -1411,16 +1421,17 @@ fn run_loop(
             restore(it, &all, &before_all);
             let mut i = 0;
             let mut next = Vec::new();
+            let mut element = None;
             if has_counter {
                 let Value::Tensor(k) = &items[0] else { return Err(raise("RuntimeError", "loop counter missing")) };
                 match &driver {
                     Driver::Range { target, delta, .. } => {
-                        it.assign(target, Value::Tensor(k.clone()))?;
+                        element = Some((*target, Value::Tensor(k.clone())));
                         next.push(Value::Tensor(engine(math::add(k, delta))?));
                     }
                     Driver::Rows { target, t, .. } => {
                         let row = engine(indexing::gather(t, k, 0, 0))?;
-                        it.assign(target, Value::Tensor(row))?;
+                        element = Some((*target, Value::Tensor(row)));
                         next.push(Value::Tensor(engine(math::add(k, &Tensor::from(1i32)))?));
                     }
                     Driver::While(_) => {}
@@ -1430,6 +1441,10 @@ fn run_loop(
             let entry: Vec<Value> = items[i..i + n_vars].to_vec();
             for (n, v) in vars.iter().zip(&entry) {
                 set_local(it, n, Some(v.clone()));
+            }
+            // After the carried values, so a target used after the loop takes this iteration's element.
+            if let Some((target, v)) = element {
+                it.assign(target, v)?;
             }
             let live_end: Names = vars.iter().cloned().collect();
             let exit = run_region(it, body_rc.clone(), live_end, true)?;
