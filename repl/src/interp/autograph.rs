@@ -90,8 +90,9 @@ fn as_bool_tensor(it: &mut Interp, v: &Value) -> PyResult<Tensor> {
 pub enum Iterable {
     /// A value the interpreter iterates itself.
     Python(Value),
-    /// `range`/`tf.range` with a symbolic bound, or `tf.range` while tracing: start, limit, delta.
-    Range(Value, Value, Value),
+    /// `range`/`tf.range` with a symbolic bound, or `tf.range` while tracing: start, limit,
+    /// delta and the requested dtype.
+    Range(Value, Value, Value, Option<DType>),
     /// A symbolic tensor, iterated along its first axis.
     Tensor(Tensor),
 }
@@ -1185,7 +1186,17 @@ pub fn for_iterable(it: &mut Interp, iter: &Expr) -> PyResult<Iterable> {
                         n => return Err(raise("TypeError", format!("range expected at most 3 arguments, got {n}"))),
                     };
                     let delta = a.pos.get(2).cloned().unwrap_or(Value::Int(1));
-                    return Ok(Iterable::Range(start, limit, delta));
+                    let dtype = match a.kw.first().map(|(_, v)| v) {
+                        Some(Value::DType(d)) => Some(*d),
+                        Some(other) if !other.is_none() => {
+                            return Err(raise(
+                                "TypeError",
+                                format!("range dtype must be a DType, got {}", other.type_name()),
+                            ))
+                        }
+                        _ => None,
+                    };
+                    return Ok(Iterable::Range(start, limit, delta, dtype));
                 }
                 return Ok(Iterable::Python(it.call(&f, a)?));
             }
@@ -1230,14 +1241,14 @@ pub fn exec_for(
 ) -> PyResult<()> {
     match iter {
         Iterable::Python(_) => Err(raise("TypeError", "internal: a Python iterable reached the converted for loop")),
-        Iterable::Range(start, limit, delta) => {
-            let to_int = |v: &Value, what: &str| -> PyResult<Tensor> {
+        Iterable::Range(start, limit, delta, dtype) => {
+            let scalar = |v: &Value, what: &str| -> PyResult<Tensor> {
                 let t = crate::tf::to_tensor(v, None)?;
-                if !t.dtype().is_int() || t.rank() != 0 {
+                if t.dtype() == DType::Bool || t.rank() != 0 {
                     return Err(raise(
                         "TypeError",
                         format!(
-                            "range {what} must be a scalar integer, got a {} with shape {}",
+                            "range {what} must be a scalar number, got a {} with shape {}",
                             t.dtype().name(),
                             py_shape(&t.dims())
                         ),
@@ -1245,8 +1256,12 @@ pub fn exec_for(
                 }
                 Ok(t)
             };
-            let (mut a, mut b, mut c) = (to_int(&start, "start")?, to_int(&limit, "limit")?, to_int(&delta, "delta")?);
-            let dt = if [&a, &b, &c].iter().any(|t| t.dtype() == DType::I64) { DType::I64 } else { DType::I32 };
+            let (mut a, mut b, mut c) = (scalar(&start, "start")?, scalar(&limit, "limit")?, scalar(&delta, "delta")?);
+            // TF's tf.range: the widest of the operands' dtypes unless one is given.
+            let rank =
+                |d: DType| [DType::I32, DType::I64, DType::F32, DType::F64].iter().position(|&x| x == d).unwrap_or(0);
+            let widest = [&a, &b, &c].iter().map(|t| t.dtype()).max_by_key(|&d| rank(d)).unwrap_or(DType::I32);
+            let dt = dtype.unwrap_or(widest);
             for t in [&mut a, &mut b, &mut c] {
                 if t.dtype() != dt {
                     *t = engine(math::cast(t, dt))?;
