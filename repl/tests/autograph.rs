@@ -131,6 +131,27 @@ def grad_pow(x, n):
             y = y * x
     return tape.gradient(y, x)
 
+def grad_if(x):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        if x > 0.0:
+            y = x * x * x
+        else:
+            y = x * 2.0
+    return tape.gradient(y, x)
+
+def last_index(n):
+    i = -1
+    for i in tf.range(n):
+        pass
+    return i
+
+def float_range(x):
+    acc = 0.0
+    for t in tf.range(0.0, x, 0.5):
+        acc += t
+    return acc
+
 def python_loop(x):
     for k in range(3):
         if x > 0.0:
@@ -452,6 +473,28 @@ fn gradient_through_a_converted_loop() {
         let e = eager(&mut it, "grad_pow", &feeds);
         assert!((f32s(&e)[0] - want).abs() < 1e-4, "eager d/dx x^{n} at {x}");
     }
+}
+
+#[test]
+fn gradient_through_a_converted_if() {
+    check_scalar_fn("grad_if", DType::F32, &[vec![2.0], vec![-1.5]], |x| {
+        vec![if x[0] > 0.0 { 3.0 * x[0] * x[0] } else { 2.0 }]
+    });
+}
+
+#[test]
+fn loop_target_used_after_the_loop_keeps_the_last_element() {
+    check_scalar_fn("last_index", DType::I32, &[vec![0.0], vec![4.0]], |x| {
+        vec![if x[0] > 0.0 { x[0] - 1.0 } else { -1.0 }]
+    });
+}
+
+#[test]
+fn float_ranges_convert_too() {
+    check_scalar_fn("float_range", DType::F32, &[vec![2.0], vec![0.0], vec![1.2]], |x| {
+        let n = (x[0] / 0.5).ceil().max(0.0) as i64;
+        vec![(0..n).map(|k| k as f64 * 0.5).sum()]
+    });
 }
 
 #[test]

@@ -90,8 +90,9 @@ fn as_bool_tensor(it: &mut Interp, v: &Value) -> PyResult<Tensor> {
 pub enum Iterable {
     /// A value the interpreter iterates itself.
     Python(Value),
-    /// `range`/`tf.range` with a symbolic bound, or `tf.range` while tracing: start, limit, delta.
-    Range(Value, Value, Value),
+    /// `range`/`tf.range` with a symbolic bound, or `tf.range` while tracing: start, limit,
+    /// delta and the requested dtype.
+    Range(Value, Value, Value, Option<DType>),
     /// A symbolic tensor, iterated along its first axis.
     Tensor(Tensor),
 }
@@ -1185,7 +1186,17 @@ pub fn for_iterable(it: &mut Interp, iter: &Expr) -> PyResult<Iterable> {
                         n => return Err(raise("TypeError", format!("range expected at most 3 arguments, got {n}"))),
                     };
                     let delta = a.pos.get(2).cloned().unwrap_or(Value::Int(1));
-                    return Ok(Iterable::Range(start, limit, delta));
+                    let dtype = match a.kw.first().map(|(_, v)| v) {
+                        Some(Value::DType(d)) => Some(*d),
+                        Some(other) if !other.is_none() => {
+                            return Err(raise(
+                                "TypeError",
+                                format!("range dtype must be a DType, got {}", other.type_name()),
+                            ))
+                        }
+                        _ => None,
+                    };
+                    return Ok(Iterable::Range(start, limit, delta, dtype));
                 }
                 return Ok(Iterable::Python(it.call(&f, a)?));
             }
@@ -1230,14 +1241,14 @@ pub fn exec_for(
 ) -> PyResult<()> {
     match iter {
         Iterable::Python(_) => Err(raise("TypeError", "internal: a Python iterable reached the converted for loop")),
-        Iterable::Range(start, limit, delta) => {
-            let to_int = |v: &Value, what: &str| -> PyResult<Tensor> {
+        Iterable::Range(start, limit, delta, dtype) => {
+            let scalar = |v: &Value, what: &str| -> PyResult<Tensor> {
                 let t = crate::tf::to_tensor(v, None)?;
-                if !t.dtype().is_int() || t.rank() != 0 {
+                if t.dtype() == DType::Bool || t.rank() != 0 {
                     return Err(raise(
                         "TypeError",
                         format!(
-                            "range {what} must be a scalar integer, got a {} with shape {}",
+                            "range {what} must be a scalar number, got a {} with shape {}",
                             t.dtype().name(),
                             py_shape(&t.dims())
                         ),
@@ -1245,8 +1256,12 @@ pub fn exec_for(
                 }
                 Ok(t)
             };
-            let (mut a, mut b, mut c) = (to_int(&start, "start")?, to_int(&limit, "limit")?, to_int(&delta, "delta")?);
-            let dt = if [&a, &b, &c].iter().any(|t| t.dtype() == DType::I64) { DType::I64 } else { DType::I32 };
+            let (mut a, mut b, mut c) = (scalar(&start, "start")?, scalar(&limit, "limit")?, scalar(&delta, "delta")?);
+            // TF's tf.range: the widest of the operands' dtypes unless one is given.
+            let rank =
+                |d: DType| [DType::I32, DType::I64, DType::F32, DType::F64].iter().position(|&x| x == d).unwrap_or(0);
+            let widest = [&a, &b, &c].iter().map(|t| t.dtype()).max_by_key(|&d| rank(d)).unwrap_or(DType::I32);
+            let dt = dtype.unwrap_or(widest);
             for t in [&mut a, &mut b, &mut c] {
                 if t.dtype() != dt {
                     *t = engine(math::cast(t, dt))?;
@@ -1286,11 +1301,21 @@ fn run_loop(
         Driver::Range { target, .. } | Driver::Rows { target, .. } => defs(target),
         Driver::While(_) => Vec::new(),
     };
-    let all = assigned(body);
+    let mut all = assigned(body);
+    for n in &target_names {
+        if !all.contains(n) {
+            all.push(n.clone());
+        }
+    }
     let region_end = region_info(it).map(|r| r.0).unwrap_or_default();
     let vars: Vec<String> = all
         .iter()
-        .filter(|n| !target_names.contains(n))
+        // The loop target is carried only when it is used after the loop and already has a value
+        // (a loop that runs zero times leaves it unchanged, as in Python).
+        .filter(|n| {
+            !target_names.contains(n)
+                || (live_out.as_ref().is_some_and(|o| o.contains(*n)) && get_local(it, n).is_some())
+        })
         .filter(|n| {
             let l = live_head.as_ref().is_none_or(|h| h.contains(*n))
                 || live_out.as_ref().is_none_or(|o| o.contains(*n))
@@ -1339,9 +1364,18 @@ fn run_loop(
             other => vec![other.clone()],
         }
     };
+    let expected = state.len();
+    let check_len = |items: &[Value]| -> PyResult<()> {
+        if items.len() == expected {
+            Ok(())
+        } else {
+            Err(raise("RuntimeError", format!("loop state has {} values, expected {expected}", items.len())))
+        }
+    };
     let cond_fn = |st: &PyNest| -> tensile::Result<Tensor> {
         let items = split(&st.0);
         shared.run(|it| {
+            check_len(&items)?;
             let mut i = 0;
             let counter = if has_counter {
                 i += 1;
@@ -1398,19 +1432,21 @@ fn run_loop(
     let body_fn = |st: &PyNest| -> tensile::Result<PyNest> {
         let items = split(&st.0);
         shared.run(|it| {
+            check_len(&items)?;
             restore(it, &all, &before_all);
             let mut i = 0;
             let mut next = Vec::new();
+            let mut element = None;
             if has_counter {
                 let Value::Tensor(k) = &items[0] else { return Err(raise("RuntimeError", "loop counter missing")) };
                 match &driver {
                     Driver::Range { target, delta, .. } => {
-                        it.assign(target, Value::Tensor(k.clone()))?;
+                        element = Some((*target, Value::Tensor(k.clone())));
                         next.push(Value::Tensor(engine(math::add(k, delta))?));
                     }
                     Driver::Rows { target, t, .. } => {
                         let row = engine(indexing::gather(t, k, 0, 0))?;
-                        it.assign(target, Value::Tensor(row))?;
+                        element = Some((*target, Value::Tensor(row)));
                         next.push(Value::Tensor(engine(math::add(k, &Tensor::from(1i32)))?));
                     }
                     Driver::While(_) => {}
@@ -1420,6 +1456,10 @@ fn run_loop(
             let entry: Vec<Value> = items[i..i + n_vars].to_vec();
             for (n, v) in vars.iter().zip(&entry) {
                 set_local(it, n, Some(v.clone()));
+            }
+            // After the carried values, so a target used after the loop takes this iteration's element.
+            if let Some((target, v)) = element {
+                it.assign(target, v)?;
             }
             let live_end: Names = vars.iter().cloned().collect();
             let exit = run_region(it, body_rc.clone(), live_end, true)?;

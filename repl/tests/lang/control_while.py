@@ -27,3 +27,11 @@ try:
     tf.while_loop(lambda i: i < 3, lambda i: [i + 1], [])
 except ValueError as e:
     print("ValueError", e)
+
+print(tf.range(5))
+print(tf.range(1, 10, 3))
+print(tf.range(0.0, 1.0, 0.25))
+total = 0
+for k in tf.range(4):
+    total += k
+print(total)
