@@ -33,14 +33,15 @@ fn shapes_and_ops_trace_and_run() {
     let mut shape_text = String::new();
     let traced = trace_graph(&[spec], TraceOptions { root: true, allow_variable_creation: true }, |args| {
         let x = Value::Tensor(args[0].clone());
-        let shape = interp.get_attr(&x, "shape").expect("x.shape");
-        shape_text = interp.str_of(&shape).expect("str(x.shape)");
+        let Ok(shape) = interp.get_attr(&x, "shape") else { panic!("x.shape") };
+        shape_text = interp.str_of(&shape).unwrap_or_default();
         let dims = call(&mut interp, "shape", vec![x.clone()]);
         let total = call(&mut interp, "reduce_sum", vec![x.clone(), Value::Int(1)]);
         let act = call(&mut interp, "nn.relu", vec![x.clone()]);
         let ones = call(&mut interp, "ones_like", vec![x.clone()]);
         let printed = tf_fn(&mut interp, "print");
-        let stream = interp.get_attr(&Value::Module(interp_sys(&mut interp)), "stdout").expect("sys.stdout");
+        let sys = Value::Module(interp_sys(&mut interp));
+        let Ok(stream) = interp.get_attr(&sys, "stdout") else { panic!("sys.stdout") };
         let args = Args {
             pos: vec![Value::str("dims:"), Value::Tensor(dims.clone())],
             kw: vec![("output_stream".into(), stream)],

@@ -165,11 +165,11 @@ fn pool(a: Args, func: &'static str, f: PoolFn) -> Out {
 }
 
 fn max_pool2d(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
-    pool(a, "max_pool2d", |x, k, s, p| engine_nn::max_pool2d(x, k, s, p))
+    pool(a, "max_pool2d", engine_nn::max_pool2d)
 }
 
 fn avg_pool2d(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
-    pool(a, "avg_pool2d", |x, k, s, p| engine_nn::avg_pool2d(x, k, s, p))
+    pool(a, "avg_pool2d", engine_nn::avg_pool2d)
 }
 
 /// `tf.nn.max_pool` / `tf.nn.avg_pool`: the N-D forms, bound for 4-D (NHWC) inputs.
@@ -189,11 +189,11 @@ fn pool_nd(a: Args, func: &'static str, f: PoolFn) -> Out {
 }
 
 fn max_pool(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
-    pool_nd(a, "max_pool", |x, k, s, p| engine_nn::max_pool2d(x, k, s, p))
+    pool_nd(a, "max_pool", engine_nn::max_pool2d)
 }
 
 fn avg_pool(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
-    pool_nd(a, "avg_pool", |x, k, s, p| engine_nn::avg_pool2d(x, k, s, p))
+    pool_nd(a, "avg_pool", engine_nn::avg_pool2d)
 }
 
 fn sparse_softmax_cross_entropy_with_logits(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
