@@ -92,6 +92,10 @@ fn multi_line_def_then_call() {
     repl.line("   2]");
     repl.line("len(items) + 40");
     repl.expect("42\r\n");
+    // A pasted block arrives as one buffer: Enter runs it once it is complete.
+    repl.keys("\x1b[200~def h(x):\n    return x + 1\n\nh(99)\n\x1b[201~");
+    repl.line("");
+    repl.expect("100\r\n");
     assert_eq!(repl.exit_with_ctrl_d(), 0);
 }
 
