@@ -57,8 +57,11 @@ impl Repl {
         self.pty.send_control(c).expect("send control");
     }
 
-    /// Presses Ctrl-D and checks the exit status.
+    /// Presses Ctrl-D at the next prompt and checks the exit status.
     fn exit_with_ctrl_d(mut self) -> i32 {
+        // The prompt is drawn once the editor reads keys: Ctrl-D is then a key, not the
+        // terminal's end of file.
+        self.expect(">>> ");
         self.ctrl('d');
         self.pty.exp_eof().expect("end of output");
         match self.pty.process().wait().expect("wait") {
@@ -89,6 +92,10 @@ fn multi_line_def_then_call() {
     repl.line("   2]");
     repl.line("len(items) + 40");
     repl.expect("42\r\n");
+    // A pasted block arrives as one buffer: Enter runs it once it is complete.
+    repl.keys("\x1b[200~def h(x):\n    return x + 1\n\nh(99)\n\x1b[201~");
+    repl.line("");
+    repl.expect("100\r\n");
     assert_eq!(repl.exit_with_ctrl_d(), 0);
 }
 
@@ -144,6 +151,8 @@ fn ctrl_c_interrupts_a_loop_and_clears_the_line() {
     repl.line("print(6 * 7)");
     repl.expect("42\r\n");
     repl.keys("half typed");
+    // Echoed by the editor, so Ctrl-C reaches it as a key rather than as a signal.
+    repl.expect("half typed");
     repl.ctrl('c');
     repl.expect("KeyboardInterrupt");
     repl.line("print(7 * 7)");
