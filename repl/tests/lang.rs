@@ -1,18 +1,27 @@
 //! Runs every `tests/lang/*.py` through the `tensile` binary and compares its standard output
 //! with the `.out` file next to it (what CPython, or Python + TensorFlow, prints). When an
 //! `.err` file exists the script must fail: standard error must match it and the exit status
-//! must be 1.
+//! must be 1. The example scripts in `scripts/` are checked the same way.
 
 use std::path::Path;
 use std::process::Command;
 
 #[test]
 fn corpus() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lang");
-    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/lang exists")
+    check_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lang"));
+}
+
+/// The example scripts in `scripts/` print what Python + TensorFlow prints for them.
+#[test]
+fn example_scripts() {
+    check_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts"));
+}
+
+fn check_dir(dir: &Path) {
+    let mut scripts: Vec<_> = std::fs::read_dir(dir)
+        .expect("the script directory exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .filter(|p| p.extension().is_some_and(|e| e == "py") && p.with_extension("out").exists())
         .collect();
     scripts.sort();
     assert!(!scripts.is_empty(), "no scripts in {}", dir.display());
@@ -20,7 +29,7 @@ fn corpus() {
     for script in &scripts {
         let name = script.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
         let out = Command::new(env!("CARGO_BIN_EXE_tensile"))
-            .current_dir(&dir)
+            .current_dir(dir)
             .args(["run", &name])
             .output()
             .expect("the tensile binary runs");

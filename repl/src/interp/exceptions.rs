@@ -19,6 +19,17 @@ pub enum Ctrl {
     Continue,
 }
 
+impl std::fmt::Debug for Ctrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ctrl::Raise(e) => write!(f, "Raise({})", e.value.type_name()),
+            Ctrl::Return(_) => f.write_str("Return"),
+            Ctrl::Break => f.write_str("Break"),
+            Ctrl::Continue => f.write_str("Continue"),
+        }
+    }
+}
+
 /// Result of evaluation.
 pub type PyResult<T> = Result<T, Ctrl>;
 

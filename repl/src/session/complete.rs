@@ -298,7 +298,7 @@ mod tests {
             &mut interp,
             "import tensorflow as tf\nclass P:\n    scale = 2\n    def area(self):\n        return 1\np = P()\np.width = 3\nitems = [1]\n",
         );
-        let (start, found) = shown(&mut interp, "tf.reduce_m");
+        let (start, found) = shown(&mut interp, "tf.reduce_me");
         assert_eq!((start, found), (3, vec!["reduce_mean(".to_string()]));
         assert_eq!(shown(&mut interp, "p.").1, vec!["area(", "scale", "width"]);
         assert_eq!(shown(&mut interp, "items.app").1, vec!["append("]);

@@ -25,15 +25,12 @@ use std::sync::Arc;
 use tensile::function::{
     Arg, ArgSpec, ConcreteFunction, Function, FunctionOptions, ObjectKey, TensorSpec, TraceRecord,
 };
-use tensile::{DType, Tensor};
+use tensile::DType;
 
-/// Adds `tf.function`, `tf.TensorSpec` and (unless already bound) `tf.print` to the module.
+/// Adds `tf.function` and `tf.TensorSpec` to the module.
 pub fn install(m: &NativeModule) {
     m.add_fn("function", function);
     m.add_fn("TensorSpec", tensor_spec);
-    if !m.attrs.borrow().contains_key("print") {
-        m.add_fn("print", tf_print);
-    }
 }
 
 /// What `:trace NAME` and `:graph NAME` show about a `tf.function` value.
@@ -1018,11 +1015,7 @@ fn tensor_spec(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
         .collect::<PyResult<Vec<_>>>()?;
     let dtype = match a.get(1, "dtype") {
         None | Some(Value::None) => DType::F32,
-        Some(Value::DType(d)) => d,
-        Some(Value::Str(s)) => {
-            DType::from_name(&s).ok_or_else(|| raise("TypeError", format!("Cannot convert '{s}' to a DType")))?
-        }
-        Some(v) => return Err(raise("TypeError", format!("Cannot convert {} to a DType", v.type_name()))),
+        Some(v) => super::ops::args::dtype_of(&v)?,
     };
     let mut spec = TensorSpec::new(&dims, dtype);
     match a.get(2, "name") {
@@ -1031,95 +1024,4 @@ fn tensor_spec(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
         Some(v) => return Err(raise("TypeError", format!("TensorSpec name must be a string, got {}", v.type_name()))),
     }
     Ok(Value::Native(Rc::new(Spec(spec))))
-}
-
-/// `tf.print(*inputs, output_stream=sys.stderr, summarize=3, sep=' ', end='\n')`: the engine's
-/// stateful `print` op, so inside a `tf.function` it prints at every call. Python values are
-/// formatted when the op is built (at trace time), tensors when it runs.
-fn tf_print(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
-    for (k, _) in &a.kw {
-        if !["output_stream", "summarize", "sep", "end", "name"].contains(&&**k) {
-            return Err(raise("TypeError", format!("print() got an unexpected keyword argument '{k}'")));
-        }
-    }
-    let text = |k: &str, default: &str| -> PyResult<String> {
-        match a.kwarg(k) {
-            None => Ok(default.to_string()),
-            Some(Value::Str(s)) => Ok(s.to_string()),
-            Some(v) => Err(raise("TypeError", format!("print() argument '{k}' must be str, not {}", v.type_name()))),
-        }
-    };
-    let sep = text("sep", " ")?;
-    let end = text("end", "\n")?;
-    let summarize = match a.kwarg("summarize") {
-        None => 3,
-        Some(Value::None) => -1,
-        Some(Value::Int(n)) => n,
-        Some(v) => return Err(raise("TypeError", format!("summarize must be an int, not {}", v.type_name()))),
-    };
-    let output_stream = match a.kwarg("output_stream") {
-        None => "stderr".to_string(),
-        Some(v) => crate::interp::builtins::stream_name(&v).map(str::to_string).ok_or_else(|| {
-            raise("ValueError", format!("Unsupported output stream: {}; use sys.stdout or sys.stderr", v.type_name()))
-        })?,
-    };
-    let mut template = String::new();
-    let mut tensors = Vec::new();
-    for (i, v) in a.pos.iter().enumerate() {
-        if i > 0 {
-            template.push_str(&sep);
-        }
-        print_item(v, true, &mut template, &mut tensors)?;
-    }
-    let options = tensile::ops::io::PrintOptions { summarize, end, output_stream };
-    r(tensile::ops::io::print(&template, &tensors, &options))?;
-    Ok(Value::None)
-}
-
-/// Adds `v` to a `tf.print` template: tensors as `{}` placeholders, Python values as text
-/// (`str` at the top level, `repr` inside containers, as TensorFlow prints them).
-fn print_item(v: &Value, top: bool, template: &mut String, tensors: &mut Vec<Tensor>) -> PyResult<()> {
-    let seq = |open: &str, close: &str, items: &[Value], template: &mut String, tensors: &mut Vec<Tensor>| {
-        template.push_str(open);
-        for (i, x) in items.iter().enumerate() {
-            if i > 0 {
-                template.push_str(", ");
-            }
-            print_item(x, false, template, tensors)?;
-        }
-        template.push_str(close);
-        Ok::<(), Ctrl>(())
-    };
-    match v {
-        Value::Tensor(t) | Value::Array(t) => {
-            template.push_str("{}");
-            tensors.push(t.clone());
-        }
-        Value::Variable(var) => {
-            template.push_str("{}");
-            tensors.push(var.read_value());
-        }
-        Value::Str(s) if top => template.push_str(s),
-        Value::Str(s) => template.push_str(&format!("'{s}'")),
-        Value::List(l) => seq("[", "]", &l.borrow().clone(), template, tensors)?,
-        Value::Tuple(t) => seq("(", ")", t, template, tensors)?,
-        Value::Dict(d) => {
-            template.push('{');
-            for (i, (k, x)) in d.borrow().values().enumerate() {
-                if i > 0 {
-                    template.push_str(", ");
-                }
-                print_item(k, false, template, tensors)?;
-                template.push_str(": ");
-                print_item(x, false, template, tensors)?;
-            }
-            template.push('}');
-        }
-        Value::None => template.push_str("None"),
-        Value::Bool(b) => template.push_str(if *b { "True" } else { "False" }),
-        Value::Int(i) => template.push_str(&i.to_string()),
-        Value::Float(f) => template.push_str(&crate::interp::format::float_repr(*f)),
-        other => template.push_str(&format!("<{} object>", other.type_name())),
-    }
-    Ok(())
 }

@@ -37,22 +37,6 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
     let fns: &[(&'static str, NativeFn)] = &[
         ("constant", constant),
         ("convert_to_tensor", constant),
-        ("add", |_, _, a| binary_fn(a, "add", math::add)),
-        ("subtract", |_, _, a| binary_fn(a, "subtract", math::sub)),
-        ("multiply", |_, _, a| binary_fn(a, "multiply", math::mul)),
-        ("divide", |_, _, a| binary_fn(a, "divide", math::truediv)),
-        ("pow", |_, _, a| binary_fn(a, "pow", math::pow)),
-        ("maximum", |_, _, a| binary_fn(a, "maximum", math::maximum)),
-        ("minimum", |_, _, a| binary_fn(a, "minimum", math::minimum)),
-        ("matmul", |_, _, a| binary_fn(a, "matmul", linalg::matmul)),
-        ("reduce_sum", |_, _, a| reduce(a, "reduce_sum", tensile::ops::reduce::reduce_sum)),
-        ("reduce_mean", |_, _, a| reduce(a, "reduce_mean", tensile::ops::reduce::reduce_mean)),
-        ("square", |_, _, a| unary_fn(a, "square", math::square)),
-        ("sqrt", |_, _, a| unary_fn(a, "sqrt", math::sqrt)),
-        ("exp", |_, _, a| unary_fn(a, "exp", math::exp)),
-        ("tanh", |_, _, a| unary_fn(a, "tanh", math::tanh)),
-        ("abs", |_, _, a| unary_fn(a, "abs", math::abs)),
-        ("cast", cast),
         ("Variable", variable),
         ("GradientTape", tape::new_tape),
     ];
@@ -129,13 +113,7 @@ pub fn type_of(v: &Value) -> Value {
 fn dtype_arg(a: &Args, i: usize) -> PyResult<Option<DType>> {
     match a.get(i, "dtype") {
         None | Some(Value::None) => Ok(None),
-        Some(Value::DType(d)) => Ok(Some(d)),
-        Some(Value::Str(s)) => {
-            DType::from_name(&s).map(Some).ok_or_else(|| raise("TypeError", format!("Cannot convert '{s}' to a DType")))
-        }
-        Some(v) => crate::numpy::dtype_of(&v)
-            .map(Some)
-            .ok_or_else(|| raise("TypeError", format!("Cannot convert {} to a DType", v.type_name()))),
+        Some(v) => ops::args::dtype_of(&v).map(Some),
     }
 }
 
@@ -157,12 +135,6 @@ fn constant(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
         };
     }
     Ok(Value::Tensor(t))
-}
-
-fn cast(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
-    let x = to_tensor(&a.req(0, "x", "cast")?, None)?;
-    let d = dtype_arg(&a, 1)?.ok_or_else(|| raise("TypeError", "cast() missing required argument: 'dtype'"))?;
-    Ok(Value::Tensor(r(math::cast(&x, d))?))
 }
 
 fn variable(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
@@ -194,24 +166,9 @@ fn operands(a: &Value, b: &Value) -> PyResult<(Tensor, Tensor)> {
     Ok((x, y))
 }
 
-fn binary_fn(a: Args, name: &str, f: fn(&Tensor, &Tensor) -> tensile::Result<Tensor>) -> PyResult<Value> {
-    let (x, y) = operands(&a.req(0, "x", name)?, &a.req(1, "y", name)?)?;
-    Ok(Value::Tensor(r(f(&x, &y))?))
-}
-
 fn unary_fn(a: Args, name: &str, f: fn(&Tensor) -> tensile::Result<Tensor>) -> PyResult<Value> {
     let x = to_tensor(&a.req(0, "x", name)?, None)?;
     Ok(Value::Tensor(r(f(&x))?))
-}
-
-fn reduce(a: Args, name: &str, f: fn(&Tensor, Option<&[i64]>, bool) -> tensile::Result<Tensor>) -> PyResult<Value> {
-    let x = to_tensor(&a.req(0, "input_tensor", name)?, None)?;
-    let axis = match a.get(1, "axis") {
-        None | Some(Value::None) => None,
-        Some(v) => Some(convert::int_list(&v)?),
-    };
-    let keepdims = matches!(a.get(2, "keepdims"), Some(Value::Bool(true)));
-    Ok(Value::Tensor(r(f(&x, axis.as_deref(), keepdims))?))
 }
 
 /// Calls a named elementwise op on values (used by built-ins such as `abs`).
@@ -355,6 +312,9 @@ fn slice_item(v: &Value) -> PyResult<SliceItem> {
     };
     match v {
         Value::Int(i) => Ok(SliceItem::Index(*i)),
+        Value::Tensor(t) | Value::Array(t) if t.rank() == 0 && t.dtype().is_int() && !t.is_symbolic() => {
+            Ok(SliceItem::Index(t.to_f64_vec()[0] as i64))
+        }
         Value::None => Ok(SliceItem::NewAxis),
         Value::Ellipsis => Ok(SliceItem::Ellipsis),
         Value::Slice(s) => {
@@ -373,6 +333,12 @@ fn slice_item(v: &Value) -> PyResult<SliceItem> {
 /// `t[index]`.
 pub fn get_item(_: &mut Interp, v: &Value, i: &Value) -> PyResult<Value> {
     let t = to_tensor(v, None)?;
+    // A symbolic scalar index (`xs[i]` in a converted loop) selects along the first axis.
+    if let Value::Tensor(ix) = i {
+        if ix.is_symbolic() && ix.rank() == 0 && ix.dtype().is_int() {
+            return Ok(Value::Tensor(r(tensile::ops::indexing::gather(&t, ix, 0, 0))?));
+        }
+    }
     let items = match i {
         Value::Tuple(items) => items.iter().map(slice_item).collect::<PyResult<Vec<_>>>()?,
         one => vec![slice_item(one)?],

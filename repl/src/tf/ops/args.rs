@@ -196,7 +196,8 @@ pub fn float_of(func: &str, name: &str, v: &Value) -> PyResult<f64> {
     }
 }
 
-/// A dtype from `tf.float32` or a name such as `"float32"`.
+/// A dtype from `tf.float32`, `np.float32`, Python's `float`/`int`/`bool`, or a name such as
+/// `"float32"`.
 pub fn dtype_of(v: &Value) -> PyResult<DType> {
     match v {
         Value::DType(d) => Ok(*d),
@@ -206,7 +207,8 @@ pub fn dtype_of(v: &Value) -> PyResult<DType> {
         Value::Type(crate::interp::value::BuiltinType::Float) => Ok(DType::F32),
         Value::Type(crate::interp::value::BuiltinType::Int) => Ok(DType::I32),
         Value::Type(crate::interp::value::BuiltinType::Bool) => Ok(DType::Bool),
-        other => Err(raise("TypeError", format!("Cannot convert {} to a DType", other.type_name()))),
+        other => crate::numpy::dtype_of(other)
+            .ok_or_else(|| raise("TypeError", format!("Cannot convert {} to a DType", other.type_name()))),
     }
 }
 
