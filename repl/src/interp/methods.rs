@@ -10,31 +10,26 @@ use std::rc::Rc;
 
 /// The bound method `v.name`, when `v`'s type has it.
 pub fn builtin_method(v: &Value, name: &str) -> Option<Value> {
-    let table: &[(&'static str, NativeFn)] = match v {
-        Value::Str(_) => STR,
-        Value::List(_) => LIST,
-        Value::Dict(_) => DICT,
-        Value::Set(_) => SET,
-        Value::Tuple(_) => TUPLE,
-        Value::Int(_) | Value::Bool(_) | Value::Float(_) => NUM,
-        _ => return None,
-    };
-    let (n, f) = table.iter().find(|(n, _)| *n == name)?;
+    let (n, f) = method_table(v).iter().find(|(n, _)| *n == name)?;
     Some(Value::Builtin(Rc::new(Builtin { name: n, f: *f, bound: Some(v.clone()) })))
 }
 
 /// Names of the methods `v`'s built-in type has (empty for other values).
 pub fn method_names(v: &Value) -> Vec<&'static str> {
-    let table: &[(&'static str, NativeFn)] = match v {
+    method_table(v).iter().map(|(n, _)| *n).collect()
+}
+
+/// The method table of `v`'s built-in type (empty for other values).
+fn method_table(v: &Value) -> &'static [(&'static str, NativeFn)] {
+    match v {
         Value::Str(_) => STR,
         Value::List(_) => LIST,
         Value::Dict(_) => DICT,
         Value::Set(_) => SET,
         Value::Tuple(_) => TUPLE,
         Value::Int(_) | Value::Bool(_) | Value::Float(_) => NUM,
-        _ => return Vec::new(),
-    };
-    table.iter().map(|(n, _)| *n).collect()
+        _ => &[],
+    }
 }
 
 fn this_str(v: Option<&Value>) -> Rc<str> {
