@@ -21,6 +21,12 @@ pub enum ErrorKind {
     Cancelled,
     /// A tensor would not fit in memory.
     ResourceExhausted,
+    /// Stored data is corrupt (a record's checksum does not match).
+    DataLoss,
+    /// The operating system refused a file operation.
+    PermissionDenied,
+    /// A file operation failed for another reason (disk full, I/O error).
+    Unknown,
 }
 
 /// An error with the op that raised it and a message naming shapes, dtypes and expectations.
@@ -45,6 +51,16 @@ impl Error {
         Error { kind, op: Some(op.to_string()), message: message.into() }
     }
 
+    /// The error for a failed file operation of `op` on `path`, classified as TensorFlow does.
+    pub fn io(op: &str, path: &std::path::Path, e: &std::io::Error) -> Error {
+        let kind = match e.kind() {
+            std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+            _ => ErrorKind::Unknown,
+        };
+        Error::new(kind, op, format!("{}: {e}", path.display()))
+    }
+
     /// An error of `kind` not tied to an op.
     pub fn plain(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error { kind, op: None, message: message.into() }
@@ -62,6 +78,9 @@ impl fmt::Display for Error {
             ErrorKind::Internal => "InternalError",
             ErrorKind::Cancelled => "CancelledError",
             ErrorKind::ResourceExhausted => "ResourceExhaustedError",
+            ErrorKind::DataLoss => "DataLossError",
+            ErrorKind::PermissionDenied => "PermissionDeniedError",
+            ErrorKind::Unknown => "UnknownError",
         };
         match &self.op {
             Some(op) => write!(f, "{kind}: {op}: {}", self.message),

@@ -15,6 +15,7 @@ pub mod module;
 pub mod ops;
 pub mod random;
 pub mod shape;
+pub mod summary;
 pub mod tape;
 pub mod tensor;
 mod tensor_ops;
