@@ -166,6 +166,9 @@ impl ConcreteFunction {
         if crate::function::trace::is_tracing() || feeds.iter().any(Tensor::is_symbolic) {
             return replay(&self.tape_graph, feeds, &self.variables);
         }
+        if crate::summary::trace::is_tracing() {
+            crate::summary::trace::record(&self.name, &self.graph);
+        }
         let graph = if crate::tape::is_recording() { &self.tape_graph } else { &self.graph };
         crate::graph::exec::run(graph, feeds, &self.variables).map_err(|mut e| {
             e.message = format!("in tf.function '{}': {}", self.name, e.message);

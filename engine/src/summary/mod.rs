@@ -4,3 +4,4 @@
 
 pub mod proto;
 pub mod record;
+pub mod trace;

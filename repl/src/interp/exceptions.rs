@@ -91,6 +91,9 @@ const HIERARCHY: &[(&str, &str)] = &[
     ("InternalError", "OpError"),
     ("CancelledError", "OpError"),
     ("ResourceExhaustedError", "OpError"),
+    ("DataLossError", "OpError"),
+    ("PermissionDeniedError", "OpError"),
+    ("UnknownError", "OpError"),
 ];
 
 thread_local! {

@@ -878,6 +878,7 @@ impl NativeObject for Concrete {
             "pretty_printed_signature" => bound(this, "pretty_printed_signature", |_, t, _| {
                 Ok(Value::str(&this_concrete(t)?.0.pretty_printed_signature()))
             }),
+            "graph" => Value::Native(Rc::new(FuncGraph(self.cf.clone()))),
             "structured_input_signature" => {
                 let names = self.owner.engine_arg_names();
                 let args = self
@@ -903,6 +904,27 @@ impl NativeObject for Concrete {
     }
     fn repr(&self) -> String {
         format!("ConcreteFunction {}", self.cf.pretty_printed_signature())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A concrete function's graph (`cf.graph`), which `tf.summary.graph` writes.
+pub struct FuncGraph(pub Arc<ConcreteFunction>);
+
+impl NativeObject for FuncGraph {
+    fn type_name(&self) -> &str {
+        "FuncGraph"
+    }
+    fn get_attr(&self, _: &Value, name: &str) -> Option<Value> {
+        match name {
+            "name" => Some(Value::str(self.0.name())),
+            _ => None,
+        }
+    }
+    fn repr(&self) -> String {
+        format!("<FuncGraph {}>", self.0.name())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -60,6 +60,10 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
         "UnimplementedError",
         "InternalError",
         "ResourceExhaustedError",
+        "CancelledError",
+        "DataLossError",
+        "PermissionDeniedError",
+        "UnknownError",
     ] {
         errors.set(n, Value::Class(exception_class(n)));
     }
