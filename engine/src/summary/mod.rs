@@ -3,4 +3,5 @@
 //! Event files are TFRecord files of protobuf `Event`s ([`proto`], [`record`]).
 
 pub mod proto;
+pub mod reader;
 pub mod record;
