@@ -3,5 +3,6 @@
 //! Event files are TFRecord files of protobuf `Event`s ([`proto`], [`record`]).
 
 pub mod proto;
+pub mod reader;
 pub mod record;
 pub mod trace;
