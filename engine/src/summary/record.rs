@@ -10,7 +10,7 @@ const MASK_DELTA: u32 = 0xa282_ead8;
 /// CRC32C (Castagnoli) of `bytes`, masked as TFRecord stores it.
 pub fn masked_crc32c(bytes: &[u8]) -> u32 {
     let crc = crc32c::crc32c(bytes);
-    ((crc >> 15) | (crc << 17)).wrapping_add(MASK_DELTA)
+    crc.rotate_right(15).wrapping_add(MASK_DELTA)
 }
 
 /// Appends one framed record holding `payload` to `out`.
@@ -98,7 +98,7 @@ mod tests {
         // The standard check value of CRC-32C over "123456789".
         assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
         let crc: u32 = 0xE306_9283;
-        assert_eq!(masked_crc32c(b"123456789"), ((crc >> 15) | (crc << 17)).wrapping_add(0xa282_ead8));
+        assert_eq!(masked_crc32c(b"123456789"), crc.rotate_right(15).wrapping_add(0xa282_ead8));
     }
 
     #[test]

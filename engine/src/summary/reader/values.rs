@@ -186,7 +186,7 @@ pub fn tensor_f64s(t: &TensorProto) -> Result<Vec<f64>> {
     };
     let content = &t.tensor_content;
     if !content.is_empty() {
-        if content.len() % width != 0 || count != Some((content.len() / width) as u64) {
+        if !content.len().is_multiple_of(width) || count != Some((content.len() / width) as u64) {
             return Err(tensor_error(&format!(
                 "has {} bytes of content for shape {dims:?} of {dtype:?}",
                 content.len()
