@@ -130,6 +130,40 @@ fn main() -> Result<()> {
     if ["mlp_step_eager_eps", "mlp_trace_ms", "mlp_step_traced_eps", "mlp_profile"].iter().any(|n| want(n)) {
         mlp_figures(&want)?;
     }
+    if want("summary_scalars_per_s") || want("summary_bytes_per_scalar") {
+        summary_figures()?;
+    }
+    Ok(())
+}
+
+/// 100,000 eager `scalar` writes (a fresh value and step tensor each) into a temp dir, then a
+/// flush: writes per second and event-file bytes per scalar (median of 5 runs).
+fn summary_figures() -> Result<()> {
+    use tensile::summary::{self, WriterOptions};
+    const N: usize = 100_000;
+    let root = std::env::temp_dir().join(format!("tensile_bench_summary_{}", std::process::id()));
+    let mut rates = Vec::new();
+    let mut bytes = 0.0;
+    for run in 0..5 {
+        let w = summary::create_file_writer(root.join(run.to_string()), WriterOptions::default())?;
+        let path = w.path().expect("file writer");
+        let header = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let t = Instant::now();
+        {
+            let _g = w.as_default(None);
+            for i in 0..N {
+                let loss = Tensor::from(1.0f32 / (1.0 + i as f32));
+                summary::scalar("loss", &loss, Some(&Tensor::from(i as i64)), None)?;
+            }
+            w.flush()?;
+        }
+        rates.push(N as f64 / t.elapsed().as_secs_f64());
+        bytes = (std::fs::metadata(&path).map_or(0, |m| m.len()) - header) as f64 / N as f64;
+        w.close()?;
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    emit("summary_scalars_per_s", median(rates), "scalars/s");
+    emit("summary_bytes_per_scalar", bytes, "bytes");
     Ok(())
 }
 

@@ -131,6 +131,13 @@ fn explicit_cases() -> Vec<(&'static str, Vec<Tensor>, Call)> {
             Box::new(|i: &[Tensor]| Ok(vec![tensile::ops::tensor_list::tensor_list_get_item(&i[0], &i[1])?])),
         ),
         (
+            "write_summary",
+            vec![Tensor::from(2.5f32), Tensor::from(3i64)],
+            // No default writer here: both return false (writes in traced functions are tested
+            // in summary_writer.rs).
+            Box::new(|i: &[Tensor]| Ok(vec![tensile::summary::scalar("x", &i[0], Some(&i[1]), None)?])),
+        ),
+        (
             "print",
             vec![m],
             Box::new(|i: &[Tensor]| {

@@ -136,6 +136,7 @@ pub fn registry() -> &'static [&'static OpDef] {
         v.extend_from_slice(io::OPS);
         v.extend_from_slice(fused::OPS);
         v.extend_from_slice(tensor_list::OPS);
+        v.extend_from_slice(crate::summary::write::OPS);
         v
     })
 }

@@ -2,7 +2,19 @@
 //!
 //! Event files are TFRecord files of protobuf `Event`s ([`proto`], [`record`]).
 
+pub mod context;
 pub mod proto;
 pub mod reader;
 pub mod record;
 pub mod trace;
+pub mod view;
+pub mod write;
+pub mod writer;
+
+pub use context::{
+    default_writer, flush_default, get_step, record_if, set_step, should_record_summaries, DefaultWriterGuard,
+    RecordIfGuard, Step,
+};
+pub use view::{SummaryValue, SummaryView, ValueRow};
+pub use write::{scalar, text, write_raw};
+pub use writer::{create_file_writer, create_noop_writer, flush_all, SummaryWriter, WriterOptions};
