@@ -2,5 +2,9 @@
 //!
 //! Event files are TFRecord files of protobuf `Event`s ([`proto`], [`record`]).
 
+pub mod graph_def;
+pub mod histogram;
+pub mod image;
 pub mod proto;
 pub mod record;
+pub mod tensor_proto;
