@@ -46,7 +46,7 @@ pub fn histogram_buckets(values: &[f64], buckets: usize) -> Vec<[f64; 3]> {
         let index = ((v - min) / width).floor();
         // TensorFlow casts the index to int32: NaN and out-of-range values become i32::MIN,
         // which no bucket matches.
-        if index >= 0.0 && index < 2_147_483_648.0 {
+        if (0.0..2_147_483_648.0).contains(&index) {
             counts[(index as usize).min(buckets - 1)] += 1.0;
         }
     }
