@@ -3,9 +3,13 @@
 //! Event files are TFRecord files of protobuf `Event`s ([`proto`], [`record`]).
 
 pub mod context;
+pub mod graph_def;
+pub mod histogram;
+pub mod image;
 pub mod proto;
 pub mod reader;
 pub mod record;
+pub mod tensor_proto;
 pub mod trace;
 pub mod view;
 pub mod write;
