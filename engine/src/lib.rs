@@ -4,6 +4,7 @@
 //! and `Variable`s owned by the objects that use them (no global state).
 
 pub mod attrs;
+pub mod cancel;
 pub mod control_flow;
 mod display;
 pub mod dtype;

@@ -163,12 +163,15 @@ impl Variable {
         {
             return Ok(false);
         }
+        // The kernel overwrites the variable's only buffer: a cancellation is honoured before
+        // the first element is written, never halfway through.
+        crate::cancel::check(op.name)?;
         let mut slot = match self.0.value.write() {
             Ok(v) => v,
             Err(poisoned) => poisoned.into_inner(),
         };
         let mut inputs = [std::mem::replace(&mut *slot, delta.clone()), delta.clone()];
-        let result = inplace(&mut inputs, 0, &Attrs::new(), std::slice::from_ref(&spec));
+        let result = crate::cancel::shielded(|| inplace(&mut inputs, 0, &Attrs::new(), std::slice::from_ref(&spec)));
         let [original, _] = inputs;
         match result {
             Ok(Some(mut outs)) if outs.len() == 1 => {

@@ -214,3 +214,37 @@ fn history_is_saved_and_reloaded() {
     repl.expect("NameError: name 'g' is not defined");
     assert_eq!(repl.exit_with_ctrl_d(), 0);
 }
+
+#[test]
+fn ctrl_c_interrupts_engine_work_and_leaves_variables_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut repl = Repl::start(&history_in(&dir));
+    repl.line("import tensorflow as tf");
+    repl.line("v = tf.Variable(tf.zeros([1000]))");
+    repl.line("def body(i):");
+    repl.line("    v.assign_add(tf.ones([1000]))");
+    repl.line("    return [i + 1]");
+    repl.line("");
+    repl.line("@tf.function");
+    repl.line("def spin(n):");
+    repl.line("    return tf.while_loop(lambda i: i < n, body, [tf.constant(0)])");
+    repl.line("");
+    repl.line("spin(tf.constant(3))");
+    repl.expect("numpy=3>");
+    // A traced while_loop of two billion iterations: no interpreter loop runs while it does.
+    repl.line("print('graph' + ' running'); spin(tf.constant(2000000000))");
+    repl.expect("graph running");
+    repl.ctrl('c');
+    repl.expect("KeyboardInterrupt");
+    // Every element saw the same number of whole updates.
+    repl.line("print(bool(tf.reduce_all(v == v[0])), bool(v[0] >= 3.0))");
+    repl.expect("True True\r\n");
+    // An eager tf.while_loop whose body is a lambda (no statement loop polls the interrupt).
+    repl.line("print('eager' + ' loop'); tf.while_loop(lambda i: i < 2000000000, lambda i: [i + 1], [tf.constant(0)])");
+    repl.expect("eager loop");
+    repl.ctrl('c');
+    repl.expect("KeyboardInterrupt");
+    repl.line("print(spin(tf.constant(2))[0].numpy() * 21)");
+    repl.expect("42\r\n");
+    assert_eq!(repl.exit_with_ctrl_d(), 0);
+}

@@ -114,6 +114,8 @@ fn eager_while_loop<V: Nest>(
         if options.maximum_iterations.is_some_and(|m| iterations >= m) {
             break;
         }
+        // A body of Python callbacks may run no engine op at all; the loop itself stops.
+        crate::cancel::check(OP)?;
         let keep_going = cond_fn(&vars)?;
         if !scalar_bool(OP, "the value returned by cond", &keep_going)? {
             break;

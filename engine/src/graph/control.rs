@@ -411,6 +411,7 @@ fn run_while(
         if max_iterations.is_some_and(|m| iteration >= m) {
             break;
         }
+        crate::cancel::check("while")?;
         let c = run_sub("while", "cond", cond, &feeds, variables)?;
         let [keep_going] = c.as_slice() else {
             return Err(Error::invalid("while", format!("cond returned {} values, expected one", c.len())));

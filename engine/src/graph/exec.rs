@@ -11,6 +11,7 @@
 //! concurrently on the rayon pool. Neither applies while a gradient tape records (recorded
 //! inputs must keep their values, and tapes live in thread-locals) or a trace is active.
 
+use crate::cancel::Stop;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::ir::{at_node, AssignMode, Graph, Node, NodeId, NodeKind, Output};
 use crate::ops::{OpDef, Spec};
@@ -299,8 +300,10 @@ pub fn run_with(
     for (&id, feed) in graph.inputs().iter().zip(feeds) {
         slots[plan.offsets[id]] = Some(feed.clone());
     }
+    let stop = Stop::current();
     for (step, &id) in plan.order.iter().enumerate() {
         let node = &graph.nodes()[id];
+        stop.check(node.kind.name())?;
         if parallel && !plan.group[step].is_empty() {
             run_group(graph, &plan, step, &mut slots, observer)?;
             stats.parallel_nodes += plan.group[step].len() + 1;
@@ -416,9 +419,11 @@ fn run_group(
         let op = node.kind.op().ok_or_else(|| internal(format!("%{} is not an op but was grouped", node.id)))?;
         work.push((node, op, gather(plan, slots, node)?));
     }
+    // The workers run the ops (and their kernels' checks) under the caller's token.
+    let stop = Stop::current();
     let results: Vec<Result<Vec<Tensor>>> = work
         .par_iter()
-        .map(|(node, op, inputs)| run_op(op, node, inputs).map_err(|e| at_node(e, node.id, op.name)))
+        .map(|(node, op, inputs)| stop.scope(|| run_op(op, node, inputs)).map_err(|e| at_node(e, node.id, op.name)))
         .collect();
     for ((node, _, _), r) in work.iter().zip(results) {
         let outputs = r?;
@@ -481,7 +486,7 @@ fn read_variable(node: &Node, var: &Variable) -> Result<Tensor> {
 /// specs fit what the graph declared.
 fn run_op(op: &'static OpDef, node: &Node, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
     let out_specs = checked_specs(op, node, inputs)?;
-    let outputs = (op.kernel)(inputs, &node.attrs, &out_specs)?;
+    let outputs = (op.kernel)(inputs, &node.attrs, &out_specs).map_err(|e| crate::cancel::attribute(e, op.name))?;
     finish(op, node, inputs, outputs, out_specs.len())
 }
 
@@ -506,7 +511,7 @@ fn run_op_donating(
             }
         }
     }
-    let outputs = (op.kernel)(inputs, &node.attrs, &out_specs)?;
+    let outputs = (op.kernel)(inputs, &node.attrs, &out_specs).map_err(|e| crate::cancel::attribute(e, op.name))?;
     Ok((finish(op, node, inputs, outputs, out_specs.len())?, false))
 }
 

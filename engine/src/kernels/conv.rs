@@ -1,6 +1,9 @@
 //! 2-D convolution over NHWC data with HWIO filters: im2col + GEMM (the `gemm` crate),
-//! parallel over the batch, and the two backprop kernels built the same way.
+//! parallel over the batch, and the two backprop kernels built the same way. Each kernel
+//! checks the current cancel token between images and im2col tiles.
 
+use crate::cancel::Stop;
+use crate::error::Result;
 use num_traits::Float;
 use rayon::prelude::*;
 
@@ -220,7 +223,8 @@ fn tile_rows<T>(g: &ConvGeom) -> usize {
 }
 
 /// `conv2d`: `x` is `[n, h, w, c]`, `f` is `[kh, kw, c, o]`; returns `[n, oh, ow, o]`.
-pub fn conv2d<T: ConvFloat>(x: &[T], f: &[T], g: &ConvGeom) -> Vec<T> {
+pub fn conv2d<T: ConvFloat>(x: &[T], f: &[T], g: &ConvGeom) -> Result<Vec<T>> {
+    let stop = Stop::current();
     let mut out = vec![T::zero(); g.n * g.out_image()];
     let (m, k, o) = (g.m(), g.k(), g.o);
     let (over_batch, inner_par) = split(g);
@@ -230,20 +234,27 @@ pub fn conv2d<T: ConvFloat>(x: &[T], f: &[T], g: &ConvGeom) -> Vec<T> {
     per_image(&mut out, g.out_image(), scratch, over_batch, |b, y, col| {
         let img = &x[b * g.in_image()..][..g.in_image()];
         if pointwise {
-            gemm(y, (img, k, 1), (f, o, 1), m, o, k, false, inner_par);
+            if !stop.requested() {
+                gemm(y, (img, k, 1), (f, o, 1), m, o, k, false, inner_par);
+            }
             return;
         }
         for start in (0..m).step_by(tile) {
+            if stop.requested() {
+                return;
+            }
             let rows = tile.min(m - start);
             im2col(img, g, start..start + rows, col);
             gemm(&mut y[start * o..][..rows * o], (col, k, 1), (f, o, 1), rows, o, k, false, inner_par);
         }
     });
-    out
+    stop.check("conv2d")?;
+    Ok(out)
 }
 
 /// Gradient of `conv2d` with respect to its input: `dy` is `[n, oh, ow, o]`; returns `[n, h, w, c]`.
-pub fn conv2d_backprop_input<T: ConvFloat>(f: &[T], dy: &[T], g: &ConvGeom) -> Vec<T> {
+pub fn conv2d_backprop_input<T: ConvFloat>(f: &[T], dy: &[T], g: &ConvGeom) -> Result<Vec<T>> {
+    let stop = Stop::current();
     let mut dx = vec![T::zero(); g.n * g.in_image()];
     let (m, k, o) = (g.m(), g.k(), g.o);
     let (over_batch, inner_par) = split(g);
@@ -254,20 +265,27 @@ pub fn conv2d_backprop_input<T: ConvFloat>(f: &[T], dy: &[T], g: &ConvGeom) -> V
         let dy_img = &dy[b * g.out_image()..][..g.out_image()];
         // dcol (rows×k) = dy (rows×o) · fᵀ (o×k); f is stored k×o row-major.
         if pointwise {
-            gemm(dx_img, (dy_img, o, 1), (f, 1, o), m, k, o, false, inner_par);
+            if !stop.requested() {
+                gemm(dx_img, (dy_img, o, 1), (f, 1, o), m, k, o, false, inner_par);
+            }
             return;
         }
         for start in (0..m).step_by(tile) {
+            if stop.requested() {
+                return;
+            }
             let rows = tile.min(m - start);
             gemm(col, (&dy_img[start * o..], o, 1), (f, 1, o), rows, k, o, false, inner_par);
             col2im(col, g, start..start + rows, dx_img);
         }
     });
-    dx
+    stop.check("conv2d_backprop_input")?;
+    Ok(dx)
 }
 
 /// Gradient of `conv2d` with respect to its filter: returns `[kh, kw, c, o]`.
-pub fn conv2d_backprop_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &ConvGeom) -> Vec<T> {
+pub fn conv2d_backprop_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &ConvGeom) -> Result<Vec<T>> {
+    let stop = Stop::current();
     let (m, k, o) = (g.m(), g.k(), g.o);
     let pointwise = g.is_pointwise();
     let tile = tile_rows::<T>(g);
@@ -277,6 +295,9 @@ pub fn conv2d_backprop_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &ConvGeom) -> 
         let mut dw = vec![T::zero(); k * o];
         let mut col = vec![T::zero(); if pointwise { 0 } else { tile * k }];
         for b in images {
+            if stop.requested() {
+                break;
+            }
             let img = &x[b * g.in_image()..][..g.in_image()];
             let dy_img = &dy[b * g.out_image()..][..g.out_image()];
             if pointwise {
@@ -293,12 +314,15 @@ pub fn conv2d_backprop_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &ConvGeom) -> 
     };
     let (over_batch, inner_par) = split(g);
     if !over_batch {
-        return accumulate(0..g.n, inner_par);
+        let dw = accumulate(0..g.n, inner_par);
+        stop.check("conv2d_backprop_filter")?;
+        return Ok(dw);
     }
     let workers = rayon::current_num_threads().min(g.n).max(1);
     let per = g.n.div_ceil(workers);
     let partials: Vec<Vec<T>> =
         (0..workers).into_par_iter().map(|w| accumulate(w * per..((w + 1) * per).min(g.n), false)).collect();
+    stop.check("conv2d_backprop_filter")?;
     let mut iter = partials.into_iter();
     let mut dw = iter.next().unwrap_or_else(|| vec![T::zero(); k * o]);
     for p in iter {
@@ -306,5 +330,5 @@ pub fn conv2d_backprop_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &ConvGeom) -> 
             *d += *s;
         }
     }
-    dw
+    Ok(dw)
 }

@@ -9,6 +9,8 @@
 //! outer `[N, 1] op [1, M]`) become contiguous inner loops that vectorize, split across the
 //! rayon pool for large outputs.
 
+use crate::cancel::Stop;
+use crate::error::Result;
 use crate::shape;
 use crate::tensor::Storage;
 use rayon::prelude::*;
@@ -371,21 +373,34 @@ dispatched!(
 );
 
 /// Allocates `n` outputs and lets `fill(start, slots)` write them, in parallel chunks for
-/// large `n`. `fill` must write every slot it is given.
-fn par_fill<O: Send + 'static>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<O>]) + Sync) -> Vec<O> {
+/// large `n`. `fill` must write every slot it is given. Large outputs check the current cancel
+/// token before each chunk and fail with `CancelledError` once it is cancelled.
+fn par_fill<O: Send + 'static>(n: usize, fill: impl Fn(usize, &mut [MaybeUninit<O>]) + Sync) -> Result<Vec<O>> {
     let mut v: Vec<O> = alloc_out(n);
     let slots = &mut v.spare_capacity_mut()[..n];
     if n < PAR_THRESHOLD {
         fill(0, slots);
-    } else if n.saturating_mul(std::mem::size_of::<O>()) >= STREAM_MIN_BYTES {
-        slots.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(i, c)| fill_streaming(i * PAR_CHUNK, c, &fill));
     } else {
-        slots.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(i, c)| fill(i * PAR_CHUNK, c));
+        let stop = Stop::current();
+        let streaming = n.saturating_mul(std::mem::size_of::<O>()) >= STREAM_MIN_BYTES;
+        slots.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(i, c)| {
+            if stop.requested() {
+                return;
+            }
+            if streaming {
+                fill_streaming(i * PAR_CHUNK, c, &fill);
+            } else {
+                fill(i * PAR_CHUNK, c);
+            }
+        });
+        // A skipped chunk makes this fail; `v` still has length 0, so dropping it never reads
+        // the unwritten slots.
+        stop.check("elementwise")?;
     }
     // SAFETY: every slot in 0..n was handed to `fill` (directly or through a tile copied into
-    // place) exactly once and written there.
+    // place) exactly once and written there (no chunk was skipped).
     unsafe { v.set_len(n) };
-    v
+    Ok(v)
 }
 
 /// Lets `update(start, chunk)` rewrite `buf` in place, in parallel chunks for large buffers.
@@ -579,7 +594,7 @@ impl<const K: usize> Plan<K> {
 }
 
 /// Applies `f` to every element, in parallel for large inputs.
-pub fn map<T: Copy + Sync, U: Send + 'static>(src: &[T], f: impl Fn(T) -> U + Sync + Send) -> Vec<U> {
+pub fn map<T: Copy + Sync, U: Send + 'static>(src: &[T], f: impl Fn(T) -> U + Sync + Send) -> Result<Vec<U>> {
     par_fill(src.len(), |s, o| unary_seg(&src[s..s + o.len()], o, &f))
 }
 
@@ -617,7 +632,7 @@ pub fn zip_map<A: Copy + Sync, B: Copy + Sync, U: Send + 'static>(
     a: &[A],
     b: &[B],
     f: impl Fn(A, B) -> U + Sync + Send,
-) -> Vec<U> {
+) -> Result<Vec<U>> {
     let n = a.len().min(b.len());
     par_fill(n, |s, o| binary_seg(&a[s..], 1, &b[s..], 1, o, &f))
 }
@@ -631,13 +646,13 @@ pub fn broadcast_binary<A: Copy + Sync, B: Copy + Sync, O: Send + 'static>(
     bsh: &[usize],
     out: &[usize],
     f: impl Fn(A, B) -> O + Sync + Send,
-) -> Vec<O> {
+) -> Result<Vec<O>> {
     if ash == bsh && ash == out {
         return zip_map(a, b, f);
     }
     let n = shape::num_elements(out);
     if n == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     if b.len() == 1 && ash == out {
         let y = b[0];
@@ -661,9 +676,9 @@ pub fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
 }
 
 /// Copies `src` (shape `sh`) broadcast to `out`.
-pub fn broadcast_to<T: Copy + Send + Sync + 'static>(src: &[T], sh: &[usize], out: &[usize]) -> Vec<T> {
+pub fn broadcast_to<T: Copy + Send + Sync + 'static>(src: &[T], sh: &[usize], out: &[usize]) -> Result<Vec<T>> {
     if sh == out {
-        return src.to_vec();
+        return Ok(src.to_vec());
     }
     broadcast_binary(src, sh, &[()], &[], out, |x, _| x)
 }
@@ -679,10 +694,10 @@ pub fn broadcast_ternary<A: Copy + Sync, B: Copy + Sync, C: Copy + Sync, O: Send
     csh: &[usize],
     out: &[usize],
     f: impl Fn(A, B, C) -> O + Sync + Send,
-) -> Vec<O> {
+) -> Result<Vec<O>> {
     let n = shape::num_elements(out);
     if n == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let plan = Plan::new(out, [ash, bsh, csh]);
     par_fill(n, |start, slots| {
@@ -831,10 +846,10 @@ mod tests {
             let a: Vec<i64> = (0..shape::num_elements(ash) as i64).collect();
             let b: Vec<i64> = (0..shape::num_elements(bsh) as i64).map(|x| x * 7).collect();
             let (out, want) = naive(&a, ash, &b, bsh);
-            let got = broadcast_binary(&a, ash, &b, bsh, &out, |x, y| x * 1000 + y);
+            let got = broadcast_binary(&a, ash, &b, bsh, &out, |x, y| x * 1000 + y).unwrap();
             assert_eq!(got, want, "{ash:?} with {bsh:?}");
             let (_, want_rev) = naive(&b, bsh, &a, ash);
-            let got_rev = broadcast_binary(&b, bsh, &a, ash, &out, |x, y| x * 1000 + y);
+            let got_rev = broadcast_binary(&b, bsh, &a, ash, &out, |x, y| x * 1000 + y).unwrap();
             assert_eq!(got_rev, want_rev, "{bsh:?} with {ash:?}");
         }
     }
@@ -845,7 +860,8 @@ mod tests {
         let c: Vec<bool> = (0..m).map(|j| j % 3 == 0).collect();
         let x: Vec<i32> = (0..(n * m) as i32).collect();
         let y: Vec<i32> = (0..n as i32).map(|i| -i).collect();
-        let got = broadcast_ternary(&c, &[m], &x, &[n, m], &y, &[n, 1], &[n, m], |c, x, y| if c { x } else { y });
+        let got =
+            broadcast_ternary(&c, &[m], &x, &[n, m], &y, &[n, 1], &[n, m], |c, x, y| if c { x } else { y }).unwrap();
         for i in 0..n {
             for j in 0..m {
                 let want = if j % 3 == 0 { (i * m + j) as i32 } else { -(i as i32) };
@@ -860,7 +876,7 @@ mod tests {
         let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
         let mut buf = a.clone();
         map_inplace(&mut buf, |x| x * 3.0 - 1.0);
-        assert_eq!(buf, map(&a, |x| x * 3.0 - 1.0));
+        assert_eq!(buf, map(&a, |x| x * 3.0 - 1.0).unwrap());
         let cases: &[(&[usize], &[usize])] = &[
             (&[n], &[n]),
             (&[n], &[]),
@@ -875,10 +891,10 @@ mod tests {
             let f = |x: f32, y: f32| x / y - y;
             let mut first = big.clone();
             broadcast_binary_inplace(&mut first, true, &small, osh, bsh, f);
-            assert_eq!(first, broadcast_binary(&big, bsh, &small, osh, bsh, f), "{bsh:?} op {osh:?}");
+            assert_eq!(first, broadcast_binary(&big, bsh, &small, osh, bsh, f).unwrap(), "{bsh:?} op {osh:?}");
             let mut second = big.clone();
             broadcast_binary_inplace(&mut second, false, &small, osh, bsh, f);
-            assert_eq!(second, broadcast_binary(&small, osh, &big, bsh, bsh, f), "{osh:?} op {bsh:?}");
+            assert_eq!(second, broadcast_binary(&small, osh, &big, bsh, bsh, f).unwrap(), "{osh:?} op {bsh:?}");
         }
     }
 
@@ -886,8 +902,8 @@ mod tests {
     fn large_maps_are_complete_and_ordered() {
         let n = 3 * PAR_CHUNK + 17;
         let src: Vec<u32> = (0..n as u32).collect();
-        assert_eq!(map(&src, |x| x * 2), src.iter().map(|x| x * 2).collect::<Vec<_>>());
-        assert_eq!(zip_map(&src, &src, |x, y| x + y), src.iter().map(|x| x * 2).collect::<Vec<_>>());
-        assert!(map(&[] as &[u32], |x| x).is_empty());
+        assert_eq!(map(&src, |x| x * 2).unwrap(), src.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert_eq!(zip_map(&src, &src, |x, y| x + y).unwrap(), src.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert!(map(&[] as &[u32], |x| x).unwrap().is_empty());
     }
 }

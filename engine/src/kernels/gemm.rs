@@ -3,6 +3,7 @@
 //! small or integer ones, and a strided gather-sum that einsum uses to permute, take
 //! diagonals and reduce.
 
+use crate::cancel::Stop;
 use crate::error::{Error, ErrorKind, Result};
 use rayon::prelude::*;
 use smallvec::{smallvec, SmallVec};
@@ -151,9 +152,26 @@ pub const SMALL_MNK: usize = 1024;
 pub const PARALLEL_MNK: usize = 200 * 200 * 200;
 /// A batch of products is spread over threads when its total work reaches this.
 const PARALLEL_BATCH_MNK: usize = 64 * 64 * 64;
+/// Products with more multiply-adds than this run as blocks of rows, checking for cancellation
+/// between blocks (2^30 multiply-adds: about 10 ms of gemm on two AVX-512 cores).
+pub const CANCEL_BLOCK_MNK: usize = 1 << 30;
+/// The fewest rows of a block: every block packs the whole right operand again, which costs
+/// about one part in this many of the block's arithmetic.
+const CANCEL_BLOCK_ROWS: usize = 256;
 
-/// Computes `out = A @ B` for one product; `out` must be zero-filled.
+/// Rows per cancellation block of a product (`d.m` or more when it runs in one piece).
+fn block_rows(d: &MatDims) -> usize {
+    (CANCEL_BLOCK_MNK / d.n.saturating_mul(d.k).max(1)).max(CANCEL_BLOCK_ROWS)
+}
+
+/// Computes `out = A @ B` for one product; `out` must be zero-filled. Large products stop
+/// between blocks of rows with `CancelledError` when the current cancel token is cancelled.
 pub fn matmul<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T], parallel: bool) -> Result<()> {
+    product(d, a, b, out, parallel, &Stop::current())
+}
+
+/// [`matmul`] polling `stop` (captured by the caller, which may be a rayon worker).
+fn product<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T], parallel: bool, stop: &Stop) -> Result<()> {
     if !d.fits(a.len(), b.len(), out.len()) {
         return Err(Error::new(
             ErrorKind::Internal,
@@ -164,18 +182,49 @@ pub fn matmul<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T], parallel
     if d.m == 0 || d.n == 0 || d.k == 0 {
         return Ok(());
     }
+    stop.check("matmul")?;
     let flops = d.flops();
     if flops > SMALL_MNK {
         let threads = if parallel && flops >= PARALLEL_MNK { rayon::current_num_threads() } else { 1 };
-        if T::gemm(d, a, b, out, threads) {
+        let rows = if flops > CANCEL_BLOCK_MNK { block_rows(d) } else { d.m };
+        if gemm_blocks(d, a, b, out, threads, rows, stop)? {
             return Ok(());
         }
         if parallel && flops >= PARALLEL_MNK && d.m > 1 {
-            return loops_parallel(d, a, b, out);
+            return loops_parallel(d, a, b, out, stop);
         }
     }
     loops(d, a, b, out);
     Ok(())
+}
+
+/// Runs the product with the `gemm` crate in blocks of `rows` rows, checking `stop` between
+/// blocks; returns false, having written nothing, when `T` has no gemm path.
+fn gemm_blocks<T: MatElem>(
+    d: &MatDims,
+    a: &[T],
+    b: &[T],
+    out: &mut [T],
+    threads: usize,
+    rows: usize,
+    stop: &Stop,
+) -> Result<bool> {
+    let rows = rows.max(1);
+    if rows >= d.m {
+        return Ok(T::gemm(d, a, b, out, threads));
+    }
+    for (i, block) in out.chunks_mut(rows * d.n).enumerate() {
+        if i > 0 {
+            stop.check("matmul")?;
+        }
+        let r0 = i * rows;
+        let sub = MatDims { m: block.len() / d.n, ..*d };
+        // Every block has the same element type, so only the first can decline.
+        if !T::gemm(&sub, &a[r0 * d.a.rs..], b, block, threads) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Plain-loop product for small float and all integer products.
@@ -222,16 +271,19 @@ fn loops<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T]) {
     }
 }
 
-/// `loops` split over row blocks on the rayon pool (integer products).
-fn loops_parallel<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T]) -> Result<()> {
+/// `loops` split over row blocks on the rayon pool (integer products), checking `stop`
+/// before each block.
+fn loops_parallel<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T], stop: &Stop) -> Result<()> {
     let threads = rayon::current_num_threads().max(1);
-    let rows = d.m.div_ceil(threads * 4).max(1);
-    out.par_chunks_mut(rows * d.n).enumerate().for_each(|(c, chunk)| {
+    // Blocks of at most ~2^26 multiply-adds, so a cancellation is seen within a few of them.
+    let rows = d.m.div_ceil(threads * 4).min((1 << 26) / d.n.saturating_mul(d.k).max(1)).max(1);
+    out.par_chunks_mut(rows * d.n).enumerate().try_for_each(|(c, chunk)| {
+        stop.check("matmul")?;
         let r0 = c * rows;
         let sub = MatDims { m: chunk.len() / d.n, ..*d };
         loops(&sub, &a[r0 * d.a.rs..], b, chunk);
-    });
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Where each product of a batch reads its operands: batch index → element offsets.
@@ -284,6 +336,7 @@ pub fn batched_matmul<T: MatElem>(d: &MatDims, a: &[T], b: &[T], batch: &BatchOf
     if per == 0 {
         return Ok(());
     }
+    let stop = Stop::current();
     let run = |bi: usize, o: &mut [T], parallel: bool| -> Result<()> {
         let (oa, ob) = batch.offsets(bi);
         let (a, b) = match (a.get(oa..), b.get(ob..)) {
@@ -291,7 +344,7 @@ pub fn batched_matmul<T: MatElem>(d: &MatDims, a: &[T], b: &[T], batch: &BatchOf
             _ if d.k == 0 => return Ok(()),
             _ => return Err(Error::new(ErrorKind::Internal, "matmul", "batch offset out of range")),
         };
-        matmul(d, a, b, o, parallel)
+        product(d, a, b, o, parallel, &stop)
     };
     let total = d.flops().saturating_mul(count);
     if count > 1 && d.flops() < PARALLEL_MNK && total >= PARALLEL_BATCH_MNK {
@@ -415,6 +468,76 @@ mod tests {
             let mut goti = vec![0i64; m * n];
             matmul(&d, &ai, &bi, &mut goti, true).unwrap();
             assert_eq!(goti.iter().map(|&v| v as f64).collect::<Vec<_>>(), want);
+        }
+    }
+
+    /// A float whose "gemm" is the plain loops and cancels `CANCEL_AFTER` after that many blocks.
+    #[derive(Clone, Copy, Default, Debug, PartialEq)]
+    struct Counted(f64);
+
+    thread_local! {
+        static BLOCKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        static CANCEL_AFTER: std::cell::RefCell<Option<(usize, crate::cancel::CancelToken)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    impl MatElem for Counted {
+        fn mul_add(acc: Self, a: Self, b: Self) -> Self {
+            Counted(acc.0 + a.0 * b.0)
+        }
+        fn add(a: Self, b: Self) -> Self {
+            Counted(a.0 + b.0)
+        }
+        fn gemm(d: &MatDims, a: &[Self], b: &[Self], out: &mut [Self], _: usize) -> bool {
+            loops(d, a, b, out);
+            let n = BLOCKS.with(|c| {
+                c.set(c.get() + 1);
+                c.get()
+            });
+            CANCEL_AFTER.with(|c| {
+                if let Some((after, token)) = &*c.borrow() {
+                    if n == *after {
+                        token.cancel();
+                    }
+                }
+            });
+            true
+        }
+    }
+
+    #[test]
+    fn row_blocks_compute_the_product_and_stop_between_blocks() {
+        use crate::cancel::{CancelToken, Stop};
+        let (m, n, k) = (10, 7, 5);
+        let a: Vec<Counted> = (0..m * k).map(|i| Counted((i % 7) as f64 - 3.0)).collect();
+        let b: Vec<Counted> = (0..k * n).map(|i| Counted((i % 5) as f64 - 2.0)).collect();
+        let want =
+            naive(m, n, k, &a.iter().map(|x| x.0).collect::<Vec<_>>(), &b.iter().map(|x| x.0).collect::<Vec<_>>());
+        for transposed in [false, true] {
+            let a = if transposed { (0..k * m).map(|i| a[(i % m) * k + i / m]).collect::<Vec<_>>() } else { a.clone() };
+            let d = MatDims {
+                m,
+                n,
+                k,
+                a: Strides::stored(if transposed { m } else { k }, transposed),
+                b: Strides::stored(n, false),
+            };
+            // Blocks of 3 rows: 4 blocks, the same product as one piece.
+            BLOCKS.with(|c| c.set(0));
+            let mut out = vec![Counted::default(); m * n];
+            assert!(gemm_blocks(&d, &a, &b, &mut out, 1, 3, &Stop::never()).unwrap());
+            assert_eq!(BLOCKS.with(|c| c.get()), 4);
+            assert_eq!(out.iter().map(|x| x.0).collect::<Vec<_>>(), want);
+            // Cancelled while the second block runs: the third never starts.
+            let token = CancelToken::new();
+            CANCEL_AFTER.with(|c| *c.borrow_mut() = Some((2, token.clone())));
+            BLOCKS.with(|c| c.set(0));
+            let mut out = vec![Counted::default(); m * n];
+            let e = crate::cancel::with_cancel(&token, || gemm_blocks(&d, &a, &b, &mut out, 1, 3, &Stop::current()))
+                .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Cancelled);
+            assert_eq!(BLOCKS.with(|c| c.get()), 2);
+            CANCEL_AFTER.with(|c| *c.borrow_mut() = None);
         }
     }
 

@@ -119,7 +119,7 @@ pub static BROADCAST_TO: OpDef = OpDef {
         let x = &i[0];
         let sh = o[0].shape().ok_or_else(|| Error::invalid("broadcast_to", "unknown output shape"))?;
         let t = with_any!(x.dtype(), T => {
-            Tensor::from_vec(kernels::elementwise::broadcast_to(x.as_slice::<T>()?, x.shape(), &sh), &sh)?
+            Tensor::from_vec(kernels::elementwise::broadcast_to(x.as_slice::<T>()?, x.shape(), &sh)?, &sh)?
         });
         Ok(vec![t])
     },
@@ -1000,8 +1000,8 @@ pub static LINSPACE: OpDef = OpDef {
         let outer: usize = batch[..axis].iter().product();
         let inner: usize = batch[axis..].iter().product();
         let t = with_float!(i[0].dtype(), T => {
-            let start = kernels::elementwise::broadcast_to(i[0].as_slice::<T>()?, i[0].shape(), &batch);
-            let stop = kernels::elementwise::broadcast_to(i[1].as_slice::<T>()?, i[1].shape(), &batch);
+            let start = kernels::elementwise::broadcast_to(i[0].as_slice::<T>()?, i[0].shape(), &batch)?;
+            let stop = kernels::elementwise::broadcast_to(i[1].as_slice::<T>()?, i[1].shape(), &batch)?;
             Tensor::from_vec(linspace_kernel(&start, &stop, num, outer, inner), &sh)?
         }, other => return Err(Error::invalid("linspace", "start and stop must be float tensors")));
         Ok(vec![t])

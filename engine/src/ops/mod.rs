@@ -148,8 +148,10 @@ pub fn lookup(name: &str) -> Option<&'static OpDef> {
 }
 
 /// Runs `op` on `inputs` now and records it on every active gradient tape that watches an input;
-/// while a function is being traced, adds the call to its graph instead.
+/// while a function is being traced, adds the call to its graph instead. Fails with
+/// `CancelledError` before starting when the current cancel token was cancelled.
 pub fn execute(op: &'static OpDef, inputs: &[Tensor], attrs: Attrs) -> Result<Vec<Tensor>> {
+    crate::cancel::check(op.name)?;
     if crate::function::trace::is_tracing() {
         return crate::function::trace::add_op(op, inputs, &attrs);
     }
@@ -171,7 +173,7 @@ pub fn execute(op: &'static OpDef, inputs: &[Tensor], attrs: Attrs) -> Result<Ve
             shape::check_allocation(op.name, s.dtype, &shape)?;
         }
     }
-    let outputs = (op.kernel)(inputs, &attrs, &out_specs)?;
+    let outputs = (op.kernel)(inputs, &attrs, &out_specs).map_err(|e| crate::cancel::attribute(e, op.name))?;
     if outputs.len() != out_specs.len() {
         return Err(Error::new(
             crate::ErrorKind::Internal,

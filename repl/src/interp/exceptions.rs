@@ -136,12 +136,25 @@ pub fn raise_value(value: Value) -> Ctrl {
     Ctrl::Raise(Box::new(PyErr { value, traceback: Vec::new(), located: false }))
 }
 
-/// Converts an engine error into TensorFlow's exception class of the same kind.
+/// Converts an engine error into TensorFlow's exception class of the same kind; cancelled
+/// engine work (Ctrl-C) is `KeyboardInterrupt`.
 pub fn engine_error(e: tensile::Error) -> Ctrl {
+    if e.kind == tensile::ErrorKind::Cancelled {
+        return keyboard_interrupt();
+    }
     let text = e.to_string();
     // The Display form is "KindError: op: message"; the class carries the kind.
     let (kind, message) = text.split_once(": ").unwrap_or(("InvalidArgumentError", text.as_str()));
     raise(kind, message.to_string())
+}
+
+/// The `KeyboardInterrupt` that answers a Ctrl-C, consuming the request so that code which
+/// catches it can go on running engine work.
+pub fn keyboard_interrupt() -> Ctrl {
+    if let Some(token) = tensile::cancel::current() {
+        token.reset();
+    }
+    raise("KeyboardInterrupt", "")
 }
 
 /// `e.args` of an exception instance.

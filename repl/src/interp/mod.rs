@@ -20,24 +20,31 @@ use crate::ast::Span;
 use exceptions::{raise, render_traceback, Ctrl, PyErr, PyResult, TraceFrame};
 use scope::{FastMap, Scope, ScopeKind};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use tensile::cancel::CancelToken;
 use value::{NativeModule, Source, Str, Value};
 
 /// Shared flag that makes running code raise `KeyboardInterrupt` (set it from Ctrl-C).
+///
+/// It is the engine's cancel token of the statements the interpreter runs: interpreter loops
+/// poll it, and engine work (kernels, graph execution, `while_loop` iterations) stops with
+/// `CancelledError`, which surfaces as `KeyboardInterrupt`.
 #[derive(Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
+pub struct Interrupt(CancelToken);
 
 impl Interrupt {
     /// Requests an interrupt.
     pub fn trigger(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.cancel();
     }
 
     /// Takes a pending request, clearing it.
     pub fn take(&self) -> bool {
-        // A plain load first: loops poll this on every iteration and it is almost always false.
-        self.0.load(Ordering::Relaxed) && self.0.swap(false, Ordering::Relaxed)
+        self.0.take()
+    }
+
+    /// The engine cancel token this interrupt sets.
+    pub fn token(&self) -> &CancelToken {
+        &self.0
     }
 }
 
@@ -191,6 +198,11 @@ impl Interp {
         self.handling.clear();
         self.repr_active.clear();
         self.interrupt.take();
+        let token = self.interrupt.token().clone();
+        tensile::cancel::with_cancel(&token, || self.run_statements(module, echo))
+    }
+
+    fn run_statements(&mut self, module: &crate::ast::Module, echo: bool) -> Result<Option<Value>, Box<Uncaught>> {
         let mut last = None;
         for (i, stmt) in module.body.iter().enumerate() {
             let result = if echo && i + 1 == module.body.len() {

@@ -35,6 +35,9 @@ pub(crate) fn r<T>(x: tensile::Result<T>) -> PyResult<T> {
 
 /// An engine error as NumPy's `ValueError`, keeping the message.
 pub fn value_error(e: tensile::Error) -> crate::interp::exceptions::Ctrl {
+    if e.kind == tensile::ErrorKind::Cancelled {
+        return crate::interp::exceptions::engine_error(e);
+    }
     let text = e.to_string();
     let message = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
     raise("ValueError", message.to_string())

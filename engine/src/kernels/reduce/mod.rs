@@ -16,6 +16,8 @@ pub mod arg;
 pub mod scan;
 pub mod topk;
 
+use crate::cancel::Stop;
+use crate::error::Result;
 use crate::kernels::elementwise::PAR_THRESHOLD;
 use crate::shape;
 use rayon::prelude::*;
@@ -282,10 +284,17 @@ fn fold_pairwise<T: Copy, R: Reducer<T>>(s: &[T], r: &R) -> T {
 
 /// Reduces a whole contiguous slice to one value, in parallel when it is large.
 pub fn fold_contiguous<T: Copy + Send + Sync, R: Reducer<T>>(s: &[T], r: &R) -> T {
+    fold_contiguous_until(s, r, &Stop::never())
+}
+
+/// [`fold_contiguous`] that skips the chunks it reaches after `stop` is requested (the result
+/// is then meaningless; the caller reports the cancellation).
+fn fold_contiguous_until<T: Copy + Send + Sync, R: Reducer<T>>(s: &[T], r: &R, stop: &Stop) -> T {
     if s.len() < PAR_THRESHOLD {
         return fold_pairwise(s, r);
     }
-    let parts: Vec<T> = s.par_chunks(PAR_CHUNK).map(|c| fold_pairwise(c, r)).collect();
+    let parts: Vec<T> =
+        s.par_chunks(PAR_CHUNK).map(|c| if stop.requested() { r.identity() } else { fold_pairwise(c, r) }).collect();
     fold_pairwise(&parts, r)
 }
 
@@ -298,10 +307,13 @@ fn combine_row<T: Copy, R: Reducer<T>>(acc: &mut [T], row: &[T], r: &R) {
 }
 
 /// Reduces each row of `[rows, N]` for a small constant `N` (unrolled per row).
-fn inner_fixed<T: Copy + Send + Sync, R: Reducer<T>, const N: usize>(src: &[T], r: &R) -> Vec<T> {
+fn inner_fixed<T: Copy + Send + Sync, R: Reducer<T>, const N: usize>(src: &[T], r: &R, stop: &Stop) -> Vec<T> {
     const ROWS_PER_TASK: usize = 4096;
     let mut out = vec![r.identity(); src.len() / N];
     let work = |(o, s): (&mut [T], &[T])| {
+        if stop.requested() {
+            return;
+        }
         let (rows, _) = s.as_chunks::<N>();
         for (o, row) in o.iter_mut().zip(rows) {
             *o = row.iter().fold(r.identity(), |a, &x| r.combine(a, x));
@@ -316,49 +328,56 @@ fn inner_fixed<T: Copy + Send + Sync, R: Reducer<T>, const N: usize>(src: &[T], 
 }
 
 /// Reduces each contiguous row of `[rows, n]`.
-fn inner<T: Copy + Send + Sync, R: Reducer<T>>(src: &[T], rows: usize, n: usize, r: &R) -> Vec<T> {
+fn inner<T: Copy + Send + Sync, R: Reducer<T>>(src: &[T], rows: usize, n: usize, r: &R, stop: &Stop) -> Vec<T> {
     match n {
-        2 => return inner_fixed::<T, R, 2>(src, r),
-        3 => return inner_fixed::<T, R, 3>(src, r),
-        4 => return inner_fixed::<T, R, 4>(src, r),
-        5 => return inner_fixed::<T, R, 5>(src, r),
-        6 => return inner_fixed::<T, R, 6>(src, r),
-        7 => return inner_fixed::<T, R, 7>(src, r),
-        8 => return inner_fixed::<T, R, 8>(src, r),
+        2 => return inner_fixed::<T, R, 2>(src, r, stop),
+        3 => return inner_fixed::<T, R, 3>(src, r, stop),
+        4 => return inner_fixed::<T, R, 4>(src, r, stop),
+        5 => return inner_fixed::<T, R, 5>(src, r, stop),
+        6 => return inner_fixed::<T, R, 6>(src, r, stop),
+        7 => return inner_fixed::<T, R, 7>(src, r, stop),
+        8 => return inner_fixed::<T, R, 8>(src, r, stop),
         _ => {}
     }
     if rows == 1 || n >= PAR_THRESHOLD {
-        return src.chunks_exact(n).map(|row| fold_contiguous(row, r)).collect();
+        return src.chunks_exact(n).map(|row| fold_contiguous_until(row, r, stop)).collect();
     }
     if src.len() >= PAR_THRESHOLD {
         let min_rows = (PAR_CHUNK / n).max(1);
-        return src.par_chunks_exact(n).with_min_len(min_rows).map(|row| fold_pairwise(row, r)).collect();
+        return src
+            .par_chunks_exact(n)
+            .with_min_len(min_rows)
+            .map(|row| if stop.requested() { r.identity() } else { fold_pairwise(row, r) })
+            .collect();
     }
     src.chunks_exact(n).map(|row| fold_pairwise(row, r)).collect()
 }
 
 /// Combines the `m` rows of length `k` in `blk` into `out` (which starts at the identity).
-fn outer_rows<T: Copy + Send + Sync, R: Reducer<T>>(blk: &[T], m: usize, k: usize, out: &mut [T], r: &R) {
+fn outer_rows<T: Copy + Send + Sync, R: Reducer<T>>(blk: &[T], m: usize, k: usize, out: &mut [T], r: &R, stop: &Stop) {
     if m <= ROW_BLOCK {
         for row in blk.chunks_exact(k) {
             combine_row(out, row, r);
         }
         return;
     }
+    if blk.len() >= PAR_THRESHOLD && stop.requested() {
+        return;
+    }
     let h = m / 2;
     let (a, b) = blk.split_at(h * k);
     let mut tmp = vec![r.identity(); k];
     if blk.len() >= PAR_THRESHOLD {
-        rayon::join(|| outer_rows(a, h, k, out, r), || outer_rows(b, m - h, k, &mut tmp, r));
+        rayon::join(|| outer_rows(a, h, k, out, r, stop), || outer_rows(b, m - h, k, &mut tmp, r, stop));
     } else {
-        outer_rows(a, h, k, out, r);
-        outer_rows(b, m - h, k, &mut tmp, r);
+        outer_rows(a, h, k, out, r, stop);
+        outer_rows(b, m - h, k, &mut tmp, r, stop);
     }
     combine_row(out, &tmp, r);
 }
 
 /// Reduces `[m, k]` over its first axis into `out` (which starts at the identity).
-fn outer_one<T: Copy + Send + Sync, R: Reducer<T>>(blk: &[T], m: usize, k: usize, out: &mut [T], r: &R) {
+fn outer_one<T: Copy + Send + Sync, R: Reducer<T>>(blk: &[T], m: usize, k: usize, out: &mut [T], r: &R, stop: &Stop) {
     let q = WIDE.div_ceil(k);
     if k < WIDE && m >= 2 * q {
         // View q consecutive rows as one wide row: combining wide rows is the same reduction
@@ -366,7 +385,7 @@ fn outer_one<T: Copy + Send + Sync, R: Reducer<T>>(blk: &[T], m: usize, k: usize
         let wide = q * k;
         let mw = m / q;
         let mut acc = vec![r.identity(); wide];
-        outer_rows(&blk[..mw * wide], mw, wide, &mut acc, r);
+        outer_rows(&blk[..mw * wide], mw, wide, &mut acc, r, stop);
         for sub in acc.chunks_exact(k) {
             combine_row(out, sub, r);
         }
@@ -375,13 +394,24 @@ fn outer_one<T: Copy + Send + Sync, R: Reducer<T>>(blk: &[T], m: usize, k: usize
         }
         return;
     }
-    outer_rows(blk, m, k, out, r);
+    outer_rows(blk, m, k, out, r, stop);
 }
 
 /// Reduces `[batch, m, k]` over its middle axis.
-fn outer<T: Copy + Send + Sync, R: Reducer<T>>(src: &[T], batch: usize, m: usize, k: usize, r: &R) -> Vec<T> {
+fn outer<T: Copy + Send + Sync, R: Reducer<T>>(
+    src: &[T],
+    batch: usize,
+    m: usize,
+    k: usize,
+    r: &R,
+    stop: &Stop,
+) -> Vec<T> {
     let mut out = vec![r.identity(); batch * k];
-    let work = |(o, blk): (&mut [T], &[T])| outer_one(blk, m, k, o, r);
+    let work = |(o, blk): (&mut [T], &[T])| {
+        if !stop.requested() {
+            outer_one(blk, m, k, o, r, stop)
+        }
+    };
     if src.len() >= PAR_THRESHOLD && batch > 1 {
         out.par_chunks_mut(k).zip(src.par_chunks(m * k)).for_each(work);
     } else {
@@ -415,11 +445,19 @@ fn simplify(shape: &[usize], axes: &[usize]) -> Vec<Group> {
 
 /// Reduces `src` (shape `shape`) over `axes` (sorted, unique, in range) with `r`.
 /// The result is laid out in the input shape with the reduced axes removed (or kept as 1).
-pub fn reduce<T: Copy + Send + Sync, R: Reducer<T>>(src: &[T], shape: &[usize], axes: &[usize], r: &R) -> Vec<T> {
+/// Large inputs stop between blocks with `CancelledError` when the current cancel token is
+/// cancelled.
+pub fn reduce<T: Copy + Send + Sync, R: Reducer<T>>(
+    src: &[T],
+    shape: &[usize],
+    axes: &[usize],
+    r: &R,
+) -> Result<Vec<T>> {
     let out_n: usize = shape.iter().enumerate().filter(|(d, _)| !axes.contains(d)).map(|(_, &s)| s).product();
     if src.is_empty() {
-        return vec![r.identity(); out_n];
+        return Ok(vec![r.identity(); out_n]);
     }
+    let stop = Stop::current();
     let mut groups = simplify(shape, axes);
     let mut cur: Cow<[T]> = Cow::Borrowed(src);
     // Each pass removes the last reduced group; groups alternate, so at most one kept group follows it.
@@ -427,7 +465,9 @@ pub fn reduce<T: Copy + Send + Sync, R: Reducer<T>>(src: &[T], shape: &[usize], 
         let n = groups[i].size;
         let before: usize = groups[..i].iter().map(|g| g.size).product();
         let after: usize = groups[i + 1..].iter().map(|g| g.size).product();
-        let next = if after == 1 { inner(&cur, before, n, r) } else { outer(&cur, before, n, after, r) };
+        let next = if after == 1 { inner(&cur, before, n, r, &stop) } else { outer(&cur, before, n, after, r, &stop) };
+        // Blocks reached after a cancellation were skipped, so `next` is incomplete.
+        stop.check("reduce")?;
         groups.remove(i);
         if i > 0 && i < groups.len() {
             let s = groups.remove(i).size;
@@ -435,7 +475,7 @@ pub fn reduce<T: Copy + Send + Sync, R: Reducer<T>>(src: &[T], shape: &[usize], 
         }
         cur = Cow::Owned(next);
     }
-    cur.into_owned()
+    Ok(cur.into_owned())
 }
 
 /// Folds `src` (shape `sh`) over `axes` (sorted, unique) with `f`, starting from `init`, for
@@ -497,10 +537,10 @@ mod tests {
         let src: Vec<i64> = (0..n as i64).map(|v| (v * 7919) % 101 - 50).collect();
         for mask in 0u32..(1 << shape.len()) {
             let axes: Vec<usize> = (0..shape.len()).filter(|d| mask & (1 << d) != 0).collect();
-            let fast = reduce(&src, &shape, &axes, &Sum);
+            let fast = reduce(&src, &shape, &axes, &Sum).unwrap();
             let slow = reduce_axes(&src, &shape, &axes, 0i64, |a, v| a + v);
             assert_eq!(fast, slow, "axes {axes:?}");
-            let fast = reduce(&src, &shape, &axes, &Max);
+            let fast = reduce(&src, &shape, &axes, &Max).unwrap();
             let slow = reduce_axes(&src, &shape, &axes, i64::MIN, |a, v| a.max(v));
             assert_eq!(fast, slow, "axes {axes:?}");
         }
@@ -510,7 +550,7 @@ mod tests {
     fn narrow_and_tall_outer_reductions() {
         for (m, k) in [(1000usize, 3usize), (129, 64), (70, 1), (5000, 7), (3, 100)] {
             let src: Vec<i32> = (0..(m * k) as i32).map(|v| v % 13).collect();
-            let fast = reduce(&src, &[m, k], &[0], &Sum);
+            let fast = reduce(&src, &[m, k], &[0], &Sum).unwrap();
             let slow = reduce_axes(&src, &[m, k], &[0], 0i32, |a, v| a + v);
             assert_eq!(fast, slow, "[{m}, {k}]");
         }

@@ -16,7 +16,7 @@ fn infer_numeric(op: &str, s: &[Spec]) -> Result<Vec<Spec>> {
 
 fn go<T: Element>(a: &Tensor, b: &Tensor, out: &[Spec], f: impl Fn(T, T) -> T + Sync + Send) -> Result<Tensor> {
     let osh = out[0].shape().ok_or_else(|| Error::invalid("binary op", "output shape unknown"))?;
-    let v = broadcast_binary(a.as_slice::<T>()?, a.shape(), b.as_slice::<T>()?, b.shape(), &osh, f);
+    let v = broadcast_binary(a.as_slice::<T>()?, a.shape(), b.as_slice::<T>()?, b.shape(), &osh, f)?;
     Tensor::from_vec(v, &osh)
 }
 

@@ -13,19 +13,19 @@ fn is_nonzero<T: Default + PartialEq>(x: T) -> bool {
     x != T::default()
 }
 
-fn convert(s: &Storage, to: DType) -> Storage {
+fn convert(s: &Storage, to: DType) -> Result<Storage> {
     macro_rules! from {
         ($v:expr) => {
             match to {
-                DType::F32 => Storage::F32(map($v, |x| x as f32)),
-                DType::F64 => Storage::F64(map($v, |x| x as f64)),
-                DType::I32 => Storage::I32(map($v, |x| x as i32)),
-                DType::I64 => Storage::I64(map($v, |x| x as i64)),
-                DType::Bool => Storage::Bool(map($v, is_nonzero)),
+                DType::F32 => Storage::F32(map($v, |x| x as f32)?),
+                DType::F64 => Storage::F64(map($v, |x| x as f64)?),
+                DType::I32 => Storage::I32(map($v, |x| x as i32)?),
+                DType::I64 => Storage::I64(map($v, |x| x as i64)?),
+                DType::Bool => Storage::Bool(map($v, is_nonzero)?),
             }
         };
     }
-    match s {
+    Ok(match s {
         Storage::F32(v) => from!(v.as_slice()),
         Storage::F64(v) => from!(v.as_slice()),
         Storage::I32(v) => from!(v.as_slice()),
@@ -34,7 +34,7 @@ fn convert(s: &Storage, to: DType) -> Storage {
             let bytes: Vec<u8> = v.iter().map(|&b| b as u8).collect();
             from!(bytes.as_slice())
         }
-    }
+    })
 }
 
 /// Registry entry of `cast`.
@@ -49,7 +49,7 @@ pub static CAST: OpDef = OpDef {
         if i[0].dtype() == to {
             return Ok(vec![i[0].fresh()]);
         }
-        Ok(vec![Tensor::from_storage(convert(i[0].storage(), to), i[0].shape())?])
+        Ok(vec![Tensor::from_storage(convert(i[0].storage(), to)?, i[0].shape())?])
     },
     grad: Some(|c| {
         let from = c.inputs[0].dtype();

@@ -20,7 +20,7 @@ fn infer_compare(op: &str, s: &[Spec], numeric_only: bool) -> Result<Vec<Spec>> 
 
 fn cmp<T: Element>(a: &Tensor, b: &Tensor, out: &[Spec], f: impl Fn(T, T) -> bool + Sync + Send) -> Result<Tensor> {
     let osh = out[0].shape().ok_or_else(|| Error::invalid("comparison", "output shape unknown"))?;
-    Tensor::from_vec(broadcast_binary(a.as_slice::<T>()?, a.shape(), b.as_slice::<T>()?, b.shape(), &osh, f), &osh)
+    Tensor::from_vec(broadcast_binary(a.as_slice::<T>()?, a.shape(), b.as_slice::<T>()?, b.shape(), &osh, f)?, &osh)
 }
 
 macro_rules! comparison {
@@ -141,7 +141,7 @@ pub static SELECT: OpDef = OpDef {
         let cs = c.as_slice::<bool>()?;
         let t = with_any!(x.dtype(), T => {
             let v = broadcast_ternary(cs, c.shape(), x.as_slice::<T>()?, x.shape(), y.as_slice::<T>()?, y.shape(), &osh,
-                |c, a, b| if c { a } else { b });
+                |c, a, b| if c { a } else { b })?;
             Tensor::from_vec(v, &osh)?
         });
         Ok(vec![t])
@@ -202,7 +202,7 @@ pub static CLIP_BY_VALUE: OpDef = OpDef {
                 |v, l, h| {
                     let m = if v > h { h } else { v };
                     if m < l { l } else { m }
-                });
+                })?;
             Tensor::from_vec(v, x.shape())?
         }, bool => return Err(Error::invalid("clip_by_value", "bool tensors are not supported")));
         Ok(vec![t])

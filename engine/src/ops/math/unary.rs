@@ -40,7 +40,7 @@ macro_rules! float_unary {
             kernel: |i, _, _| {
                 let t = &i[0];
         let out = with_float!(t.dtype(), T => {
-                    Tensor::from_vec(map(t.as_slice::<T>()?, |$x: T| -> T { $k }), t.shape())?
+                    Tensor::from_vec(map(t.as_slice::<T>()?, |$x: T| -> T { $k })?, t.shape())?
                 }, other => return Err(bad_dtype($name, t)));
                 Ok(vec![out])
             },
@@ -66,7 +66,7 @@ macro_rules! numeric_unary {
             kernel: |i, _, _| {
                 let t = &i[0];
         let out = with_numeric!(t.dtype(), T => {
-                    Tensor::from_vec(map(t.as_slice::<T>()?, |$x: T| -> T { $k }), t.shape())?
+                    Tensor::from_vec(map(t.as_slice::<T>()?, |$x: T| -> T { $k })?, t.shape())?
                 }, bool => return Err(bad_dtype($name, t)));
                 Ok(vec![out])
             },
@@ -92,7 +92,7 @@ macro_rules! float_predicate {
             kernel: |i, _, _| {
                 let t = &i[0];
         let out = with_float!(t.dtype(), T => {
-                    Tensor::from_vec(map(t.as_slice::<T>()?, |$x: T| -> bool { $k }), t.shape())?
+                    Tensor::from_vec(map(t.as_slice::<T>()?, |$x: T| -> bool { $k })?, t.shape())?
                 }, other => return Err(bad_dtype($name, t)));
                 Ok(vec![out])
             },
@@ -391,7 +391,7 @@ pub static LEAKY_RELU: OpDef = OpDef {
         let alpha = a.float("leaky_relu", "alpha")?;
         let out = with_float!(t.dtype(), T => {
             let al = alpha as T;
-            Tensor::from_vec(map(t.as_slice::<T>()?, |x: T| if x > 0.0 { x } else { al * x }), t.shape())?
+            Tensor::from_vec(map(t.as_slice::<T>()?, |x: T| if x > 0.0 { x } else { al * x })?, t.shape())?
         }, other => return Err(bad_dtype("leaky_relu", t)));
         Ok(vec![out])
     },
@@ -424,9 +424,9 @@ pub static GELU: OpDef = OpDef {
             let v = if approx {
                 // 0.5 (1 + tanh(u)) = sigmoid(2u): the same function, without the
                 // cancellation that loses all relative accuracy on the negative tail.
-                map(xs, |x: T| x * ((2.0 * SQRT_2_OVER_PI as T) * (x + (GELU_C as T) * x * x * x)).fast_sigmoid())
+                map(xs, |x: T| x * ((2.0 * SQRT_2_OVER_PI as T) * (x + (GELU_C as T) * x * x * x)).fast_sigmoid())?
             } else {
-                map(xs, |x: T| 0.5 * x * (1.0 + (x * (std::f64::consts::FRAC_1_SQRT_2 as T)).erf_()))
+                map(xs, |x: T| 0.5 * x * (1.0 + (x * (std::f64::consts::FRAC_1_SQRT_2 as T)).erf_()))?
             };
             Tensor::from_vec(v, t.shape())?
         }, other => return Err(bad_dtype("gelu", t)));

@@ -135,7 +135,7 @@ pub static CONV2D: OpDef = OpDef {
         let (x, f) = (&i[0], &i[1]);
         let g = geometry("conv2d", &Spec::of(x), &Spec::of(f), a)?;
         let sh = o[0].shape().ok_or_else(|| Error::invalid("conv2d", "unknown output shape"))?;
-        let t = with_float!(x.dtype(), T => Tensor::from_vec(kern::conv2d(x.as_slice::<T>()?, f.as_slice::<T>()?, &g), &sh)?,
+        let t = with_float!(x.dtype(), T => Tensor::from_vec(kern::conv2d(x.as_slice::<T>()?, f.as_slice::<T>()?, &g)?, &sh)?,
             other => return Err(Error::invalid("conv2d", format!("unsupported dtype {}", x.dtype()))));
         Ok(vec![t])
     },
@@ -168,7 +168,7 @@ pub static CONV2D_BACKPROP_INPUT: OpDef = OpDef {
         let (f, dy) = (&i[0], &i[1]);
         let g = geometry(OP, &o[0], &Spec::of(f), a)?;
         let sh = o[0].shape().ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
-        let t = with_float!(f.dtype(), T => Tensor::from_vec(kern::conv2d_backprop_input(f.as_slice::<T>()?, dy.as_slice::<T>()?, &g), &sh)?,
+        let t = with_float!(f.dtype(), T => Tensor::from_vec(kern::conv2d_backprop_input(f.as_slice::<T>()?, dy.as_slice::<T>()?, &g)?, &sh)?,
             other => return Err(Error::invalid(OP, format!("unsupported dtype {}", f.dtype()))));
         Ok(vec![t])
     },
@@ -202,7 +202,7 @@ pub static CONV2D_BACKPROP_FILTER: OpDef = OpDef {
         let (x, dy) = (&i[0], &i[1]);
         let g = geometry(OP, &Spec::of(x), &o[0], a)?;
         let sh = o[0].shape().ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
-        let t = with_float!(x.dtype(), T => Tensor::from_vec(kern::conv2d_backprop_filter(x.as_slice::<T>()?, dy.as_slice::<T>()?, &g), &sh)?,
+        let t = with_float!(x.dtype(), T => Tensor::from_vec(kern::conv2d_backprop_filter(x.as_slice::<T>()?, dy.as_slice::<T>()?, &g)?, &sh)?,
             other => return Err(Error::invalid(OP, format!("unsupported dtype {}", x.dtype()))));
         Ok(vec![t])
     },

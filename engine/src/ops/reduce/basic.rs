@@ -21,7 +21,7 @@ where
     let axes = reduction_axes(op, attrs, x.rank())?;
     let osh = out_shape(op, out)?;
     with_numeric!(x.dtype(), T => {
-        Tensor::from_vec(reduce(x.as_slice::<T>()?, x.shape(), &axes, r), &osh)
+        Tensor::from_vec(reduce(x.as_slice::<T>()?, x.shape(), &axes, r)?, &osh)
     }, bool => Err(Error::invalid(op, format!("bool tensors are not supported (got shape {:?})", x.shape()))))
 }
 
@@ -29,7 +29,7 @@ where
 fn fold_bool<R: Reducer<bool>>(op: &str, x: &Tensor, attrs: &Attrs, out: &Spec, r: &R) -> Result<Tensor> {
     let axes = reduction_axes(op, attrs, x.rank())?;
     let osh = out_shape(op, out)?;
-    Tensor::from_vec(reduce(x.as_slice::<bool>()?, x.shape(), &axes, r), &osh)
+    Tensor::from_vec(reduce(x.as_slice::<bool>()?, x.shape(), &axes, r)?, &osh)
 }
 
 /// The reduction axes as an explicit `i64` list (for gradient formulas).
@@ -73,21 +73,21 @@ fn mean_kernel(x: &Tensor, attrs: &Attrs, out: &Spec) -> Result<Tensor> {
     let n = reduced_count(x.shape(), &axes);
     match x.dtype() {
         DType::F32 => {
-            let s = reduce(x.as_slice::<f32>()?, x.shape(), &axes, &Sum);
+            let s = reduce(x.as_slice::<f32>()?, x.shape(), &axes, &Sum)?;
             Tensor::from_vec(s.into_iter().map(|v| v / n as f32).collect(), &osh)
         }
         DType::F64 => {
-            let s = reduce(x.as_slice::<f64>()?, x.shape(), &axes, &Sum);
+            let s = reduce(x.as_slice::<f64>()?, x.shape(), &axes, &Sum)?;
             Tensor::from_vec(s.into_iter().map(|v| v / n as f64).collect(), &osh)
         }
         DType::I32 => {
             // TensorFlow sums int32 in int64, so the mean itself never overflows.
             let wide: Vec<i64> = x.as_slice::<i32>()?.iter().map(|&v| v as i64).collect();
-            let s = reduce(&wide, x.shape(), &axes, &Sum);
+            let s = reduce(&wide, x.shape(), &axes, &Sum)?;
             Tensor::from_vec(s.into_iter().map(|v| if n == 0 { 0 } else { (v / n as i64) as i32 }).collect(), &osh)
         }
         DType::I64 => {
-            let s = reduce(x.as_slice::<i64>()?, x.shape(), &axes, &Sum);
+            let s = reduce(x.as_slice::<i64>()?, x.shape(), &axes, &Sum)?;
             Tensor::from_vec(s.into_iter().map(|v| if n == 0 { 0 } else { v / n as i64 }).collect(), &osh)
         }
         DType::Bool => Err(Error::invalid(OP, format!("bool tensors are not supported (got shape {:?})", x.shape()))),

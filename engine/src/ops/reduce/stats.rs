@@ -13,28 +13,28 @@ use crate::ops::{execute1, math, GradCtx, OpDef, Spec, FLOATS};
 use crate::tensor::{Element, Tensor};
 use num_traits::Float;
 
-fn logsumexp_values<T: Arith + Float + Element>(x: &[T], shape: &[usize], axes: &[usize]) -> Vec<T> {
+fn logsumexp_values<T: Arith + Float + Element>(x: &[T], shape: &[usize], axes: &[usize]) -> Result<Vec<T>> {
     // Shift by the max so exp never overflows; a non-finite max (all -inf, or inf) is replaced by 0
     // as TensorFlow does, which gives -inf / inf / NaN exactly where the true value is.
     let m: Vec<T> =
-        reduce(x, shape, axes, &Max).into_iter().map(|v| if v.is_finite() { v } else { T::zero() }).collect();
+        reduce(x, shape, axes, &Max)?.into_iter().map(|v| if v.is_finite() { v } else { T::zero() }).collect();
     let kept = kept_shape(shape, axes);
-    let e = broadcast_binary(x, shape, &m, &kept, shape, |a, b| (a - b).exp());
-    let s = reduce(&e, shape, axes, &Sum);
-    s.into_iter().zip(m).map(|(s, m)| s.ln() + m).collect()
+    let e = broadcast_binary(x, shape, &m, &kept, shape, |a, b| (a - b).exp())?;
+    let s = reduce(&e, shape, axes, &Sum)?;
+    Ok(s.into_iter().zip(m).map(|(s, m)| s.ln() + m).collect())
 }
 
-fn variance_values<T: Arith + Float + Element>(x: &[T], shape: &[usize], axes: &[usize]) -> Vec<T> {
+fn variance_values<T: Arith + Float + Element>(x: &[T], shape: &[usize], axes: &[usize]) -> Result<Vec<T>> {
     // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] - E[x]².
     let n = T::from(reduced_count(shape, axes)).unwrap_or_else(T::nan);
-    let mean: Vec<T> = reduce(x, shape, axes, &Sum).into_iter().map(|s| s / n).collect();
+    let mean: Vec<T> = reduce(x, shape, axes, &Sum)?.into_iter().map(|s| s / n).collect();
     let kept = kept_shape(shape, axes);
-    let sq = broadcast_binary(x, shape, &mean, &kept, shape, |a, m| (a - m) * (a - m));
-    reduce(&sq, shape, axes, &Sum).into_iter().map(|s| s / n).collect()
+    let sq = broadcast_binary(x, shape, &mean, &kept, shape, |a, m| (a - m) * (a - m))?;
+    Ok(reduce(&sq, shape, axes, &Sum)?.into_iter().map(|s| s / n).collect())
 }
 
 /// A reduction body over `(values, shape, axes)`.
-type Body<T> = fn(&[T], &[usize], &[usize]) -> Vec<T>;
+type Body<T> = fn(&[T], &[usize], &[usize]) -> Result<Vec<T>>;
 
 /// Runs a float-only reduction body for the input's float type.
 fn float_kernel(
@@ -48,8 +48,8 @@ fn float_kernel(
     let axes = reduction_axes(op, attrs, x.rank())?;
     let osh = out_shape(op, out)?;
     match x.dtype() {
-        DType::F32 => Tensor::from_vec(f32_fn(x.as_slice::<f32>()?, x.shape(), &axes), &osh),
-        DType::F64 => Tensor::from_vec(f64_fn(x.as_slice::<f64>()?, x.shape(), &axes), &osh),
+        DType::F32 => Tensor::from_vec(f32_fn(x.as_slice::<f32>()?, x.shape(), &axes)?, &osh),
+        DType::F64 => Tensor::from_vec(f64_fn(x.as_slice::<f64>()?, x.shape(), &axes)?, &osh),
         other => Err(Error::invalid(op, format!("expected a float tensor, got {other} with shape {:?}", x.shape()))),
     }
 }
