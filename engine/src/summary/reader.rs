@@ -343,12 +343,12 @@ mod tests {
         assert_eq!(r.next_event().unwrap().unwrap().step, 1);
         let e = r.next_event().unwrap_err();
         assert_eq!(e.kind, ErrorKind::DataLoss);
-        assert!(e.to_string().contains("m: corrupt record at byte 23"), "{e}");
+        assert!(e.to_string().contains("m: corrupt record at byte 27"), "{e}");
         let mut r = EventFileReader::from_bytes("m", buf).on_corruption(OnCorruption::Skip);
         let steps: Vec<i64> = r.by_ref().map(|e| e.unwrap().step).collect();
         assert_eq!(steps, [1, 2]);
         assert_eq!(r.warnings().len(), 1);
-        assert_eq!(r.warnings()[0].offset, 23);
+        assert_eq!(r.warnings()[0].offset, 27);
     }
 
     #[test]
