@@ -12,6 +12,7 @@ fn run(file: &str, text: &str, argv: Vec<String>) -> ExitCode {
     interp.argv = argv;
     let result = interp.run_file(text, file);
     interp.flush();
+    report_unflushed(tensile::summary::flush_all());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(RunError::Syntax(e)) => {
@@ -25,6 +26,13 @@ fn run(file: &str, text: &str, argv: Vec<String>) -> ExitCode {
             eprint!("{}", u.render());
             ExitCode::from(1)
         }
+    }
+}
+
+/// Summary writers still open at exit write what they hold; a failure is reported, not lost.
+fn report_unflushed(result: tensile::Result<()>) {
+    if let Err(e) = result {
+        eprintln!("tensile: {e}");
     }
 }
 

@@ -1,5 +1,5 @@
 //! Every function bound in the `tf` module tables (`tf.reduce_sum`, `tf.math.reduce_sum`,
-//! `tf.random.Generator`, ...) must be used by at least one corpus script in `tests/lang`,
+//! `tf.random.Generator`, ...) must be used by at least one corpus script in `tests/lang` or example in `scripts/`,
 //! so nothing is bound without a test comparing it with TensorFlow.
 
 use std::path::Path;
@@ -40,16 +40,18 @@ fn every_bound_tf_name_is_used_by_a_corpus_script() {
     callables(&tf, "", &mut names);
     names.sort();
     assert!(names.len() > 100, "only {} names bound", names.len());
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lang");
-    let corpus: String = std::fs::read_dir(&dir)
-        .expect("tests/lang exists")
+    // The example scripts are checked against TensorFlow too (tests/lang.rs, tests/summary.rs).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus: String = [root.join("tests/lang"), root.join("../scripts")]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).expect("the script directory exists"))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
         .map(|p| std::fs::read_to_string(p).unwrap_or_default())
         .collect::<Vec<_>>()
         .join("\n");
     let missing: Vec<&String> = names.iter().filter(|n| !uses(&corpus, n)).collect();
-    assert!(missing.is_empty(), "bound in tf but used by no script in tests/lang: {missing:?}");
+    assert!(missing.is_empty(), "bound in tf but used by no script in tests/lang or scripts/: {missing:?}");
 }
 
 #[test]

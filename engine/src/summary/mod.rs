@@ -20,5 +20,5 @@ pub use context::{
     RecordIfGuard, Step,
 };
 pub use view::{SummaryValue, SummaryView, ValueRow};
-pub use write::{scalar, text, write_raw};
+pub use write::{graph, histogram, image, scalar, text, trace_export, trace_off, trace_on, write_raw};
 pub use writer::{create_file_writer, create_noop_writer, flush_all, SummaryWriter, WriterOptions};

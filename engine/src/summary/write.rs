@@ -11,13 +11,14 @@
 use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::ops::{execute1, OpDef, Spec};
 use crate::summary::context;
 use crate::summary::proto::{
-    self, summary_metadata::PluginData, tensor_shape_proto::Dim, DataClass, DataType, Event, SummaryMetadata,
-    TensorProto, TensorShapeProto,
+    self, summary_metadata::PluginData, DataClass, Event, GraphDef, SummaryMetadata, TensorProto,
 };
 use crate::summary::writer::now_secs;
+use crate::summary::{graph_def, histogram as hist, image as img, tensor_proto, trace};
 use crate::tensor::{Storage, Tensor};
 
 /// Ops of this family.
@@ -46,6 +47,8 @@ pub static KINDS: &[Kind] = &[
     Kind { name: "scalar", inputs: 1, check: check_scalar, encode: encode_scalar },
     Kind { name: "text", inputs: 0, check: |_, a| a.str(OP, "text").map(|_| ()), encode: encode_text },
     Kind { name: "tensor", inputs: 1, check: |_, _| Ok(()), encode: encode_tensor },
+    Kind { name: "histogram", inputs: 1, check: |_, a| a.int(OP, "buckets").map(|_| ()), encode: encode_histogram },
+    Kind { name: "image", inputs: 1, check: check_image, encode: encode_image },
 ];
 
 fn kind_of(a: &Attrs) -> Result<&'static Kind> {
@@ -67,53 +70,46 @@ fn check_scalar(specs: &[Spec], a: &Attrs) -> Result<()> {
     Ok(())
 }
 
-fn shape_proto(shape: &[usize]) -> Option<TensorShapeProto> {
-    Some(TensorShapeProto {
-        dim: shape.iter().map(|&d| Dim { size: d as i64, name: String::new() }).collect(),
-        unknown_rank: false,
-    })
-}
-
 fn encode_scalar(inputs: &[Tensor], _: &Attrs) -> Result<TensorProto> {
     // `tf.summary.scalar` casts to float32.
-    let v = inputs[0].storage().get_f64(0) as f32;
-    Ok(TensorProto {
-        dtype: DataType::DtFloat as i32,
-        tensor_shape: shape_proto(&[]),
-        tensor_content: v.to_le_bytes().to_vec(),
-        ..Default::default()
-    })
+    Ok(tensor_proto::scalar_f32(inputs[0].storage().get_f64(0) as f32))
 }
 
 fn encode_text(_: &[Tensor], a: &Attrs) -> Result<TensorProto> {
-    Ok(TensorProto {
-        dtype: DataType::DtString as i32,
-        tensor_shape: shape_proto(&[]),
-        string_val: vec![a.str(OP, "text")?.as_bytes().to_vec()],
-        ..Default::default()
-    })
+    Ok(tensor_proto::string_scalar(a.str(OP, "text")?))
 }
 
-/// Any tensor as TensorFlow serializes it: raw little-endian elements in `tensor_content`.
-pub fn tensor_proto(t: &Tensor) -> Result<TensorProto> {
-    t.expect_eager("summary")?;
-    let (dtype, bytes) = match t.storage() {
-        Storage::F32(v) => (DataType::DtFloat, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Storage::F64(v) => (DataType::DtDouble, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Storage::I32(v) => (DataType::DtInt32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Storage::I64(v) => (DataType::DtInt64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Storage::Bool(v) => (DataType::DtBool, v.iter().map(|&b| b as u8).collect()),
-    };
-    Ok(TensorProto {
-        dtype: dtype as i32,
-        tensor_shape: shape_proto(t.shape()),
-        tensor_content: bytes,
-        ..Default::default()
-    })
+fn encode_histogram(inputs: &[Tensor], a: &Attrs) -> Result<TensorProto> {
+    let buckets = usize::try_from(a.int(OP, "buckets")?)
+        .map_err(|_| Error::invalid("histogram", "buckets must be a non-negative count"))?;
+    hist::encode_histogram(&inputs[0], buckets)
+}
+
+fn check_image(specs: &[Spec], a: &Attrs) -> Result<()> {
+    let s = &specs[0];
+    if s.rank() != 4 {
+        return Err(Error::invalid(
+            "image",
+            format!(
+                "summary '{}': images must have rank 4 [k, h, w, c], received rank {}, shape {}",
+                a.str(OP, "tag")?,
+                s.rank(),
+                s.fmt_dims()
+            ),
+        ));
+    }
+    a.int(OP, "max_outputs")?;
+    Ok(())
+}
+
+fn encode_image(inputs: &[Tensor], a: &Attrs) -> Result<TensorProto> {
+    let max_outputs = usize::try_from(a.int(OP, "max_outputs")?)
+        .map_err(|_| Error::invalid("image", "max_outputs must be a non-negative count"))?;
+    img::encode_image_summary(&inputs[0], max_outputs)
 }
 
 fn encode_tensor(inputs: &[Tensor], _: &Attrs) -> Result<TensorProto> {
-    tensor_proto(&inputs[0])
+    tensor_proto::tensor_to_proto(&inputs[0])
 }
 
 /// Splits the op's inputs into data inputs and the optional step input.
@@ -278,4 +274,98 @@ pub fn write_raw(
         attrs = attrs.with("display_name", Attr::Str(metadata.display_name.clone()));
     }
     call(kind, tag, data, step, described(attrs, Some(&metadata.summary_description)))
+}
+
+/// `tf.summary.histogram`: writes the distribution of `data` (any shape, cast to float64) as
+/// `buckets` equal-width buckets (TensorFlow's default 30) under `tag` (see [`scalar`]).
+pub fn histogram(
+    tag: &str,
+    data: &Tensor,
+    step: Option<&Tensor>,
+    buckets: Option<usize>,
+    description: Option<&str>,
+) -> Result<Tensor> {
+    let buckets = buckets.unwrap_or(hist::DEFAULT_BUCKETS);
+    let attrs = Attrs::new()
+        .with("plugin_name", Attr::Str(hist::PLUGIN_NAME.into()))
+        .with("data_class", Attr::Int(DataClass::Tensor as i64))
+        .with("buckets", Attr::Int(i64::try_from(buckets).unwrap_or(i64::MAX)));
+    call("histogram", tag, std::slice::from_ref(data), step, described(attrs, description))
+}
+
+/// `tf.summary.image`: writes up to `max_outputs` images of a `[k, h, w, c]` tensor (c = 1, 3
+/// or 4; floats in [0, 1], integers as bytes) as PNG files under `tag` (see [`scalar`]).
+pub fn image(
+    tag: &str,
+    data: &Tensor,
+    step: Option<&Tensor>,
+    max_outputs: usize,
+    description: Option<&str>,
+) -> Result<Tensor> {
+    let attrs = Attrs::new()
+        .with("plugin_name", Attr::Str(img::PLUGIN_NAME.into()))
+        .with("data_class", Attr::Int(DataClass::BlobSequence as i64))
+        .with("max_outputs", Attr::Int(i64::try_from(max_outputs).unwrap_or(i64::MAX)));
+    call("image", tag, std::slice::from_ref(data), step, described(attrs, description))
+}
+
+fn write_graph_def(def: &GraphDef, step: i64) -> Result<bool> {
+    use prost::Message;
+    let Some(writer) = context::writer_for_write() else { return Ok(false) };
+    let event = Event { wall_time: now_secs(), step, what: Some(proto::event::What::GraphDef(def.encode_to_vec())) };
+    writer.write_event_ref(&event)?;
+    Ok(true)
+}
+
+/// `tf.summary.graph`: writes `graph` (e.g. a concrete function's) for TensorBoard's Graphs
+/// tab to the default writer, now. Returns whether it was written.
+pub fn graph(graph: &Graph) -> Result<bool> {
+    write_graph_def(&graph_def::graph_def(graph), 0)
+}
+
+/// `tf.summary.trace_on(graph=True)`: starts collecting the graphs of the functions that run.
+pub fn trace_on() {
+    trace::trace_on();
+}
+
+/// `tf.summary.trace_off()`: stops collecting graphs without writing them.
+pub fn trace_off() {
+    trace::trace_off();
+}
+
+/// `tf.summary.trace_export`: writes the graphs collected since [`trace_on`] as one graph
+/// (each function's nodes under its name) at `step` (the default step if `None`), and stops
+/// collecting. Returns whether anything was written.
+pub fn trace_export(name: &str, step: Option<i64>) -> Result<bool> {
+    if !trace::is_tracing() {
+        return Ok(false);
+    }
+    let graphs = trace::take();
+    let step = match step {
+        Some(s) => s,
+        None => match context::current_step() {
+            Some(s) => s.value()?,
+            None => return Err(no_step()),
+        },
+    };
+    let mut merged = GraphDef { node: Vec::new(), versions: None };
+    for (function, g) in &graphs {
+        let def = graph_def::graph_def(g);
+        merged.versions = def.versions;
+        let scope = format!("{name}/{function}");
+        for mut n in def.node {
+            n.name = format!("{scope}/{}", n.name);
+            for input in &mut n.input {
+                *input = match input.strip_prefix('^') {
+                    Some(rest) => format!("^{scope}/{rest}"),
+                    None => format!("{scope}/{input}"),
+                };
+            }
+            merged.node.push(n);
+        }
+    }
+    if merged.node.is_empty() {
+        return Ok(false);
+    }
+    write_graph_def(&merged, step)
 }

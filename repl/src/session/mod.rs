@@ -46,7 +46,11 @@ pub fn run() -> ExitCode {
         }
     };
     println!("Tensile {} — TensorFlow 2 in Rust. :help for commands, Ctrl-D to exit.", env!("CARGO_PKG_VERSION"));
-    ExitCode::from(session.run())
+    let status = session.run();
+    if let Err(e) = tensile::summary::flush_all() {
+        eprintln!("tensile: {e}");
+    }
+    ExitCode::from(status)
 }
 
 /// Whether the session goes on after an input.

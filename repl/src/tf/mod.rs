@@ -10,6 +10,7 @@ pub mod control;
 mod convert;
 mod function;
 pub mod ops;
+mod summary;
 mod tape;
 
 use crate::ast::{BinOp, CmpOp, UnaryOp};
@@ -69,6 +70,7 @@ pub fn build(_: &mut Interp) -> Rc<NativeModule> {
     }
     m.set("errors", Value::Module(Rc::new(errors)));
     ops::register(&m);
+    summary::register(&m);
     Rc::new(m)
 }
 
