@@ -87,3 +87,48 @@ fn summaries_script_matches_tensorflow() {
     same(&ours, &theirs, "", &mut diffs);
     assert!(diffs.is_empty(), "TensorBoard sees different data:\n{}", diffs.join("\n"));
 }
+
+/// A callable `record_if` condition is evaluated at each write; a missing step and a
+/// non-image tensor are `ValueError`s. Expected values from TensorFlow 2.21.
+#[test]
+fn record_if_callable_and_errors_match_tensorflow() {
+    let script = r#"
+import sys
+import tensorflow as tf
+
+w = tf.summary.create_file_writer(sys.argv[1])
+n = 0
+with w.as_default():
+    with tf.summary.record_if(lambda: n % 2 == 0):
+        for n in range(5):
+            print(bool(tf.summary.scalar("x", float(n), step=n)))
+    try:
+        tf.summary.scalar("y", 1.0)
+    except ValueError as e:
+        print("ValueError:", e)
+    try:
+        tf.summary.image("im", tf.zeros([2, 3]), step=0)
+    except ValueError:
+        print("ValueError")
+w.close()
+"#;
+    let logdir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_tensile"))
+        .args(["-c", script])
+        .arg(logdir.path())
+        .output()
+        .expect("the tensile binary runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "True\nFalse\nTrue\nFalse\nTrue\nValueError: No step set. Please specify one either through the `step` \
+         argument or through tf.summary.experimental.set_step()\nValueError\n"
+    );
+    let dump = Command::new(python())
+        .arg(root().join("engine/tests/interop/tensorboard_dump.py"))
+        .arg(logdir.path())
+        .output()
+        .expect("run python");
+    let seen: Json = serde_json::from_slice(&dump.stdout).expect("JSON");
+    assert_eq!(seen["."]["scalars"]["x"], serde_json::json!([[0, 0.0], [2, 2.0], [4, 4.0]]));
+}

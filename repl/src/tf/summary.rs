@@ -254,26 +254,38 @@ fn written(t: Tensor) -> Value {
     Value::Tensor(t)
 }
 
-fn scalar(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
+fn scalar(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     let p = Params::bind("scalar", &["name", "data", "step", "description"], a)?;
     let data = p.tensor_as("data", Some(DType::F32))?;
-    let out = s::scalar(&tag(&p)?, &data, step_tensor(&p)?.as_ref(), opt_str(&p, "description")?.as_deref());
-    Ok(written(value_error(out)?))
+    gated(it, || {
+        Ok(written(value_error(s::scalar(
+            &tag(&p)?,
+            &data,
+            step_tensor(&p)?.as_ref(),
+            opt_str(&p, "description")?.as_deref(),
+        ))?))
+    })
 }
 
-fn histogram(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
+fn histogram(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     let p = Params::bind("histogram", &["name", "data", "step", "buckets", "description"], a)?;
     let data = p.tensor("data")?;
     let buckets = match p.opt_int("buckets")? {
         None => None,
         Some(b) => Some(usize::try_from(b).map_err(|_| raise("ValueError", "histogram(): buckets must be >= 0"))?),
     };
-    let out =
-        s::histogram(&tag(&p)?, &data, step_tensor(&p)?.as_ref(), buckets, opt_str(&p, "description")?.as_deref());
-    Ok(written(value_error(out)?))
+    gated(it, || {
+        Ok(written(value_error(s::histogram(
+            &tag(&p)?,
+            &data,
+            step_tensor(&p)?.as_ref(),
+            buckets,
+            opt_str(&p, "description")?.as_deref(),
+        ))?))
+    })
 }
 
-fn text(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
+fn text(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     let p = Params::bind("text", &["name", "data", "step", "description"], a)?;
     let data = match p.req("data")? {
         Value::Str(s) => s.to_string(),
@@ -284,18 +296,30 @@ fn text(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
             ))
         }
     };
-    let out = s::text(&tag(&p)?, &data, step_tensor(&p)?.as_ref(), opt_str(&p, "description")?.as_deref());
-    Ok(written(value_error(out)?))
+    gated(it, || {
+        Ok(written(value_error(s::text(
+            &tag(&p)?,
+            &data,
+            step_tensor(&p)?.as_ref(),
+            opt_str(&p, "description")?.as_deref(),
+        ))?))
+    })
 }
 
-fn image(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
+fn image(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     let p = Params::bind("image", &["name", "data", "step", "max_outputs", "description"], a)?;
     let data = p.tensor("data")?;
     let max_outputs = usize::try_from(p.int("max_outputs", 3)?)
         .map_err(|_| raise("ValueError", "image(): max_outputs must be >= 0"))?;
-    let out =
-        s::image(&tag(&p)?, &data, step_tensor(&p)?.as_ref(), max_outputs, opt_str(&p, "description")?.as_deref());
-    Ok(written(value_error(out)?))
+    gated(it, || {
+        Ok(written(value_error(s::image(
+            &tag(&p)?,
+            &data,
+            step_tensor(&p)?.as_ref(),
+            max_outputs,
+            opt_str(&p, "description")?.as_deref(),
+        ))?))
+    })
 }
 
 fn graph(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
@@ -334,19 +358,56 @@ fn trace_export(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     Ok(Value::None)
 }
 
+thread_local! {
+    /// Callable conditions of the enclosing `record_if` scopes, innermost last.
+    static CONDITIONS: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Pops a callable condition when its `record_if` scope ends.
+struct PopCondition;
+
+impl Drop for PopCondition {
+    fn drop(&mut self) {
+        CONDITIONS.with(|c| c.borrow_mut().pop());
+    }
+}
+
 fn record_if(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     let p = Params::bind("record_if", &["condition"], a)?;
     let condition = match p.req("condition")? {
         Value::Bool(b) => b,
         Value::Tensor(t) if !t.is_symbolic() && t.size() == 1 => t.to_f64_vec()[0] != 0.0,
+        // Called at each write, as TensorFlow does (`record_if(lambda: step % 100 == 0)`).
+        f @ (Value::Function(_) | Value::Builtin(_)) => {
+            return Ok(Scope::value(Value::None, move || {
+                CONDITIONS.with(|c| c.borrow_mut().push(f.clone()));
+                Ok(Box::new(PopCondition) as Box<dyn std::any::Any>)
+            }))
+        }
         v => {
             return Err(raise(
                 "TypeError",
-                format!("record_if(): condition must be a bool or a scalar eager tensor, got {}", v.type_name()),
+                format!(
+                    "record_if(): condition must be a bool, a scalar eager tensor or a callable, got {}",
+                    v.type_name()
+                ),
             ))
         }
     };
     Ok(Scope::value(Value::None, move || Ok(Box::new(s::record_if(condition)) as Box<dyn std::any::Any>)))
+}
+
+/// Runs a write with recording turned off when the innermost callable `record_if` condition
+/// says so now.
+fn gated<T>(it: &mut Interp, write: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let Some(condition) = CONDITIONS.with(|c| c.borrow().last().cloned()) else { return write() };
+    let result = it.call(&condition, Args { pos: Vec::new(), kw: Vec::new() })?;
+    let record = match &result {
+        Value::Tensor(t) if !t.is_symbolic() && t.size() == 1 => t.to_f64_vec()[0] != 0.0,
+        v => it.truthy(v)?,
+    };
+    let _off = (!record).then(|| s::record_if(false));
+    write()
 }
 
 fn should_record_summaries(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
