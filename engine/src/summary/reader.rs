@@ -15,7 +15,7 @@ pub use values::{
 };
 
 use super::proto;
-use super::record::{masked_crc32c, MAX_RECORD_BYTES};
+use super::record::{frame, Frame};
 use crate::error::{Error, ErrorKind, Result};
 use prost::Message;
 use std::fmt;
@@ -194,35 +194,26 @@ impl EventFileReader {
     /// is the `len` bytes before the trailing CRC, ending 4 bytes before `self.pos`.
     fn next_record(&mut self) -> Result<Option<(u64, usize)>> {
         loop {
-            if !self.fill(12)? {
-                return Ok(None);
-            }
+            let mut need = 12;
+            let verdict = loop {
+                if !self.fill(need)? {
+                    return Ok(None);
+                }
+                match frame(&self.buf[self.pos..]) {
+                    Frame::Incomplete { needed } => need = needed,
+                    Frame::Complete { payload_len } => break Ok(payload_len),
+                    Frame::Corrupt(what) => break Err(what),
+                }
+            };
             let offset = self.offset();
-            let head = &self.buf[self.pos..self.pos + 12];
-            let len_bytes: [u8; 8] = head[..8].try_into().expect("8 bytes");
-            let stored = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
-            if masked_crc32c(&len_bytes) != stored {
-                self.corruption(offset, "the length's CRC does not match")?;
-                continue;
+            match verdict {
+                Ok(payload_len) => {
+                    self.pos += 16 + payload_len;
+                    self.resync_from = None;
+                    return Ok(Some((offset, payload_len)));
+                }
+                Err(what) => self.corruption(offset, &what)?,
             }
-            let len = u64::from_le_bytes(len_bytes);
-            if len > MAX_RECORD_BYTES {
-                self.corruption(offset, &format!("record length {len} exceeds the {MAX_RECORD_BYTES}-byte limit"))?;
-                continue;
-            }
-            let len = len as usize;
-            if !self.fill(16 + len)? {
-                return Ok(None);
-            }
-            let payload = &self.buf[self.pos + 12..self.pos + 12 + len];
-            let stored = u32::from_le_bytes(self.buf[self.pos + 12 + len..self.pos + 16 + len].try_into().expect("4"));
-            if masked_crc32c(payload) != stored {
-                self.corruption(offset, "the payload's CRC does not match")?;
-                continue;
-            }
-            self.pos += 16 + len;
-            self.resync_from = None;
-            return Ok(Some((offset, len)));
         }
     }
 
@@ -304,7 +295,7 @@ fn corrupt(origin: &str, offset: u64, what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::record::encode_record;
+    use crate::summary::record::{encode_record, masked_crc32c, MAX_RECORD_BYTES};
 
     fn event_bytes(step: i64) -> Vec<u8> {
         proto::Event { wall_time: 1.0, step, what: None }.encode_to_vec()

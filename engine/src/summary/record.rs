@@ -42,35 +42,63 @@ pub enum Next {
     End,
 }
 
+/// What the bytes at the start of a buffer hold.
+#[derive(Debug, PartialEq)]
+pub enum Frame {
+    /// A record whose CRCs match, its payload at `12..12 + payload_len`, `16 + payload_len`
+    /// bytes in all.
+    Complete {
+        /// Length of the payload.
+        payload_len: usize,
+    },
+    /// The record is not all there yet: `needed` bytes in all would tell more.
+    Incomplete {
+        /// Bytes to have from the record's start before looking again.
+        needed: usize,
+    },
+    /// A CRC mismatch or an impossible length.
+    Corrupt(String),
+}
+
+/// Examines the record at the start of `bytes` without copying it.
+pub fn frame(bytes: &[u8]) -> Frame {
+    if bytes.len() < 12 {
+        return Frame::Incomplete { needed: 12 };
+    }
+    let len_bytes: [u8; 8] = bytes[..8].try_into().expect("8 bytes");
+    let stored = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if masked_crc32c(&len_bytes) != stored {
+        return Frame::Corrupt("the length's CRC does not match".into());
+    }
+    let len = u64::from_le_bytes(len_bytes);
+    if len > MAX_RECORD_BYTES {
+        return Frame::Corrupt(format!("record length {len} exceeds the {MAX_RECORD_BYTES}-byte limit"));
+    }
+    let len = len as usize;
+    if bytes.len() < 16 + len {
+        return Frame::Incomplete { needed: 16 + len };
+    }
+    let stored = u32::from_le_bytes(bytes[12 + len..16 + len].try_into().expect("4 bytes"));
+    if masked_crc32c(&bytes[12..12 + len]) != stored {
+        return Frame::Corrupt("the payload's CRC does not match".into());
+    }
+    Frame::Complete { payload_len: len }
+}
+
 /// Reads framed records from `bytes` starting at `offset`; on `Next::Record` advances
 /// `offset` past it. A CRC mismatch or an impossible length is an error naming `origin`
 /// and the record's byte offset.
 pub fn read_record(bytes: &[u8], offset: &mut usize, origin: &str) -> Result<Next> {
     let start = *offset;
     let rest = &bytes[start.min(bytes.len())..];
-    if rest.len() < 12 {
-        return Ok(Next::End);
+    match frame(rest) {
+        Frame::Complete { payload_len } => {
+            *offset = start + 16 + payload_len;
+            Ok(Next::Record(rest[12..12 + payload_len].to_vec()))
+        }
+        Frame::Incomplete { .. } => Ok(Next::End),
+        Frame::Corrupt(what) => Err(corrupt(origin, start, &what)),
     }
-    let len_bytes: [u8; 8] = rest[..8].try_into().expect("8 bytes");
-    let stored = u32::from_le_bytes(rest[8..12].try_into().expect("4 bytes"));
-    if masked_crc32c(&len_bytes) != stored {
-        return Err(corrupt(origin, start, "the length's CRC does not match"));
-    }
-    let len = u64::from_le_bytes(len_bytes);
-    if len > MAX_RECORD_BYTES {
-        return Err(corrupt(origin, start, &format!("record length {len} exceeds the {MAX_RECORD_BYTES}-byte limit")));
-    }
-    let len = len as usize;
-    if rest.len() < 12 + len + 4 {
-        return Ok(Next::End);
-    }
-    let payload = &rest[12..12 + len];
-    let stored = u32::from_le_bytes(rest[12 + len..16 + len].try_into().expect("4 bytes"));
-    if masked_crc32c(payload) != stored {
-        return Err(corrupt(origin, start, "the payload's CRC does not match"));
-    }
-    *offset = start + 16 + len;
-    Ok(Next::Record(payload.to_vec()))
 }
 
 /// Reads every complete record of a stream (a truncated last record is ignored).
