@@ -402,7 +402,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
 #[test]
 fn completeness() {
     use Completeness::*;
-    let cases: [(&str, bool); 22] = [
+    let cases: [(&str, bool); 24] = [
         ("x = 1", true),
         ("", true),
         ("f(1,", false),
@@ -425,6 +425,9 @@ fn completeness() {
         ("try:\n    a", false),
         ("x = (\n\n", false),
         ("x = 1  # c \\\n", true),
+        // A nested header as the last line so far: its body comes next.
+        ("def f(n):\n    i = 0\n    while i < n:", false),
+        ("class A:\n    def f(self):", false),
     ];
     for (src, complete) in cases {
         let got = is_complete(src);
@@ -438,6 +441,7 @@ fn completeness() {
         "x = )",
         "x = 1 2",
         "def f():\n",
+        "def f(n):\n    while n:\n\n",
         "x = 'abc",
         "if x:\n    a\n  b",
         "else:",

@@ -274,7 +274,11 @@ impl Parser<'_> {
         self.bump();
         if self.peek() != Token::Indent {
             let line = self.src[..header_start].matches('\n').count() + 1;
-            return Err(self.error_here(format!("expected an indented block after {header} on line {line}")));
+            let e = self.error_here(format!("expected an indented block after {header} on line {line}"));
+            // A header on the last line of a nested block: the dedents before the end of the
+            // input close the outer blocks, and the body may still follow.
+            let at_end = self.toks[self.pos..].iter().all(|t| matches!(t.kind, Token::Dedent | Token::EndOfFile));
+            return Err(if at_end { e.incomplete() } else { e });
         }
         self.bump();
         self.nested(|p| {
