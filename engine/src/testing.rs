@@ -3,6 +3,8 @@
 
 use crate::attrs::{Attr, Attrs};
 use crate::error::Result;
+use crate::graph::{Graph, Output};
+use crate::ops::{math, Spec};
 use crate::tape::GradientTape;
 use crate::tensor::Tensor;
 use crate::DType;
@@ -177,4 +179,31 @@ pub fn hostile_attr_sets() -> Vec<Attrs> {
 /// Shapes that sweeps combine: scalar, empty, vectors, matrices, rank 3 and 4.
 pub fn sweep_shapes() -> Vec<Vec<usize>> {
     vec![vec![], vec![0], vec![3], vec![2, 3], vec![1, 3], vec![3, 2], vec![2, 0, 3], vec![2, 2, 2, 2]]
+}
+
+/// The graph `x -> while i < 4: (i + 1, y * x)` from `(0, x)`: loop variables `i` (int32) and
+/// `y` (float64), `x` (float64 placeholder) captured. Returns the graph and the while node's
+/// two outputs, which the caller sets as outputs or builds on.
+pub fn power_while_graph(max_iterations: Option<i64>) -> Result<(Graph, Vec<Output>)> {
+    let (i_spec, f) = (Spec::new(DType::I32, &[]), Spec::new(DType::F64, &[]));
+    let mut c = Graph::new();
+    let ci = c.add_placeholder(i_spec.clone());
+    c.add_placeholder(f.clone());
+    c.add_placeholder(f.clone());
+    let four = c.add_const(Tensor::from(4));
+    let lt = c.add_op1(&math::LESS, &[ci, four], Attrs::new())?;
+    c.set_outputs(&[lt])?;
+    let mut b = Graph::new();
+    let bi = b.add_placeholder(i_spec);
+    let by = b.add_placeholder(f.clone());
+    let bx = b.add_placeholder(f.clone());
+    let one = b.add_const(Tensor::from(1));
+    let i1 = b.add_op1(&math::ADD, &[bi, one], Attrs::new())?;
+    let yx = b.add_op1(&math::MUL, &[by, bx], Attrs::new())?;
+    b.set_outputs(&[i1, yx])?;
+    let mut g = Graph::new();
+    let x = g.add_placeholder(f);
+    let zero = g.add_const(Tensor::from(0));
+    let outs = g.add_while(&[zero, x, x], c, b, max_iterations)?;
+    Ok((g, outs))
 }

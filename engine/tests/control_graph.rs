@@ -10,6 +10,7 @@ use tensile::graph::{exec, print, Graph, NodeKind, Output};
 use tensile::ops::{array::CONCAT, math, Spec};
 use tensile::prelude::*;
 use tensile::shape::Dim;
+use tensile::testing::power_while_graph;
 
 fn spec(dtype: DType, dims: &[Dim]) -> Spec {
     Spec { dtype, dims: dims.iter().copied().collect() }
@@ -197,28 +198,9 @@ fn case_node_matches_eager_switch_case() -> Result<()> {
     Ok(())
 }
 
-/// Loop variables (i: int32, y: float64), capture x: while i < 4: (i + 1, y * x).
+/// The while graph of [`power_while_graph`] with the loop's results as outputs.
 fn power_graph(max_iterations: Option<i64>) -> Result<Graph> {
-    let (i_spec, f) = (scalar(DType::I32), scalar(DType::F64));
-    let mut c = Graph::new();
-    let ci = c.add_placeholder(i_spec.clone());
-    c.add_placeholder(f.clone());
-    c.add_placeholder(f.clone());
-    let four = c.add_const(Tensor::from(4));
-    let lt = c.add_op1(&math::LESS, &[ci, four], Attrs::new())?;
-    c.set_outputs(&[lt])?;
-    let mut b = Graph::new();
-    let bi = b.add_placeholder(i_spec.clone());
-    let by = b.add_placeholder(f.clone());
-    let bx = b.add_placeholder(f.clone());
-    let one = b.add_const(Tensor::from(1));
-    let i1 = b.add_op1(&math::ADD, &[bi, one], Attrs::new())?;
-    let yx = b.add_op1(&math::MUL, &[by, bx], Attrs::new())?;
-    b.set_outputs(&[i1, yx])?;
-    let mut g = Graph::new();
-    let x = g.add_placeholder(f);
-    let zero = g.add_const(Tensor::from(0));
-    let outs = g.add_while(&[zero, x, x], c, b, max_iterations)?;
+    let (mut g, outs) = power_while_graph(max_iterations)?;
     assert_eq!(outs.len(), 2);
     g.set_outputs(&outs)?;
     Ok(g)

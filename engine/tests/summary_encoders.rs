@@ -19,6 +19,7 @@ use tensile::summary::proto::{attr_value, DataClass, DataType, GraphDef, NodeDef
 use tensile::summary::tensor_proto::{
     f64_matrix, metadata, scalar_f32, shape, string_scalar, string_vector, tensor_to_proto,
 };
+use tensile::testing::power_while_graph;
 
 fn fixture() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/summary_encoders/expected.json");
@@ -32,6 +33,14 @@ fn float(v: &Value) -> f64 {
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array().expect("array").iter().map(float).collect()
+}
+
+/// Integers stored as decimal strings, parsed exactly (a float would round 2^63 - 1).
+fn exact_ints<T: std::str::FromStr>(v: &Value) -> Vec<T>
+where
+    T::Err: std::fmt::Debug,
+{
+    v.as_array().expect("array").iter().map(|x| x.as_str().expect("integer string").parse().expect("integer")).collect()
 }
 
 fn usizes(v: &Value) -> Vec<usize> {
@@ -144,24 +153,8 @@ fn images_match_tensorflow_pixels() {
         let shape = usizes(&case["shape"]);
         let t = match dtype {
             // Integer probes reach 2^63 - 1, which a float would round.
-            "int64" => {
-                let v: Vec<i64> = case["values"]
-                    .as_array()
-                    .expect("values")
-                    .iter()
-                    .map(|x| x.as_str().unwrap().parse().unwrap())
-                    .collect();
-                Tensor::from_vec(v, &shape).expect("tensor")
-            }
-            "int32" => {
-                let v: Vec<i32> = case["values"]
-                    .as_array()
-                    .expect("values")
-                    .iter()
-                    .map(|x| x.as_str().unwrap().parse().unwrap())
-                    .collect();
-                Tensor::from_vec(v, &shape).expect("tensor")
-            }
+            "int64" => Tensor::from_vec(exact_ints::<i64>(&case["values"]), &shape).expect("tensor"),
+            "int32" => Tensor::from_vec(exact_ints::<i32>(&case["values"]), &shape).expect("tensor"),
             _ => tensor(dtype, &floats(&case["values"]), &shape),
         };
         let max_outputs = case["max_outputs"].as_u64().expect("max_outputs") as usize;
@@ -390,28 +383,11 @@ fn nodes_names_inputs_and_attrs() -> Result<()> {
     Ok(())
 }
 
-/// Loop variables (i: int32, y: float64), capture x: while i < 4: (i + 1, y * x).
+/// The while graph of [`power_while_graph`] (at most 10 iterations), then
+/// `cond(y > 0, y * y, y)` on its result.
 fn power_graph() -> Result<Graph> {
-    let (i_spec, f) = (scalar(DType::I32), scalar(DType::F64));
-    let mut c = Graph::new();
-    let ci = c.add_placeholder(i_spec.clone());
-    c.add_placeholder(f.clone());
-    c.add_placeholder(f.clone());
-    let four = c.add_const(Tensor::from(4));
-    let lt = c.add_op1(&math::LESS, &[ci, four], Attrs::new())?;
-    c.set_outputs(&[lt])?;
-    let mut b = Graph::new();
-    let bi = b.add_placeholder(i_spec.clone());
-    let by = b.add_placeholder(f.clone());
-    let bx = b.add_placeholder(f.clone());
-    let one = b.add_const(Tensor::from(1));
-    let i1 = b.add_op1(&math::ADD, &[bi, one], Attrs::new())?;
-    let yx = b.add_op1(&math::MUL, &[by, bx], Attrs::new())?;
-    b.set_outputs(&[i1, yx])?;
-    let mut g = Graph::new();
-    let x = g.add_placeholder(f.clone());
-    let zero = g.add_const(Tensor::from(0));
-    let outs = g.add_while(&[zero, x, x], c, b, Some(10))?;
+    let f = scalar(DType::F64);
+    let (mut g, outs) = power_while_graph(Some(10))?;
     // cond(x > 0, x * x, x) on the loop's result.
     let mut then_g = Graph::new();
     let t = then_g.add_placeholder(f.clone());

@@ -91,6 +91,19 @@ pub fn current_step() -> Option<Step> {
     STATE.with(|s| s.borrow().step.clone())
 }
 
+/// The value of the default step for a write without an explicit step; TF's "No step set"
+/// error when there is none.
+pub fn default_step() -> Result<i64> {
+    match current_step() {
+        Some(s) => s.value(),
+        None => Err(Error::invalid(
+            "summary",
+            "No step set. Please specify one either through the `step` argument or through \
+             tf.summary.experimental.set_step()",
+        )),
+    }
+}
+
 /// The default writer of this thread, if any.
 pub fn default_writer() -> Option<SummaryWriter> {
     STATE.with(|s| s.borrow().writer.clone())

@@ -152,14 +152,6 @@ fn metadata(a: &Attrs) -> Result<SummaryMetadata> {
     })
 }
 
-fn no_step() -> Error {
-    Error::invalid(
-        "summary",
-        "No step set. Please specify one either through the `step` argument or through \
-         tf.summary.experimental.set_step()",
-    )
-}
-
 fn bool_tensor(v: bool) -> Vec<Tensor> {
     vec![Tensor::scalar(v)]
 }
@@ -185,10 +177,7 @@ pub static WRITE_SUMMARY: OpDef = OpDef {
         let Some(writer) = context::writer_for_write() else { return Ok(bool_tensor(false)) };
         let step = match step {
             Some(t) => step_value(t),
-            None => match context::current_step() {
-                Some(s) => s.value()?,
-                None => return Err(no_step()),
-            },
+            None => context::default_step()?,
         };
         let value = proto::summary::Value {
             node_name: String::new(),
@@ -343,10 +332,7 @@ pub fn trace_export(name: &str, step: Option<i64>) -> Result<bool> {
     let graphs = trace::take();
     let step = match step {
         Some(s) => s,
-        None => match context::current_step() {
-            Some(s) => s.value()?,
-            None => return Err(no_step()),
-        },
+        None => context::default_step()?,
     };
     let mut merged = GraphDef { node: Vec::new(), versions: None };
     for (function, g) in &graphs {

@@ -250,21 +250,23 @@ fn value_error<T>(x: tensile::Result<T>) -> PyResult<T> {
     })
 }
 
-fn written(t: Tensor) -> Value {
-    Value::Tensor(t)
+/// Runs one summary write under the `record_if` condition, with the tag, step and description
+/// every write takes; `call` gets them and makes its kind's write.
+fn write_gated(
+    it: &mut Interp,
+    p: &Params,
+    call: impl FnOnce(&str, Option<&Tensor>, Option<&str>) -> tensile::Result<Tensor>,
+) -> PyResult<Value> {
+    gated(it, || {
+        let (tag, step, description) = (tag(p)?, step_tensor(p)?, opt_str(p, "description")?);
+        Ok(Value::Tensor(value_error(call(&tag, step.as_ref(), description.as_deref()))?))
+    })
 }
 
 fn scalar(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     let p = Params::bind("scalar", &["name", "data", "step", "description"], a)?;
     let data = p.tensor_as("data", Some(DType::F32))?;
-    gated(it, || {
-        Ok(written(value_error(s::scalar(
-            &tag(&p)?,
-            &data,
-            step_tensor(&p)?.as_ref(),
-            opt_str(&p, "description")?.as_deref(),
-        ))?))
-    })
+    write_gated(it, &p, |tag, step, description| s::scalar(tag, &data, step, description))
 }
 
 fn histogram(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
@@ -274,15 +276,7 @@ fn histogram(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
         None => None,
         Some(b) => Some(usize::try_from(b).map_err(|_| raise("ValueError", "histogram(): buckets must be >= 0"))?),
     };
-    gated(it, || {
-        Ok(written(value_error(s::histogram(
-            &tag(&p)?,
-            &data,
-            step_tensor(&p)?.as_ref(),
-            buckets,
-            opt_str(&p, "description")?.as_deref(),
-        ))?))
-    })
+    write_gated(it, &p, |tag, step, description| s::histogram(tag, &data, step, buckets, description))
 }
 
 fn text(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
@@ -296,14 +290,7 @@ fn text(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
             ))
         }
     };
-    gated(it, || {
-        Ok(written(value_error(s::text(
-            &tag(&p)?,
-            &data,
-            step_tensor(&p)?.as_ref(),
-            opt_str(&p, "description")?.as_deref(),
-        ))?))
-    })
+    write_gated(it, &p, |tag, step, description| s::text(tag, &data, step, description))
 }
 
 fn image(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
@@ -311,15 +298,7 @@ fn image(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     let data = p.tensor("data")?;
     let max_outputs = usize::try_from(p.int("max_outputs", 3)?)
         .map_err(|_| raise("ValueError", "image(): max_outputs must be >= 0"))?;
-    gated(it, || {
-        Ok(written(value_error(s::image(
-            &tag(&p)?,
-            &data,
-            step_tensor(&p)?.as_ref(),
-            max_outputs,
-            opt_str(&p, "description")?.as_deref(),
-        ))?))
-    })
+    write_gated(it, &p, |tag, step, description| s::image(tag, &data, step, max_outputs, description))
 }
 
 fn graph(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
