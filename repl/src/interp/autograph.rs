@@ -1044,6 +1044,17 @@ fn run_cond(
         .collect();
     let out_set: Names = outputs.iter().cloned().collect();
     let before = snapshot(it, &all);
+    if probing_arrays() {
+        // Only the arrays' element shapes are wanted: run both branches, then stop the probe.
+        for b in &branches {
+            restore(it, &all, &before);
+            if let Branch::Block(stmts) = b {
+                let _ = run_region(it, stmts.clone(), out_set.clone(), RegionKind::Branch);
+            }
+            record_array_shapes(it);
+        }
+        return Err(raise("RuntimeError", "array shape probe finished"));
+    }
     let shared = Shared::new(it);
     let main_vals: RefCell<Option<Vec<Value>>> = RefCell::new(None);
     let exits_seen: RefCell<[Option<Exit>; 2]> = RefCell::new([None, None]);
@@ -1392,6 +1403,11 @@ fn run_loop(
             Some(v) => init.push(normalize_named(&v, n, "before the loop")?),
         }
     }
+    if probing_arrays() {
+        record_array_shapes(it);
+        return Err(raise("RuntimeError", "array shape probe finished"));
+    }
+    infer_array_shapes(it, &driver, &vars, &mut init, &counter0, body, &all, &before_all)?;
     let mut retval0 = None;
     if want_ret {
         retval0 = Some(probe_loop_return(it, &driver, &vars, &init, &counter0, body, &all, &before_all)?);
@@ -1680,6 +1696,94 @@ pub fn symbolic_while_exit(it: &mut Interp, test: &Expr) -> Ctrl {
             ),
         ),
     }
+}
+
+thread_local! {
+    /// While a loop's body is probed for the element shapes of its arrays: per name, the
+    /// element shape of the array it held.
+    static ARRAY_PROBE: RefCell<Option<HashMap<String, Vec<Option<usize>>>>> = const { RefCell::new(None) };
+}
+
+fn probing_arrays() -> bool {
+    ARRAY_PROBE.with(|p| p.borrow().is_some())
+}
+
+/// A TensorArray whose element shape is still unknown (nothing tells its dense form yet).
+fn unshaped_array(v: &Value) -> Option<tensile::control_flow::TensorArray> {
+    let ta = crate::tf::control::as_array(v)?;
+    let known = ta.buffer().is_some() || ta.element_shape().and_then(|d| tensile::shape::to_shape(d)).is_some();
+    (!known).then_some(ta)
+}
+
+fn record_array_shapes(it: &Interp) {
+    let vars: Vec<(String, Value)> =
+        it.frame().scope.vars.borrow().iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    ARRAY_PROBE.with(|p| {
+        if let Some(map) = p.borrow_mut().as_mut() {
+            for (n, v) in vars {
+                let shape = crate::tf::control::as_array(&v).and_then(|ta| ta.element_shape().map(|d| d.to_vec()));
+                if let Some(d) = shape.filter(|d| d.iter().all(Option::is_some)) {
+                    map.entry(n).or_insert(d);
+                }
+            }
+        }
+    });
+}
+
+/// A TensorArray loop variable enters the loop as one dense buffer, which needs its element
+/// shape; when neither a declared shape nor its elements tell it, the body runs once in a
+/// throwaway trace and the shape of the first value written is taken (TensorFlow learns it from
+/// the writes too).
+#[allow(clippy::too_many_arguments)]
+fn infer_array_shapes(
+    it: &mut Interp,
+    driver: &Driver<'_>,
+    vars: &[String],
+    init: &mut [Value],
+    counter0: &Option<Tensor>,
+    body: &[Stmt],
+    all: &[String],
+    before: &[Option<Value>],
+) -> PyResult<()> {
+    if !init.iter().any(|v| unshaped_array(v).is_some()) {
+        return Ok(());
+    }
+    let saved = snapshot(it, all);
+    // The probe is not a trace of the program: what the body prints is not shown.
+    let out = std::mem::replace(&mut it.out, Box::new(std::io::sink()));
+    let shared = Shared::new(it);
+    let body_rc = Rc::new(body.to_vec());
+    ARRAY_PROBE.with(|p| *p.borrow_mut() = Some(HashMap::new()));
+    let r = trace::trace_graph(&[], TraceOptions { root: false, allow_variable_creation: true }, |_| {
+        shared.run(|it| {
+            restore(it, all, before);
+            for (n, v) in vars.iter().zip(init.iter()) {
+                set_local(it, n, Some(v.clone()));
+            }
+            match (driver, counter0) {
+                (Driver::Range { target, .. }, Some(c)) => it.assign(target, Value::Tensor(c.clone()))?,
+                (Driver::Rows { target, t, .. }, Some(c)) => {
+                    it.assign(target, Value::Tensor(engine(indexing::gather(t, c, 0, 0))?))?
+                }
+                _ => {}
+            }
+            let _ = run_region(it, body_rc.clone(), vars.iter().cloned().collect(), RegionKind::Loop);
+            record_array_shapes(it);
+            Ok(Vec::new())
+        })
+    });
+    let found = ARRAY_PROBE.with(|p| p.borrow_mut().take()).unwrap_or_default();
+    // The probe's own failures do not matter: the real loop reports them.
+    let _ = shared.finish(r);
+    let it = shared.into_inner();
+    it.out = out;
+    restore(it, all, &saved);
+    for (n, v) in vars.iter().zip(init.iter_mut()) {
+        if let (Some(ta), Some(dims)) = (unshaped_array(v), found.get(n)) {
+            *v = crate::tf::control::array_value(ta.with_element_shape(dims));
+        }
+    }
+    Ok(())
 }
 
 /// Traces the loop body once, throwing the graph away, to learn the structure of the value it

@@ -145,7 +145,8 @@ pub fn as_array(v: &Value) -> Option<TensorArray> {
     }
 }
 
-fn array_value(ta: TensorArray) -> Value {
+/// The script value wrapping a TensorArray.
+pub fn array_value(ta: TensorArray) -> Value {
     Value::Native(Rc::new(ArrayObj(ta)))
 }
 
