@@ -125,3 +125,43 @@ for f, args in [
     print(f.__name__, args)
     print("  eager: ", f(*xs))
     print("  traced:", tf.function(f)(*xs))
+
+
+def mixed_exits(x):
+    if x > 10.0:
+        return x
+    elif x > 0.0:
+        y = x * 2.0
+    else:
+        y = -x
+    return y + 1.0
+
+
+def zipped_skip(v):
+    total = tf.constant(0.0)
+    for a, b in zip([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]):
+        if a * v > 2.0:
+            continue
+        total += a * b
+    return total
+
+
+def ternary_pair(x):
+    a, b = (x, x * 2.0) if x > 0.0 else (-x, x)
+    return a + b
+
+
+for f, arg in [
+    (mixed_exits, 3.0),
+    (mixed_exits, 30.0),
+    (mixed_exits, -3.0),
+    (zipped_skip, 1.5),
+    (zipped_skip, 0.5),
+    (ternary_pair, -2.0),
+    (ternary_pair, 2.0),
+]:
+    x = tf.constant(arg)
+    print(f.__name__, arg)
+    print("  eager: ", f(x))
+    print("  traced:", tf.function(f)(x))
+print(tf.function(lambda x: x * 2.0 if x > 0.0 else -x)(tf.constant(-4.0)))
