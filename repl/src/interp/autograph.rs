@@ -959,17 +959,19 @@ fn placeholder_like(like: &Value) -> PyResult<Value> {
 
 /// The conditional-expression hook: `a if pred else b` with a symbolic `pred` becomes a `cond`
 /// whose branches evaluate `a` and `b`, as TensorFlow's AutoGraph converts it.
-pub fn eval_if_exp(it: &mut Interp, pred: &Value, body: &Expr, orelse: &Expr) -> PyResult<Value> {
+pub fn eval_if_exp(it: &mut Interp, test: &Expr, pred: &Value, body: &Expr, orelse: &Expr) -> PyResult<Value> {
     let pred = bool_scalar(pred, "if")?;
-    const NAME: &str = "the conditional expression";
+    // TensorFlow names the expression's value after the source of its condition.
+    let name = it.frame().source.text.get(test.span.start..test.span.end).unwrap_or("the condition").to_string();
+    let name = name.as_str();
     let shared = Shared::new(it);
     let main: RefCell<Option<Value>> = RefCell::new(None);
     let branch = |e: &Expr, i: usize| -> tensile::Result<PyNest> {
         shared.run(|it| {
-            let place = if i == 0 { "in the main branch" } else { "in the else branch" };
-            let v = normalize_named(&it.eval(e)?, NAME, place)?;
+            let place = if i == 0 { "at the end of the main branch" } else { "at the end of the else branch" };
+            let v = normalize_named(&it.eval(e)?, name, place)?;
             if let (1, Some(m)) = (i, main.borrow().as_ref()) {
-                check_cond_var(NAME, m, &v)?;
+                check_cond_var(name, m, &v)?;
             }
             if i == 0 {
                 *main.borrow_mut() = Some(v.clone());

@@ -84,7 +84,7 @@ impl Interp {
             ExprKind::IfExp { test, body, orelse } => {
                 let t = super::autograph::eval_condition(self, test)?;
                 if super::autograph::is_symbolic(&t) {
-                    return super::autograph::eval_if_exp(self, &t, body, orelse);
+                    return super::autograph::eval_if_exp(self, test, &t, body, orelse);
                 }
                 if self.truthy(&t)? {
                     self.eval(body)
