@@ -206,3 +206,9 @@ for f, arg in [
         print("  traced: no error")
     except (NotImplementedError, ValueError, TypeError) as e:
         print("  traced:", type(e).__name__)
+
+# One trace serves every input: the guards are in the graph, not decided at trace time.
+traced = tf.function(skip_nested)
+for v in [0.4, 1.0, 1.5, 3.0]:
+    print("skip_nested", v, skip_nested(tf.constant(v)), traced(tf.constant(v)))
+print("traces:", traced.experimental_get_tracing_count())
