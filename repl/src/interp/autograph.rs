@@ -9,7 +9,11 @@
 //!   it; they must be defined before the loop and keep their dtype and structure;
 //! - `break`, `continue` and `return` become boolean outputs / loop variables: the rest of the
 //!   enclosing block (up to the end of the loop body, branch or function) moves into the
-//!   branches, so the statements after an exit run only where no exit happened.
+//!   branches, so the statements after an exit run only where no exit happened;
+//! - a Python loop (unrolled at trace time) guards the rest of its body the same way after a
+//!   `continue` under a tensor condition; a `break` or `return` under one makes whether the loop
+//!   goes on a tensor, which TensorFlow refuses (NotImplementedError), and so do we;
+//! - `a if pred else b` on a symbolic `pred` becomes a `cond` of the two expressions.
 //!
 //! Liveness comes from a backward data-flow pass over the enclosing function's body
 //! ([`Liveness`]), computed once per function.
@@ -636,14 +640,25 @@ fn has_break(stmts: &[Stmt]) -> bool {
 
 // ----- regions -----
 
-/// A block run inside an engine closure: a branch of a converted `if` or a converted loop's body.
+/// A block whose exits AutoGraph tracks: a branch of a converted `if`, a converted loop's body,
+/// or one iteration of a Python loop's body while tracing.
 struct Region {
     depth: usize,
     block: Rc<Vec<Stmt>>,
     /// Names the construct reads back when the block ends.
     live_end: Names,
-    in_loop: bool,
+    kind: RegionKind,
     pending: Option<Exit>,
+}
+
+/// What opened a region.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RegionKind {
+    Branch,
+    /// The body of a loop converted to `while_loop`.
+    Loop,
+    /// The body of a Python loop, unrolled at trace time.
+    PyLoop,
 }
 
 /// Per function code (by address, the code kept alive beside it), its liveness.
@@ -690,20 +705,20 @@ impl Exit {
 }
 
 /// The region the current statement runs in, when it is one AutoGraph opened in this frame.
-fn region_info(it: &Interp) -> Option<(Names, bool)> {
+fn region_info(it: &Interp) -> Option<(Names, RegionKind)> {
     let depth = it.frames.len();
-    REGIONS.with(|r| r.borrow().last().filter(|g| g.depth == depth).map(|g| (g.live_end.clone(), g.in_loop)))
+    REGIONS.with(|r| r.borrow().last().filter(|g| g.depth == depth).map(|g| (g.live_end.clone(), g.kind)))
 }
 
-/// True when a converted loop encloses the current statement within this frame.
-fn inside_converted_loop(it: &Interp) -> bool {
+/// True when a loop of one of `kinds` encloses the current statement within this frame.
+fn inside_loop(it: &Interp, kinds: &[RegionKind]) -> bool {
     let depth = it.frames.len();
-    REGIONS.with(|r| r.borrow().iter().rev().take_while(|g| g.depth == depth).any(|g| g.in_loop))
+    REGIONS.with(|r| r.borrow().iter().rev().take_while(|g| g.depth == depth).any(|g| kinds.contains(&g.kind)))
 }
 
-fn run_region(it: &mut Interp, block: Rc<Vec<Stmt>>, live_end: Names, in_loop: bool) -> PyResult<Exit> {
+fn run_region(it: &mut Interp, block: Rc<Vec<Stmt>>, live_end: Names, kind: RegionKind) -> PyResult<Exit> {
     let depth = it.frames.len();
-    REGIONS.with(|r| r.borrow_mut().push(Region { depth, block: block.clone(), live_end, in_loop, pending: None }));
+    REGIONS.with(|r| r.borrow_mut().push(Region { depth, block: block.clone(), live_end, kind, pending: None }));
     let result = it.exec_block(&block);
     let region = REGIONS.with(|r| r.borrow_mut().pop());
     let pending = region.and_then(|g| g.pending);
@@ -940,6 +955,34 @@ fn placeholder_like(like: &Value) -> PyResult<Value> {
     Ok(crate::tf::control::from_structure(engine(s.pack_sequence_as(&zeros))?))
 }
 
+// ----- conditional expressions -----
+
+/// The conditional-expression hook: `a if pred else b` with a symbolic `pred` becomes a `cond`
+/// whose branches evaluate `a` and `b`, as TensorFlow's AutoGraph converts it.
+pub fn eval_if_exp(it: &mut Interp, test: &Expr, pred: &Value, body: &Expr, orelse: &Expr) -> PyResult<Value> {
+    let pred = bool_scalar(pred, "if")?;
+    // TensorFlow names the expression's value after the source of its condition.
+    let name = it.frame().source.text.get(test.span.start..test.span.end).unwrap_or("the condition").to_string();
+    let name = name.as_str();
+    let shared = Shared::new(it);
+    let main: RefCell<Option<Value>> = RefCell::new(None);
+    let branch = |e: &Expr, i: usize| -> tensile::Result<PyNest> {
+        shared.run(|it| {
+            let place = if i == 0 { "at the end of the main branch" } else { "at the end of the else branch" };
+            let v = normalize_named(&it.eval(e)?, name, place)?;
+            if let (1, Some(m)) = (i, main.borrow().as_ref()) {
+                check_cond_var(name, m, &v)?;
+            }
+            if i == 0 {
+                *main.borrow_mut() = Some(v.clone());
+            }
+            Ok(PyNest(v))
+        })
+    };
+    let result = cf::cond(&pred, || branch(body, 0), || branch(orelse, 1));
+    Ok(shared.finish(result)?.0)
+}
+
 // ----- if -----
 
 /// Where a branch's statements come from.
@@ -978,14 +1021,14 @@ fn run_cond(
 ) -> PyResult<()> {
     let region = region_info(it);
     let function_level = region.is_none();
+    let in_py_loop = region.as_ref().is_some_and(|r| r.1 == RegionKind::PyLoop);
     let region_end = region.as_ref().map(|r| r.0.clone()).unwrap_or_default();
-    if want_brk && !inside_converted_loop(it) {
-        return Err(raise(
-            "NotImplementedError",
-            "break or continue under a tensor-dependent condition inside a Python loop is not supported in a \
-             traced function; iterate with tf.range (or over a tensor) so the loop is converted too",
-        ));
+    if want_brk && !inside_loop(it, &[RegionKind::Loop, RegionKind::PyLoop]) {
+        return Err(raise("SyntaxError", "'break' outside loop"));
     }
+    // Outside a converted loop nothing carries a return value into the branch that does not
+    // return, so both branches must return (TensorFlow's rule).
+    let carried_return = inside_loop(it, &[RegionKind::Loop]);
     let mut all: Vec<String> = Vec::new();
     for b in &branches {
         if let Branch::Block(stmts) = b {
@@ -1003,6 +1046,17 @@ fn run_cond(
         .collect();
     let out_set: Names = outputs.iter().cloned().collect();
     let before = snapshot(it, &all);
+    if probing_arrays() {
+        // Only the arrays' element shapes are wanted: run both branches, then stop the probe.
+        for b in &branches {
+            restore(it, &all, &before);
+            if let Branch::Block(stmts) = b {
+                let _ = run_region(it, stmts.clone(), out_set.clone(), RegionKind::Branch);
+            }
+            record_array_shapes(it);
+        }
+        return Err(raise("RuntimeError", "array shape probe finished"));
+    }
     let shared = Shared::new(it);
     let main_vals: RefCell<Option<Vec<Value>>> = RefCell::new(None);
     let exits_seen: RefCell<[Option<Exit>; 2]> = RefCell::new([None, None]);
@@ -1012,7 +1066,7 @@ fn run_cond(
         shared.run(|it| {
             restore(it, &all, &before);
             let exit = match &branches[i] {
-                Branch::Block(stmts) => run_region(it, stmts.clone(), out_set.clone(), false)?,
+                Branch::Block(stmts) => run_region(it, stmts.clone(), out_set.clone(), RegionKind::Branch)?,
                 Branch::Return(v) => Exit { brk: Flag::No, ret: Flag::Yes, retval: Some(v.clone()) },
             };
             let mut vals = Vec::new();
@@ -1050,6 +1104,12 @@ fn run_cond(
                         }
                         *ret_template.borrow_mut() = Some(v.clone());
                         v
+                    }
+                    None if !carried_return => {
+                        return Err(raise(
+                            "ValueError",
+                            format!("the {} branch must also have a return statement.", names[i]),
+                        ))
                     }
                     None => {
                         let known = ret_template.borrow().clone();
@@ -1090,7 +1150,9 @@ fn run_cond(
     }
     let seen = exits_seen.into_inner();
     let both = |f: &dyn Fn(&Exit) -> bool| seen.iter().all(|e| e.as_ref().is_some_and(f));
-    let combine = |all_yes: bool, all_no: bool, t: Option<Value>| match (all_yes, all_no, t) {
+    // In a Python loop the flags are the cond's outputs, symbolic even when both branches exit
+    // (the loop then cannot decide at trace time whether to go on).
+    let combine = |all_yes: bool, all_no: bool, t: Option<Value>| match (all_yes && !in_py_loop, all_no, t) {
         (true, _, _) => Flag::Yes,
         (_, true, _) => Flag::No,
         (_, _, Some(Value::Tensor(t))) => Flag::Maybe(t),
@@ -1136,7 +1198,7 @@ fn probe_branch(
     let r = trace::trace_graph(&[], TraceOptions { root: false, allow_variable_creation: true }, |_| {
         shared.run(|it| {
             restore(it, all, before);
-            let exit = run_region(it, stmts.clone(), live_end.clone(), false)?;
+            let exit = run_region(it, stmts.clone(), live_end.clone(), RegionKind::Branch)?;
             if !exit.ret.is_no() {
                 if let Some(v) = exit.retval {
                     *found.borrow_mut() = Some(normalize(&v, "the return value")?);
@@ -1164,8 +1226,14 @@ pub fn for_iterable(it: &mut Interp, iter: &Expr) -> PyResult<Iterable> {
         let simple = args.iter().all(|a| matches!(a, Arg::Positional(_) | Arg::Keyword(..)));
         if named_range && simple {
             let f = it.eval(func)?;
-            let tf_range = matches!(&f, Value::Builtin(b) if b.name == "range");
-            let py_range = matches!(f, Value::Type(BuiltinType::Range));
+            // Python's `range` unrolls at trace time unless a bound is symbolic; `tf.range` always
+            // becomes a loop in the graph, as with TensorFlow's AutoGraph.
+            let builtin_range = match (&f, it.builtins.get("range")) {
+                (Value::Builtin(a), Some(Value::Builtin(b))) => Rc::ptr_eq(a, b),
+                _ => false,
+            };
+            let tf_range = !builtin_range && matches!(&f, Value::Builtin(b) if b.name == "range");
+            let py_range = builtin_range || matches!(f, Value::Type(BuiltinType::Range));
             if tf_range || py_range {
                 let mut a = Args::default();
                 for arg in args {
@@ -1337,6 +1405,11 @@ fn run_loop(
             Some(v) => init.push(normalize_named(&v, n, "before the loop")?),
         }
     }
+    if probing_arrays() {
+        record_array_shapes(it);
+        return Err(raise("RuntimeError", "array shape probe finished"));
+    }
+    infer_array_shapes(it, &driver, &vars, &mut init, &counter0, body, &all, &before_all)?;
     let mut retval0 = None;
     if want_ret {
         retval0 = Some(probe_loop_return(it, &driver, &vars, &init, &counter0, body, &all, &before_all)?);
@@ -1462,7 +1535,7 @@ fn run_loop(
                 it.assign(target, v)?;
             }
             let live_end: Names = vars.iter().cloned().collect();
-            let exit = run_region(it, body_rc.clone(), live_end, true)?;
+            let exit = run_region(it, body_rc.clone(), live_end, RegionKind::Loop)?;
             for (n, e) in vars.iter().zip(&entry) {
                 let v = get_local(it, n)
                     .ok_or_else(|| raise("ValueError", format!("'{n}' is undefined at the end of the iteration")))?;
@@ -1533,6 +1606,188 @@ fn run_loop(
     Ok(())
 }
 
+// ----- Python loops while tracing -----
+
+/// How one iteration of a Python loop's body ended while tracing.
+pub enum PyStep {
+    /// Go on with the next iteration.
+    Next,
+    /// A `break` ran.
+    Break,
+    /// A `break` or `return` happened under a tensor condition: whether the loop goes on is a
+    /// tensor, which a Python loop cannot follow.
+    Symbolic,
+}
+
+/// The body of a Python loop as a region block, when it must run as one: while tracing, with a
+/// `break`, `continue` or `return` in it that a tensor condition may guard.
+pub fn py_loop_region(body: &[Stmt]) -> Option<Rc<Vec<Stmt>>> {
+    (trace::is_tracing() && exits(body) != (false, false)).then(|| Rc::new(body.to_vec()))
+}
+
+/// Runs one iteration of the Python loop `s` whose body is `body` (from [`py_loop_region`]):
+/// a `continue` under a tensor condition guards the rest of the body with a cond, as
+/// TensorFlow's AutoGraph does; a plain `return` returns.
+pub fn run_py_loop_body(it: &mut Interp, s: &Stmt, body: &Rc<Vec<Stmt>>) -> PyResult<PyStep> {
+    let live_end: Names = match liveness(it) {
+        Some(l) => {
+            let mut n = l.live_head(s.span).cloned().unwrap_or_default();
+            n.extend(l.live_out(s.span).cloned().unwrap_or_default());
+            n
+        }
+        None => assigned(body).into_iter().collect(),
+    };
+    let exit = run_region(it, body.clone(), live_end, RegionKind::PyLoop)?;
+    match (exit.brk, exit.ret) {
+        (_, Flag::Yes) => Err(Ctrl::Return(exit.retval.unwrap_or(Value::None))),
+        (_, Flag::Maybe(_)) | (Flag::Maybe(_), _) => Ok(PyStep::Symbolic),
+        (Flag::Yes, _) => Ok(PyStep::Break),
+        (Flag::No, Flag::No) => Ok(PyStep::Next),
+    }
+}
+
+/// The error of a Python `for` loop whose `break` or `return` depends on a tensor (TensorFlow's
+/// message).
+pub fn symbolic_for_exit() -> Ctrl {
+    raise(
+        "NotImplementedError",
+        "break and return statements which depend on a TF condition are not supported in Python for loops. Did \
+         you intend to make it a TF loop?",
+    )
+}
+
+const WHILE_BECAME_TENSOR: &str = "The condition of while loop started as non-Tensor, then changed to Tensor. This \
+    may happen either because variables changed type, or when a break or return statement inside the loop depends \
+    on a Tensor condition. In both cases, changing to a TF loop should remove the error.";
+
+/// The error of a Python `while` loop whose condition turned into a tensor after its first test.
+pub fn while_became_tensor() -> Ctrl {
+    raise("NotImplementedError", WHILE_BECAME_TENSOR)
+}
+
+/// The error of a Python `while` loop after a `break` or `return` that depends on a tensor:
+/// TensorFlow tests `not flag and test` with a cond on the flag, so the loop's condition turns
+/// into a tensor (a test that is not a bool does not even match the flag's dtype).
+pub fn symbolic_while_exit(it: &mut Interp, test: &Expr) -> Ctrl {
+    let v = match eval_condition(it, test) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let dtype = match &v {
+        Value::Bool(_) => Some(DType::Bool),
+        Value::Int(_) => Some(DType::I32),
+        Value::Float(_) => Some(DType::F32),
+        Value::Tensor(t) => Some(t.dtype()),
+        _ => None,
+    };
+    match dtype {
+        Some(DType::Bool) => while_became_tensor(),
+        Some(d) => raise(
+            "TypeError",
+            format!(
+                "true_fn and false_fn arguments to tf.cond must have the same number, type, and overall structure \
+                 of return values: the while loop's condition is {} and its break/return flag is bool",
+                d.name()
+            ),
+        ),
+        None => raise(
+            "TypeError",
+            format!(
+                "the while loop's condition is a {}, which cannot be combined with a tensor break/return flag",
+                v.type_name()
+            ),
+        ),
+    }
+}
+
+thread_local! {
+    /// While a loop's body is probed for the element shapes of its arrays: per name, the
+    /// element shape of the array it held.
+    static ARRAY_PROBE: RefCell<Option<HashMap<String, Vec<Option<usize>>>>> = const { RefCell::new(None) };
+}
+
+fn probing_arrays() -> bool {
+    ARRAY_PROBE.with(|p| p.borrow().is_some())
+}
+
+/// A TensorArray whose element shape is still unknown (nothing tells its dense form yet).
+fn unshaped_array(v: &Value) -> Option<tensile::control_flow::TensorArray> {
+    let ta = crate::tf::control::as_array(v)?;
+    let known = ta.buffer().is_some() || ta.element_shape().and_then(|d| tensile::shape::to_shape(d)).is_some();
+    (!known).then_some(ta)
+}
+
+fn record_array_shapes(it: &Interp) {
+    let vars: Vec<(String, Value)> =
+        it.frame().scope.vars.borrow().iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    ARRAY_PROBE.with(|p| {
+        if let Some(map) = p.borrow_mut().as_mut() {
+            for (n, v) in vars {
+                let shape = crate::tf::control::as_array(&v).and_then(|ta| ta.element_shape().map(|d| d.to_vec()));
+                if let Some(d) = shape.filter(|d| d.iter().all(Option::is_some)) {
+                    map.entry(n).or_insert(d);
+                }
+            }
+        }
+    });
+}
+
+/// A TensorArray loop variable enters the loop as one dense buffer, which needs its element
+/// shape; when neither a declared shape nor its elements tell it, the body runs once in a
+/// throwaway trace and the shape of the first value written is taken (TensorFlow learns it from
+/// the writes too).
+#[allow(clippy::too_many_arguments)]
+fn infer_array_shapes(
+    it: &mut Interp,
+    driver: &Driver<'_>,
+    vars: &[String],
+    init: &mut [Value],
+    counter0: &Option<Tensor>,
+    body: &[Stmt],
+    all: &[String],
+    before: &[Option<Value>],
+) -> PyResult<()> {
+    if !init.iter().any(|v| unshaped_array(v).is_some()) {
+        return Ok(());
+    }
+    let saved = snapshot(it, all);
+    // The probe is not a trace of the program: what the body prints is not shown.
+    let out = std::mem::replace(&mut it.out, Box::new(std::io::sink()));
+    let shared = Shared::new(it);
+    let body_rc = Rc::new(body.to_vec());
+    ARRAY_PROBE.with(|p| *p.borrow_mut() = Some(HashMap::new()));
+    let r = trace::trace_graph(&[], TraceOptions { root: false, allow_variable_creation: true }, |_| {
+        shared.run(|it| {
+            restore(it, all, before);
+            for (n, v) in vars.iter().zip(init.iter()) {
+                set_local(it, n, Some(v.clone()));
+            }
+            match (driver, counter0) {
+                (Driver::Range { target, .. }, Some(c)) => it.assign(target, Value::Tensor(c.clone()))?,
+                (Driver::Rows { target, t, .. }, Some(c)) => {
+                    it.assign(target, Value::Tensor(engine(indexing::gather(t, c, 0, 0))?))?
+                }
+                _ => {}
+            }
+            let _ = run_region(it, body_rc.clone(), vars.iter().cloned().collect(), RegionKind::Loop);
+            record_array_shapes(it);
+            Ok(Vec::new())
+        })
+    });
+    let found = ARRAY_PROBE.with(|p| p.borrow_mut().take()).unwrap_or_default();
+    // The probe's own failures do not matter: the real loop reports them.
+    let _ = shared.finish(r);
+    let it = shared.into_inner();
+    it.out = out;
+    restore(it, all, &saved);
+    for (n, v) in vars.iter().zip(init.iter_mut()) {
+        if let (Some(ta), Some(dims)) = (unshaped_array(v), found.get(n)) {
+            *v = crate::tf::control::array_value(ta.with_element_shape(dims));
+        }
+    }
+    Ok(())
+}
+
 /// Traces the loop body once, throwing the graph away, to learn the structure of the value it
 /// returns (the return slot needs an initial value of that structure).
 #[allow(clippy::too_many_arguments)]
@@ -1574,7 +1829,7 @@ fn probe_loop_return(
                 }
                 _ => {}
             }
-            let exit = run_region(it, body_rc.clone(), vars.iter().cloned().collect(), true)?;
+            let exit = run_region(it, body_rc.clone(), vars.iter().cloned().collect(), RegionKind::Loop)?;
             if let (false, Some(v)) = (exit.ret.is_no(), exit.retval) {
                 *found.borrow_mut() = Some(normalize(&v, "the return value")?);
             }

@@ -233,7 +233,16 @@ fn len(interp: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
 }
 
 fn range(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
-    let nums: Vec<i64> = a.pos.iter().map(|v| to_int(v, "'range' argument")).collect::<PyResult<_>>()?;
+    // An eager integer scalar tensor is an index, as TF tensors' `__index__` makes it.
+    let index = |v: &Value| match v {
+        Value::Tensor(t)
+            if !t.is_symbolic() && t.rank() == 0 && matches!(t.dtype(), tensile::DType::I32 | tensile::DType::I64) =>
+        {
+            Ok(t.to_f64_vec().first().map_or(0, |x| *x as i64))
+        }
+        other => to_int(other, "'range' argument"),
+    };
+    let nums: Vec<i64> = a.pos.iter().map(index).collect::<PyResult<_>>()?;
     let (start, stop, step) = match nums[..] {
         [stop] => (0, stop, 1),
         [start, stop] => (start, stop, 1),

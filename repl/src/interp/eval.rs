@@ -82,7 +82,10 @@ impl Interp {
                 Ok(last)
             }
             ExprKind::IfExp { test, body, orelse } => {
-                let t = self.eval(test)?;
+                let t = super::autograph::eval_condition(self, test)?;
+                if super::autograph::is_symbolic(&t) {
+                    return super::autograph::eval_if_exp(self, test, &t, body, orelse);
+                }
                 if self.truthy(&t)? {
                     self.eval(body)
                 } else {

@@ -143,28 +143,36 @@ impl Interp {
                     self.exec_block(orelse)?;
                 }
             }
-            StmtKind::While { test, body, orelse } => loop {
-                self.check_interrupt()?;
-                let t = autograph::eval_condition(self, test)?;
-                if autograph::is_symbolic(&t) {
-                    return autograph::exec_while(self, s, test, &t, body, orelse);
+            StmtKind::While { test, body, orelse } => {
+                let region = autograph::py_loop_region(body);
+                let mut first = true;
+                loop {
+                    self.check_interrupt()?;
+                    let t = autograph::eval_condition(self, test)?;
+                    if autograph::is_symbolic(&t) {
+                        if !first {
+                            return Err(autograph::while_became_tensor());
+                        }
+                        return autograph::exec_while(self, s, test, &t, body, orelse);
+                    }
+                    first = false;
+                    if !self.truthy(&t)? {
+                        self.exec_block(orelse)?;
+                        break;
+                    }
+                    match self.loop_body(s, body, region.as_ref())? {
+                        autograph::PyStep::Next => {}
+                        autograph::PyStep::Break => break,
+                        autograph::PyStep::Symbolic => return Err(autograph::symbolic_while_exit(self, test)),
+                    }
                 }
-                if !self.truthy(&t)? {
-                    self.exec_block(orelse)?;
-                    break;
-                }
-                match self.exec_block(body) {
-                    Ok(()) | Err(Ctrl::Continue) => {}
-                    Err(Ctrl::Break) => break,
-                    Err(e) => return Err(e),
-                }
-            },
+            }
             StmtKind::For { target, iter, body, orelse } => {
                 let it = match autograph::for_iterable(self, iter)? {
                     autograph::Iterable::Python(v) => v,
                     converted => return autograph::exec_for(self, s, target, converted, body, orelse),
                 };
-                self.exec_for(target, it, body, orelse)?;
+                self.exec_for(s, target, it, body, orelse)?;
             }
             StmtKind::Break => return Err(Ctrl::Break),
             StmtKind::Continue => return Err(Ctrl::Continue),
@@ -342,15 +350,29 @@ impl Interp {
         }
     }
 
-    fn exec_for(&mut self, target: &Expr, it: Value, body: &[Stmt], orelse: &[Stmt]) -> PyResult<()> {
+    /// Runs one iteration of a Python loop's body; `region` is set while tracing a body whose
+    /// exits AutoGraph tracks.
+    fn loop_body(&mut self, s: &Stmt, body: &[Stmt], region: Option<&Rc<Vec<Stmt>>>) -> PyResult<autograph::PyStep> {
+        if let Some(block) = region {
+            return autograph::run_py_loop_body(self, s, block);
+        }
+        match self.exec_block(body) {
+            Ok(()) | Err(Ctrl::Continue) => Ok(autograph::PyStep::Next),
+            Err(Ctrl::Break) => Ok(autograph::PyStep::Break),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn exec_for(&mut self, s: &Stmt, target: &Expr, it: Value, body: &[Stmt], orelse: &[Stmt]) -> PyResult<()> {
+        let region = autograph::py_loop_region(body);
         macro_rules! step {
             ($v:expr) => {{
                 self.check_interrupt()?;
                 self.assign(target, $v)?;
-                match self.exec_block(body) {
-                    Ok(()) | Err(Ctrl::Continue) => {}
-                    Err(Ctrl::Break) => return Ok(()),
-                    Err(e) => return Err(e),
+                match self.loop_body(s, body, region.as_ref())? {
+                    autograph::PyStep::Next => {}
+                    autograph::PyStep::Break => return Ok(()),
+                    autograph::PyStep::Symbolic => return Err(autograph::symbolic_for_exit()),
                 }
             }};
         }

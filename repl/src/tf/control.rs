@@ -145,7 +145,8 @@ pub fn as_array(v: &Value) -> Option<TensorArray> {
     }
 }
 
-fn array_value(ta: TensorArray) -> Value {
+/// The script value wrapping a TensorArray.
+pub fn array_value(ta: TensorArray) -> Value {
     Value::Native(Rc::new(ArrayObj(ta)))
 }
 
@@ -641,6 +642,59 @@ fn seq_items(v: &Value) -> Vec<Value> {
     }
 }
 
+/// The loop variables of a body result that is not a list or tuple, as TensorFlow reads it: in
+/// a graph a single value is the only loop variable (while_v2 wraps it); eagerly the result is
+/// iterated (a tensor by rows), so a scalar or a number is refused.
+fn body_result_items(r: &Value, n: usize, has_max: bool) -> PyResult<Vec<Value>> {
+    let mismatch = |what: &str| {
+        raise(
+            "ValueError",
+            format!(
+                "while_loop: the body's result must have the same nested structure as loop_vars ({n} loop \
+                 variable{}), got {what}",
+                if n == 1 { "" } else { "s" }
+            ),
+        )
+    };
+    if matches!(r, Value::Dict(_)) {
+        return Err(mismatch("a dict"));
+    }
+    if tensile::function::trace::is_tracing() {
+        return Ok(vec![r.clone()]);
+    }
+    if has_max {
+        // Eagerly TF pairs the iteration counter with the body's result, which then must be a sequence.
+        return Err(mismatch(&format!("a single {}", r.type_name())));
+    }
+    match r {
+        Value::Tensor(t) if t.rank() == 0 => Err(raise(
+            "TypeError",
+            "while_loop: the body returned a scalar tensor, but loop_vars is a list or tuple; eagerly TensorFlow \
+             iterates the result: Cannot iterate over a scalar tensor.",
+        )),
+        Value::Tensor(t) => {
+            let rows = t.dims()[0].unwrap_or(0);
+            (0..rows)
+                .map(|k| {
+                    tensile::ops::indexing::gather(t, &Tensor::from(k as i32), 0, 0)
+                        .map(Value::Tensor)
+                        .map_err(engine_error)
+                })
+                .collect()
+        }
+        other => Err(raise(
+            "TypeError",
+            format!(
+                "while_loop: body must return a list or tuple of {n} loop variable{} (as loop_vars), got {}: \
+                 '{}' object is not iterable",
+                if n == 1 { "" } else { "s" },
+                other.type_name(),
+                other.type_name()
+            ),
+        )),
+    }
+}
+
 fn while_loop(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     a.check(
         "while_loop",
@@ -691,7 +745,9 @@ fn while_loop(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
         options.shape_invariants = out;
     }
     let n = seq_items(&loop_vars).len();
+    let has_max = options.maximum_iterations.is_some();
     let last_kind_tuple = RefCell::new(is_tuple);
+    let last_bare = RefCell::new(None);
     let shared = Shared::new(it);
     let result = cf::while_loop(
         |vars: &PyNest| {
@@ -717,17 +773,9 @@ fn while_loop(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
                 let items = match &r {
                     Value::List(l) => l.borrow().clone(),
                     Value::Tuple(t) => t.to_vec(),
-                    other => {
-                        return Err(raise(
-                            "TypeError",
-                            format!(
-                                "while_loop: body must return a list or tuple of {n} loop variable{} (as loop_vars), got {}",
-                                if n == 1 { "" } else { "s" },
-                                other.type_name()
-                            ),
-                        ))
-                    }
+                    other => body_result_items(other, n, has_max)?,
                 };
+                *last_bare.borrow_mut() = (!matches!(r, Value::List(_) | Value::Tuple(_))).then(|| r.clone());
                 if items.len() != n {
                     return Err(raise(
                         "ValueError",
@@ -745,6 +793,10 @@ fn while_loop(it: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
     );
     let v = reorder_like(shared.finish(result)?.0, &loop_vars);
     let traced = tensile::function::trace::is_tracing();
+    if let (false, Some(bare)) = (traced, last_bare.into_inner()) {
+        // Eagerly TF returns the body's last result itself (a tensor whose rows were the variables).
+        return Ok(bare);
+    }
     let want_tuple = if traced { is_tuple } else { *last_kind_tuple.borrow() };
     let items = seq_items(&v);
     Ok(if want_tuple { Value::tuple(items) } else { Value::list(items) })
