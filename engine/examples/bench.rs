@@ -127,12 +127,38 @@ fn main() -> Result<()> {
         });
         emit("tape_1000_ms", s * 1e3, "ms");
     }
+    if want("tensor_array_write_10k_traced_ms") {
+        tensor_array_figure()?;
+    }
     if ["mlp_step_eager_eps", "mlp_trace_ms", "mlp_step_traced_eps", "mlp_profile"].iter().any(|n| want(n)) {
         mlp_figures(&want)?;
     }
     if want("summary_scalars_per_s") || want("summary_bytes_per_scalar") {
         summary_figures()?;
     }
+    Ok(())
+}
+
+/// A traced `while_loop` writing one 16-element row per iteration into a 10,000-row
+/// `TensorArray` (the `ta = ta.write(i, x)` idiom), then stacking it: milliseconds per call.
+fn tensor_array_figure() -> Result<()> {
+    const ROWS: usize = 10_000;
+    let f = Function::of_tensors("ta_writes", FunctionOptions::default(), |a| {
+        let (n, x) = (&a[0], &a[1]);
+        let ta = TensorArray::new(DType::F32, ROWS, false).with_element_shape(&[Some(16)]);
+        let (_, ta) = while_loop(
+            |(i, _): &(Tensor, TensorArray)| math::less(i, n),
+            |(i, ta): &(Tensor, TensorArray)| Ok(((i + 1)?, ta.write(i, &(x * &math::cast(i, DType::F32)?)?)?)),
+            (Tensor::from(0), ta),
+            WhileOptions::default(),
+        )?;
+        Ok(vec![ta.stack()?])
+    });
+    let (n, x) = (Tensor::from(ROWS as i32), randn(&[16], 6));
+    let s = time(5, 1, || {
+        std::hint::black_box(f.call_tensors(&[&n, &x]).expect("writes"));
+    });
+    emit("tensor_array_write_10k_traced_ms", s * 1e3, "ms");
     Ok(())
 }
 

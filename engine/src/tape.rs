@@ -18,9 +18,13 @@ use std::rc::Rc;
 /// A backward function supplied by `custom_gradient`: output gradients → input gradients.
 pub type CustomGradFn = Rc<dyn Fn(&[Tensor]) -> Result<Vec<Option<Tensor>>>>;
 
+/// A backward function told which outputs received a gradient (`None`: none flowed in).
+pub(crate) type PartialGradFn = Rc<dyn Fn(&[Option<Tensor>]) -> Result<Vec<Option<Tensor>>>>;
+
 enum Backward {
     Op(&'static OpDef, Attrs),
     Custom(CustomGradFn),
+    Partial(PartialGradFn),
     /// A variable read: the gradient passes through unchanged.
     Identity,
 }
@@ -605,9 +609,9 @@ fn backprop(
                 })?;
                 // Gradient functions build shapes from the static shapes of the op's values;
                 // a dimension only known at run time would silently become 0.
-                if let Some(t) =
-                    e.inputs.iter().chain(&e.outputs).find(|t| t.symbol().is_some_and(|s| s.dims.contains(&None)))
-                {
+                let unknown = |t: &&Tensor| t.symbol().is_some_and(|s| s.dims.contains(&None));
+                let shape_free = ops::tensor_list::has_shape_free_gradient(op);
+                if let Some(t) = e.inputs.iter().chain(&e.outputs).find(unknown).filter(|_| !shape_free) {
                     return Err(Error::invalid(
                         op.name,
                         format!(
@@ -636,6 +640,7 @@ fn backprop(
                     .collect::<Result<_>>()?;
                 f(&filled)?
             }
+            Backward::Partial(f) => f(&out_grads)?,
             Backward::Identity => vec![out_grads[0].clone()],
         };
         if in_grads.len() != e.input_ids.len() {
@@ -692,6 +697,27 @@ pub fn custom_gradient(
     f: impl FnOnce(&[Tensor]) -> Result<(Vec<Tensor>, CustomGradFn)>,
 ) -> Result<Vec<Tensor>> {
     custom_gradient_with_variables(inputs, &[], f)
+}
+
+/// Records one entry mapping `inputs` and `variables` to `outputs` (values computed without
+/// recording), whose gradient is `grad`: it receives one gradient per output, `None` where
+/// none flowed in, and returns one per input, then one per variable.
+pub(crate) fn record_partial(inputs: &[Tensor], variables: &[Variable], outputs: &[Tensor], grad: PartialGradFn) {
+    let ids: SmallVec<[u64; 4]> =
+        inputs.iter().map(|t| t.id()).chain(variables.iter().map(Variable::handle_id)).collect();
+    let n_inputs = ids.len();
+    let checked: PartialGradFn = Rc::new(move |gs: &[Option<Tensor>]| {
+        let r = grad(gs)?;
+        if r.len() != n_inputs {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "gradient",
+                format!("the gradient function returned {} gradients for {n_inputs} inputs", r.len()),
+            ));
+        }
+        Ok(r)
+    });
+    record(|| Backward::Partial(checked.clone()), &ids, inputs, outputs);
 }
 
 /// [`custom_gradient`] whose result also depends on `variables` (read inside `f`): the

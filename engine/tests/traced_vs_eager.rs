@@ -131,6 +131,13 @@ fn explicit_cases() -> Vec<(&'static str, Vec<Tensor>, Call)> {
             Box::new(|i: &[Tensor]| Ok(vec![tensile::ops::tensor_list::tensor_list_get_item(&i[0], &i[1])?])),
         ),
         (
+            "tensor_list_zeros_like",
+            vec![Tensor::from([[1.5f64, 2.0], [3.0, 4.0], [5.0, 6.0]])],
+            Box::new(|i: &[Tensor]| {
+                execute(&tensile::ops::tensor_list::TENSOR_LIST_ZEROS_LIKE, i, tensile::attrs::Attrs::new())
+            }),
+        ),
+        (
             "write_summary",
             vec![Tensor::from(2.5f32), Tensor::from(3i64)],
             // No default writer here: both return false (writes in traced functions are tested

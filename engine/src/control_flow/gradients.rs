@@ -20,6 +20,12 @@
 //! recomputation would differ from the forward run, so that is an error rather than a wrong
 //! gradient. Because the backward nodes are again control flow built by this module, a tape
 //! recording the backward pass differentiates it too (higher-order gradients).
+//!
+//! Higher order through a loop works as in TensorFlow: the backward loop reads the forward
+//! iterations' variables from the stacks, so the stacks are outputs of the forward loop's tape
+//! entry, and its gradient takes gradients flowing into them (each stack row adds to the
+//! adjoint of that iteration's variables). The backward loop is itself a differentiated loop,
+//! with stack reads (`tensor_list_get_item`) whose gradients need no static shapes.
 
 use super::traced;
 use super::while_loop::WhileOptions;
@@ -27,9 +33,10 @@ use crate::error::{Error, Result};
 use crate::function::concrete::replay_only;
 use crate::function::trace::{self, trace_graph, TraceOptions};
 use crate::graph::{Graph, NodeKind};
+use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_zeros_like};
 use crate::ops::{self, Spec};
 use crate::shape::Dims;
-use crate::tape::{self, CustomGradFn, GradientTape, UnconnectedGradients, Watchable};
+use crate::tape::{self, CustomGradFn, GradientTape, PartialGradFn, UnconnectedGradients, Watchable};
 use crate::tensor::Tensor;
 use crate::variable::Variable;
 use std::rc::Rc;
@@ -230,7 +237,7 @@ fn vjp(
         tape.gradient_multi(&targets, &sources, Some(seeds), UnconnectedGradients::None)?
     };
     let zeros = |i: usize| match wrt.feeds.get(i) {
-        Some(&f) => ops::array::zeros_like(&feeds[f]),
+        Some(&f) => tensor_list_zeros_like(&feeds[f]),
         None => {
             let v = &wrt.variables[i - wrt.feeds.len()];
             ops::array::zeros(v.dtype(), v.shape())
@@ -286,8 +293,8 @@ fn branch_gradient(
 
 /// A `while_loop` that a recording tape differentiates: the loop also stacks each iteration's
 /// loop variables and counts iterations, and one tape entry maps the initial variables,
-/// captures and read variables to the final variables, with the reverse loop as its gradient.
-/// `cond_g`/`body_g` take the loop variables followed by `caps`.
+/// captures and read variables to the final variables and the stacks, with the reverse loop
+/// as its gradient. `cond_g`/`body_g` take the loop variables followed by `caps`.
 fn while_with_gradient(
     initial: &[Tensor],
     caps: &[Tensor],
@@ -321,26 +328,30 @@ fn while_with_gradient(
     let stacks0 = initial.iter().map(|v| ops::array::expand_dims(v, 0)).collect::<Result<Vec<_>>>()?;
     let lead: Vec<Tensor> = initial.iter().cloned().chain(stacks0).chain([Tensor::from(0i32)]).chain(caps2).collect();
     let inputs: Vec<Tensor> = initial.iter().chain(caps).cloned().collect();
-    let read_vars = reads.clone();
-    tape::custom_gradient_with_variables(&inputs, &read_vars, |_| {
-        let out = trace::add_node(&lead, |g, ins| g.add_while(ins, cg, bg, maximum_iterations))?;
-        let (finals, rest) = out.split_at(n);
-        let reverse = Reverse {
-            stacks: rest[..n].to_vec(),
-            count: rest[n].clone(),
-            specs,
-            initial: initial.to_vec(),
-            caps: caps.to_vec(),
-            reads,
-            body_g,
-            all,
-        };
-        Ok((finals.to_vec(), reverse.gradient()))
-    })
+    let out = trace::add_node(&lead, |g, ins| g.add_while(ins, cg, bg, maximum_iterations))?;
+    // New handles, so the tape follows these values from this entry (the backward loop reads
+    // the stacks through them, which is what lets an outer tape reach the forward loop).
+    let out: Vec<Tensor> = out.iter().map(Tensor::fresh).collect();
+    let (finals, rest) = out.split_at(n);
+    let reverse = Reverse {
+        finals: finals.to_vec(),
+        stacks: rest[..n].to_vec(),
+        count: rest[n].clone(),
+        specs,
+        initial: initial.to_vec(),
+        caps: caps.to_vec(),
+        reads: reads.clone(),
+        body_g,
+        all,
+    };
+    tape::record_partial(&inputs, &reads, &out[..2 * n], reverse.gradient());
+    Ok(finals.to_vec())
 }
 
 /// What the gradient of a differentiated `while_loop` needs from its forward run.
 struct Reverse {
+    /// The final loop variables.
+    finals: Vec<Tensor>,
     /// Per loop variable, its value entering each iteration (then the final value).
     stacks: Vec<Tensor>,
     /// Iterations the forward loop ran.
@@ -355,25 +366,30 @@ struct Reverse {
 
 impl Reverse {
     /// The loop running the body's vector-Jacobian product from the last iteration to the first.
-    fn gradient(self) -> CustomGradFn {
+    /// `gs` are the gradients of the final variables, then of the stacks: row k of a stack's
+    /// gradient adds to the adjoint of the variable entering iteration k.
+    fn gradient(self) -> PartialGradFn {
         const OP: &str = "while_loop";
-        Rc::new(move |gs: &[Tensor]| {
+        Rc::new(move |gs: &[Option<Tensor>]| {
             let s = &self;
             let n = s.initial.len();
             let fv = float_positions(&s.initial);
             let fc = float_positions(&s.caps);
-            let forward_inputs: Vec<Tensor> = s.initial.iter().chain(&s.caps).cloned().collect();
-            if tape::any_tracked(&forward_inputs, &s.reads) {
-                return Err(Error::invalid(
-                    OP,
-                    "higher-order gradients through a while_loop inside a traced function are not supported: \
-                     take the outer gradient outside the function, or unroll the loop with a Python loop",
-                ));
-            }
+            let stack_grads: Vec<Option<Tensor>> = (0..n).map(|j| gs.get(n + j).cloned().flatten()).collect();
             let mut start = vec![ops::math::sub(&s.count, &Tensor::from(1i32))?];
-            start.extend(fv.iter().map(|&j| gs[j].clone()));
+            for &j in &fv {
+                let last = match &stack_grads[j] {
+                    Some(st) => Some(tensor_list_get_item(st, &s.count)?),
+                    None => None,
+                };
+                start.push(match (gs.get(j).cloned().flatten(), last) {
+                    (Some(g), Some(l)) => ops::math::add(&g, &l)?,
+                    (Some(g), None) | (None, Some(g)) => g,
+                    (None, None) => tensor_list_zeros_like(&s.finals[j])?,
+                });
+            }
             for &c in &fc {
-                start.push(ops::array::zeros_like(&s.caps[c])?);
+                start.push(tensor_list_zeros_like(&s.caps[c])?);
             }
             for v in &s.reads {
                 start.push(ops::array::zeros(v.dtype(), v.shape())?);
@@ -386,8 +402,7 @@ impl Reverse {
             let wrt = Wrt { feeds: &wrt_feeds, variables: &s.reads };
             let body = |lv: &Vec<Tensor>| -> Result<Vec<Tensor>> {
                 let k = &lv[0];
-                let mut feeds =
-                    s.stacks.iter().map(|st| ops::indexing::gather(st, k, 0, 0)).collect::<Result<Vec<_>>>()?;
+                let mut feeds = s.stacks.iter().map(|st| tensor_list_get_item(st, k)).collect::<Result<Vec<_>>>()?;
                 feeds.extend(s.caps.iter().cloned());
                 let mut seeds: Vec<Option<Tensor>> = vec![None; n];
                 for (p, &j) in fv.iter().enumerate() {
@@ -395,7 +410,12 @@ impl Reverse {
                 }
                 let r = vjp(OP, &s.body_g, &feeds, &wrt, &seeds, &s.all)?;
                 let mut next = vec![ops::math::sub(k, &Tensor::from(1i32))?];
-                next.extend(r[..fv.len()].iter().cloned());
+                for (&j, a) in fv.iter().zip(&r) {
+                    next.push(match &stack_grads[j] {
+                        Some(st) => ops::math::add(a, &tensor_list_get_item(st, k)?)?,
+                        None => a.clone(),
+                    });
+                }
                 for (acc, g) in lv[1 + fv.len()..].iter().zip(&r[fv.len()..]) {
                     next.push(ops::math::add(acc, g)?);
                 }

@@ -13,6 +13,7 @@ use crate::ops::{array, indexing, tensor_list};
 use crate::shape::{self, Dim, Dims};
 use crate::tensor::Tensor;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A position in a [`TensorArray`]: a Rust integer or a scalar int32/int64 tensor (symbolic
 /// inside a traced function, where the position is only known when the graph runs).
@@ -150,8 +151,9 @@ fn merge_known(a: &[Dim], b: &[Dim]) -> Dims {
 pub struct TensorArray {
     dtype: DType,
     size: usize,
-    // Sparse so that a huge declared size costs nothing until elements are written or stacked.
-    elements: BTreeMap<usize, Tensor>,
+    // Sparse so that a huge declared size costs nothing until elements are written or stacked;
+    // shared, so a clone is cheap and an array nothing else holds is written without a copy.
+    elements: Arc<BTreeMap<usize, Tensor>>,
     dynamic_size: bool,
     clear_after_read: bool,
     infer_shape: bool,
@@ -166,7 +168,7 @@ impl TensorArray {
         TensorArray {
             dtype,
             size,
-            elements: BTreeMap::new(),
+            elements: Arc::default(),
             dynamic_size,
             clear_after_read: true,
             infer_shape: true,
@@ -298,6 +300,22 @@ impl TensorArray {
         }
     }
 
+    /// [`TensorArray::write`] taking the array by value (`ta = ta.write_owned(i, &x)?`): when
+    /// nothing else holds its elements they are updated in place, so n writes cost O(n log n)
+    /// instead of copying the element index on every write. Inside a trace it is `write`.
+    pub fn write_owned(self, index: impl Into<ArrayIndex>, value: &Tensor) -> Result<TensorArray> {
+        const OP: &str = "TensorArray.write";
+        let index = index.into();
+        if self.dense.is_none() {
+            if let Pos::At(i) = resolve(OP, index.clone())? {
+                let mut out = self;
+                out.write_in_place(OP, i, value)?;
+                return Ok(out);
+            }
+        }
+        self.write(index, value)
+    }
+
     fn write_dense(&self, op: &str, pos: Pos, value: &Tensor) -> Result<TensorArray> {
         let Some(b) = &self.dense else { return self.to_dense(op, Some(value))?.write_dense(op, pos, value) };
         if value.dtype() != self.dtype {
@@ -332,7 +350,7 @@ impl TensorArray {
         TensorArray {
             dtype: self.dtype,
             size: dims.first().copied().flatten().unwrap_or(self.size),
-            elements: BTreeMap::new(),
+            elements: Arc::default(),
             dynamic_size: self.dynamic_size,
             clear_after_read: self.clear_after_read,
             infer_shape: self.infer_shape,
@@ -403,7 +421,7 @@ impl TensorArray {
                 return Err(incompatible(op, index, value, dims));
             }
         }
-        self.elements.insert(index, value.clone());
+        Arc::make_mut(&mut self.elements).insert(index, value.clone());
         Ok(())
     }
 

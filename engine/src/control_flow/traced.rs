@@ -154,7 +154,7 @@ pub(crate) fn while_loop<V: Nest>(
 /// node simply runs.
 pub(crate) fn replay_node(node: &Node, inputs: &[Tensor], variables: &[Variable]) -> Result<Vec<Tensor>> {
     if !trace::is_tracing() {
-        return crate::graph::control::run(node, inputs, variables);
+        return crate::graph::control::run(node, inputs.to_vec(), variables);
     }
     let retrace =
         |g: &Graph| trace_graph(&g.input_specs(), NESTED, |args| crate::function::concrete::replay(g, args, variables));

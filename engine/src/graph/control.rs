@@ -353,34 +353,39 @@ fn check_results(op: &str, what: &str, declared: &[Spec], got: &[Tensor]) -> Res
     Ok(())
 }
 
-fn run_sub(op: &str, which: &str, g: &Graph, feeds: &[Tensor], variables: &[Variable]) -> Result<Vec<Tensor>> {
-    exec::run(g, feeds, variables).map_err(|e| Error { message: format!("{} (in {op} {which})", e.message), ..e })
+/// Runs sub-graph `which` of an `op` node, handing `feeds` over to it (a feed nothing else
+/// holds may be updated in place by the sub-graph).
+fn run_sub(op: &str, which: &str, g: &Graph, feeds: Vec<Tensor>, variables: &[Variable]) -> Result<Vec<Tensor>> {
+    exec::run_owned(g, feeds, variables).map_err(|e| Error { message: format!("{} (in {op} {which})", e.message), ..e })
 }
 
-/// Runs a control-flow node on concrete inputs. Sub-graph ops go through the executor's
-/// normal path, so active tapes record the branch or iterations that actually ran.
-pub(crate) fn run(node: &Node, inputs: &[Tensor], variables: &[Variable]) -> Result<Vec<Tensor>> {
+/// Runs a control-flow node on concrete inputs, which it takes over (see [`run_sub`]).
+/// Sub-graph ops go through the executor's normal path, so active tapes record the branch or
+/// iterations that actually ran.
+pub(crate) fn run(node: &Node, mut inputs: Vec<Tensor>, variables: &[Variable]) -> Result<Vec<Tensor>> {
     let missing = || graph_error(format!("%{} ({}) has no inputs", node.id, node.kind.name()));
     let outs = match &node.kind {
         NodeKind::Cond { then_branch, else_branch } => {
-            let (pred, operands) = inputs.split_first().ok_or_else(missing)?;
+            let pred = inputs.first().ok_or_else(missing)?;
             let (which, g) = if scalar_bool("cond", "the predicate", pred)? {
                 ("then_branch", then_branch)
             } else {
                 ("else_branch", else_branch)
             };
+            let operands = inputs.split_off(1);
             let outs = run_sub("cond", which, g, operands, variables)?;
             check_results("cond", which, &node.outputs, &outs)?;
             outs
         }
         NodeKind::Case { branches } => {
-            let (index, operands) = inputs.split_first().ok_or_else(missing)?;
+            let index = inputs.first().ok_or_else(missing)?;
             let i = scalar_index("case", "the branch index", index)?;
             let chosen = usize::try_from(i).ok().filter(|&i| i < branches.len()).or(branches.len().checked_sub(1));
             let Some(k) = chosen else {
                 return Err(Error::invalid("case", "the node has no branches"));
             };
             let which = format!("branch_{k}");
+            let operands = inputs.split_off(1);
             let outs = run_sub("case", &which, &branches[k], operands, variables)?;
             check_results("case", &which, &node.outputs, &outs)?;
             outs
@@ -393,9 +398,12 @@ pub(crate) fn run(node: &Node, inputs: &[Tensor], variables: &[Variable]) -> Res
     Ok(outs)
 }
 
+/// The loop variables are handed to each iteration's body and its results taken back, so a
+/// variable only the loop holds (a TensorArray buffer) is written in place, iteration after
+/// iteration; `cond` sees the variables while they are still held here, so it never can.
 fn run_while(
     node: &Node,
-    inputs: &[Tensor],
+    inputs: Vec<Tensor>,
     cond: &Graph,
     body: &Graph,
     max_iterations: Option<i64>,
@@ -405,27 +413,27 @@ fn run_while(
     if n > inputs.len() {
         return Err(graph_error(format!("%{} (while) has {n} loop variables but {} inputs", node.id, inputs.len())));
     }
-    let mut feeds = inputs.to_vec();
+    let mut vars = inputs;
+    let captured = vars.split_off(n);
     let mut iteration: i64 = 0;
     loop {
         if max_iterations.is_some_and(|m| iteration >= m) {
             break;
         }
         crate::cancel::check("while")?;
-        let c = run_sub("while", "cond", cond, &feeds, variables)?;
+        let feeds: Vec<Tensor> = vars.iter().chain(&captured).cloned().collect();
+        let c = run_sub("while", "cond", cond, feeds, variables)?;
         let [keep_going] = c.as_slice() else {
             return Err(Error::invalid("while", format!("cond returned {} values, expected one", c.len())));
         };
         if !scalar_bool("while", "the value returned by cond", keep_going)? {
             break;
         }
-        let next = run_sub("while", "body", body, &feeds, variables)?;
+        let feeds: Vec<Tensor> = std::mem::take(&mut vars).into_iter().chain(captured.iter().cloned()).collect();
+        let next = run_sub("while", "body", body, feeds, variables)?;
         check_results("while", &format!("body (iteration {iteration})"), &node.outputs, &next)?;
-        for (slot, v) in feeds.iter_mut().zip(next) {
-            *slot = v;
-        }
+        vars = next;
         iteration += 1;
     }
-    feeds.truncate(n);
-    Ok(feeds)
+    Ok(vars)
 }

@@ -83,6 +83,9 @@ pub struct Plan {
     release: Vec<SmallVec<[usize; 2]>>,
     /// Input positions of each step's node that may donate their buffer (indexed by step).
     donate: Vec<SmallVec<[usize; 2]>>,
+    /// Like `donate`, for values fed to the graph: they may donate only when the run owns its
+    /// feeds (a control-flow node handing its operands to a sub-graph).
+    donate_feeds: Vec<SmallVec<[usize; 2]>>,
     /// Later steps that may run concurrently with each step (indexed by step).
     group: Vec<SmallVec<[usize; 2]>>,
     /// Steps whose node runs early, in an earlier step's group, when running in parallel.
@@ -122,12 +125,24 @@ impl Plan {
                 release[last_use[slot].unwrap_or(producer_step[slot])].push(slot);
             }
         }
-        let donate = donations(graph, &order, &offsets, &release);
+        let donate = donations(graph, &order, &offsets, &release, false);
+        let donate_feeds = donations(graph, &order, &offsets, &release, true);
         let (group, deferred) = parallel_groups(graph, &order);
-        Ok(Plan { order, offsets, num_slots, release, donate, group, deferred, num_variables: graph.num_variables() })
+        Ok(Plan {
+            order,
+            offsets,
+            num_slots,
+            release,
+            donate,
+            donate_feeds,
+            group,
+            deferred,
+            num_variables: graph.num_variables(),
+        })
     }
 
-    /// Number of steps that may donate an input buffer to an in-place kernel.
+    /// Number of steps that may donate an input buffer to an in-place kernel (or hand a dying
+    /// value over to a control-flow node).
     pub fn num_donating_steps(&self) -> usize {
         self.donate.iter().filter(|d| !d.is_empty()).count()
     }
@@ -161,15 +176,18 @@ impl Plan {
 }
 
 /// For each step, the inputs whose value dies there and may be overwritten by an in-place
-/// kernel: the node's op has one, the value is released right after this step (so it is not a
+/// kernel or handed to a control-flow node's sub-graph: the node's op has an in-place kernel
+/// (or the node is control flow), the value is released right after this step (so it is not a
 /// graph output and no later node reads it), the node reads it only once, and an op or
-/// control-flow node computed it (feeds, constants and variable values belong to others).
+/// control-flow node computed it (constants and variable values belong to others; feeds
+/// belong to the caller, so `feeds` lists those instead, for runs that own their feeds).
 /// Sharing is checked again at run time: a buffer is reused only when nothing else holds it.
 fn donations(
     graph: &Graph,
     order: &[NodeId],
     offsets: &[usize],
     release: &[SmallVec<[usize; 2]>],
+    feeds: bool,
 ) -> Vec<SmallVec<[usize; 2]>> {
     let nodes = graph.nodes();
     order
@@ -177,14 +195,18 @@ fn donations(
         .enumerate()
         .map(|(step, &id)| {
             let n = &nodes[id];
-            if n.kind.op().is_none_or(|op| op.inplace.is_none()) {
+            if !n.kind.is_control_flow() && n.kind.op().is_none_or(|op| op.inplace.is_none()) {
                 return SmallVec::new();
             }
             (0..n.inputs.len())
                 .filter(|&k| {
                     let o = n.inputs[k];
-                    let producer_owned =
-                        matches!(nodes[o.node].kind, NodeKind::Op(_)) || nodes[o.node].kind.is_control_flow();
+                    let kind = &nodes[o.node].kind;
+                    let producer_owned = if feeds {
+                        matches!(kind, NodeKind::Placeholder)
+                    } else {
+                        matches!(kind, NodeKind::Op(_)) || kind.is_control_flow()
+                    };
                     producer_owned
                         && n.inputs.iter().filter(|&&p| p == o).count() == 1
                         && release[step].contains(&(offsets[o.node] + o.index))
@@ -282,8 +304,35 @@ pub fn run_with(
     options: RunOptions,
     observer: &mut dyn FnMut(&Node, &[Tensor]),
 ) -> Result<(Vec<Tensor>, RunStats)> {
+    run_feeds(graph, Feeds::Borrowed(feeds), variables, options, observer)
+}
+
+/// Like [`run`], taking over `feeds`: a feed nothing else holds may have its buffer reused
+/// at its last use inside the graph (how a loop body updates a carried value in place).
+pub(crate) fn run_owned(graph: &Graph, feeds: Vec<Tensor>, variables: &[Variable]) -> Result<Vec<Tensor>> {
+    run_feeds(graph, Feeds::Owned(feeds), variables, RunOptions::default(), &mut |_, _| {}).map(|(out, _)| out)
+}
+
+/// A run's arguments: the caller's, or handed over to the run.
+enum Feeds<'a> {
+    Borrowed(&'a [Tensor]),
+    Owned(Vec<Tensor>),
+}
+
+fn run_feeds(
+    graph: &Graph,
+    feeds: Feeds,
+    variables: &[Variable],
+    options: RunOptions,
+    observer: &mut dyn FnMut(&Node, &[Tensor]),
+) -> Result<(Vec<Tensor>, RunStats)> {
     let plan = plan(graph)?;
-    check_feeds(graph, feeds)?;
+    let owned = matches!(feeds, Feeds::Owned(_));
+    let given: &[Tensor] = match &feeds {
+        Feeds::Borrowed(f) => f,
+        Feeds::Owned(f) => f,
+    };
+    check_feeds(graph, given)?;
     if variables.len() < plan.num_variables {
         return Err(Error::invalid(
             "Graph",
@@ -297,8 +346,12 @@ pub fn run_with(
     let parallel = options.parallel && !recording && !crate::function::trace::is_tracing();
     let mut stats = RunStats::default();
     let mut slots: Vec<Option<Tensor>> = vec![None; plan.num_slots];
+    let feeds: Vec<Tensor> = match feeds {
+        Feeds::Borrowed(f) => f.to_vec(),
+        Feeds::Owned(f) => f,
+    };
     for (&id, feed) in graph.inputs().iter().zip(feeds) {
-        slots[plan.offsets[id]] = Some(feed.clone());
+        slots[plan.offsets[id]] = Some(feed);
     }
     let stop = Stop::current();
     for (step, &id) in plan.order.iter().enumerate() {
@@ -308,7 +361,7 @@ pub fn run_with(
             run_group(graph, &plan, step, &mut slots, observer)?;
             stats.parallel_nodes += plan.group[step].len() + 1;
         } else if !(parallel && plan.deferred[step]) {
-            let outputs = run_node(&plan, step, node, &mut slots, variables, reuse, &mut stats)?;
+            let outputs = run_node(&plan, step, node, &mut slots, variables, reuse && owned, reuse, &mut stats)?;
             match &node.kind {
                 NodeKind::Placeholder => {
                     if let Some(t) = &slots[plan.offsets[id]] {
@@ -354,7 +407,22 @@ fn gather(plan: &Plan, slots: &[Option<Tensor>], node: &Node) -> Result<SmallVec
         .collect()
 }
 
-/// Runs the node of one step and returns its outputs (none for a placeholder).
+/// The values of step `step`'s node that die there and may be handed over (released from
+/// `slots` now, so the node's inputs hold the only handle).
+fn hand_over(plan: &Plan, step: usize, node: &Node, slots: &mut [Option<Tensor>], feeds: bool) -> SmallVec<[usize; 2]> {
+    let mut donors: SmallVec<[usize; 2]> = plan.donate[step].clone();
+    if feeds {
+        donors.extend(plan.donate_feeds[step].iter().copied());
+    }
+    for &k in &donors {
+        let o = node.inputs[k];
+        slots[plan.offsets[o.node] + o.index] = None;
+    }
+    donors
+}
+
+/// Runs the node of one step and returns its outputs (none for a placeholder). `reuse_feeds`
+/// lets the run's own feeds be handed over too (the run owns them).
 #[allow(clippy::too_many_arguments)]
 fn run_node(
     plan: &Plan,
@@ -362,6 +430,7 @@ fn run_node(
     node: &Node,
     slots: &mut [Option<Tensor>],
     variables: &[Variable],
+    reuse_feeds: bool,
     reuse: bool,
     stats: &mut RunStats,
 ) -> Result<SmallVec<[Tensor; 1]>> {
@@ -386,18 +455,21 @@ fn run_node(
             SmallVec::from_elem(var.peek(), 1)
         }
         NodeKind::Cond { .. } | NodeKind::While { .. } | NodeKind::Case { .. } => {
-            crate::graph::control::run(node, &inputs, variables).map_err(|e| at_node(e, id, node.kind.name()))?.into()
+            // Dying operands are handed to the sub-graphs, so a loop carries a value nothing
+            // else holds and its body may update it in place.
+            if reuse {
+                hand_over(plan, step, node, slots, reuse_feeds);
+            }
+            crate::graph::control::run(node, inputs.into_vec(), variables)
+                .map_err(|e| at_node(e, id, node.kind.name()))?
+                .into()
         }
         NodeKind::Op(op) => {
-            let donors: &[usize] = if reuse { &plan.donate[step] } else { &[] };
             // The dying values are released now rather than after the step, so `inputs` holds
             // the only handle and the kernel may take over the buffer.
-            for &k in donors {
-                let o = node.inputs[k];
-                slots[plan.offsets[o.node] + o.index] = None;
-            }
+            let donors = if reuse { hand_over(plan, step, node, slots, reuse_feeds) } else { SmallVec::new() };
             let (outputs, reused) =
-                run_op_donating(op, node, &mut inputs, donors).map_err(|e| at_node(e, id, op.name))?;
+                run_op_donating(op, node, &mut inputs, &donors).map_err(|e| at_node(e, id, op.name))?;
             stats.reused_buffers += usize::from(reused);
             outputs.into()
         }

@@ -5,6 +5,10 @@
 //!
 //! Neither changes the buffer's size: an op's output shape must follow from its input shapes,
 //! so a growing array grows in a `while_loop` before the write (see `TensorArray::write`).
+//!
+//! A write is O(element) when the graph executor hands over the buffer at its last use (the
+//! in-place kernel overwrites the row); otherwise it copies the buffer. [`buffer_copies`]
+//! counts those copies, so tests can check that a loop of writes does not copy per write.
 
 use crate::attrs::Attrs;
 use crate::dtype::DType;
@@ -13,12 +17,31 @@ use crate::ops::{execute1, expect_arity, GradCtx, OpDef, Spec};
 use crate::shape::{self, Dim, Dims};
 use crate::tensor::Tensor;
 use crate::with_any;
+use std::cell::Cell;
+
+thread_local! {
+    static COPIES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Buffers copied by `tensor_list_set_item` on this thread so far (a write that reuses its
+/// input's buffer copies none); for tests and profiling.
+pub fn buffer_copies() -> u64 {
+    COPIES.with(Cell::get)
+}
 
 /// Ops of this family.
-pub(crate) static OPS: &[&OpDef] = &[&TENSOR_LIST_SET_ITEM, &TENSOR_LIST_GET_ITEM];
+pub(crate) static OPS: &[&OpDef] = &[&TENSOR_LIST_SET_ITEM, &TENSOR_LIST_GET_ITEM, &TENSOR_LIST_ZEROS_LIKE];
 
 const SET: &str = "tensor_list_set_item";
 const GET: &str = "tensor_list_get_item";
+const ZEROS: &str = "tensor_list_zeros_like";
+
+/// True for the ops of this family. Their gradients read shapes only at run time, so a tape may
+/// differentiate them in a traced function even where a buffer's size is known only at run time
+/// (the accumulated iterations of a loop).
+pub(crate) fn has_shape_free_gradient(op: &OpDef) -> bool {
+    OPS.iter().any(|o| std::ptr::eq(*o, op))
+}
 
 fn check_buffer(op: &str, buffer: &Spec) -> Result<()> {
     if buffer.rank() == 0 {
@@ -93,31 +116,10 @@ pub static TENSOR_LIST_SET_ITEM: OpDef = OpDef {
         Ok(vec![Spec { dtype: buf.dtype, dims }])
     },
     kernel: |i, _, _| {
+        let at = checked_row(&i[0], &i[1], &i[2])?;
         let (buf, value) = (&i[0], &i[2]);
-        let index = index_value(SET, &i[1])?;
-        let size = buf.shape()[0];
-        let at = usize::try_from(index).ok().filter(|&k| k < size).ok_or_else(|| {
-            Error::new(
-                ErrorKind::OutOfRange,
-                SET,
-                format!(
-                    "TensorArray.write: tried to write to index {index} but the array size is {size} \
-                     (an array grows only with dynamic_size=true)"
-                ),
-            )
-        })?;
-        let elem = &buf.shape()[1..];
-        if value.shape() != elem {
-            return Err(Error::invalid(
-                SET,
-                format!(
-                    "TensorArray.write: cannot write a value of shape {} to a TensorArray whose elements have shape {}",
-                    shape::fmt_shape(value.shape()),
-                    shape::fmt_shape(elem)
-                ),
-            ));
-        }
-        let row: usize = elem.iter().product();
+        let row: usize = value.size();
+        COPIES.with(|c| c.set(c.get() + 1));
         let t = with_any!(buf.dtype(), T => {
             let mut out = buf.as_slice::<T>()?.to_vec();
             out[at * row..(at + 1) * row].copy_from_slice(value.as_slice::<T>()?);
@@ -130,12 +132,63 @@ pub static TENSOR_LIST_SET_ITEM: OpDef = OpDef {
         let index = &c.inputs[1];
         let d_value = tensor_list_get_item(&g, index)?;
         // The overwritten row did not reach the output.
-        let d_buffer = tensor_list_set_item(&g, index, &crate::ops::array::zeros_like(&c.inputs[2])?)?;
+        let d_buffer = tensor_list_set_item(&g, index, &tensor_list_zeros_like(&c.inputs[2])?)?;
         Ok(vec![Some(d_buffer), None, Some(d_value)])
     }),
     stateful: false,
-    inplace: None,
+    inplace: Some(set_item_in_place),
 };
+
+/// The row `value` goes to in `buf`, checked against the buffer's size and element shape.
+fn checked_row(buf: &Tensor, index: &Tensor, value: &Tensor) -> Result<usize> {
+    let index = index_value(SET, index)?;
+    let size = buf.shape()[0];
+    let at = usize::try_from(index).ok().filter(|&k| k < size).ok_or_else(|| {
+        Error::new(
+            ErrorKind::OutOfRange,
+            SET,
+            format!(
+                "TensorArray.write: tried to write to index {index} but the array size is {size} \
+                 (an array grows only with dynamic_size=true)"
+            ),
+        )
+    })?;
+    let elem = &buf.shape()[1..];
+    if value.shape() != elem {
+        return Err(Error::invalid(
+            SET,
+            format!(
+                "TensorArray.write: cannot write a value of shape {} to a TensorArray whose elements have shape {}",
+                shape::fmt_shape(value.shape()),
+                shape::fmt_shape(elem)
+            ),
+        ));
+    }
+    Ok(at)
+}
+
+/// `tensor_list_set_item` overwriting the row in the handed-over buffer (input 0).
+fn set_item_in_place(i: &mut [Tensor], k: usize, _: &Attrs, _: &[Spec]) -> Result<Option<Vec<Tensor>>> {
+    if k != 0 {
+        return Ok(None);
+    }
+    let at = checked_row(&i[0], &i[1], &i[2])?;
+    let row = i[2].size();
+    let shape = i[0].shape().to_vec();
+    let done = with_any!(i[0].dtype(), T => {
+        match crate::ops::split_donated::<T>(i, 0) {
+            Some((rows, _, after)) => {
+                rows[at * row..(at + 1) * row].copy_from_slice(after[1].as_slice::<T>()?);
+                true
+            }
+            None => false,
+        }
+    });
+    if !done {
+        return Ok(None);
+    }
+    Ok(Some(vec![crate::ops::donated_output(i, 0, &shape)?]))
+}
 
 /// `tensor_list_get_item(buffer, index)`: row `index` of `buffer`.
 pub static TENSOR_LIST_GET_ITEM: OpDef = OpDef {
@@ -165,9 +218,24 @@ pub static TENSOR_LIST_GET_ITEM: OpDef = OpDef {
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
-        let zeros = crate::ops::array::zeros_like(&c.inputs[0])?;
+        let zeros = tensor_list_zeros_like(&c.inputs[0])?;
         Ok(vec![Some(tensor_list_set_item(&zeros, &c.inputs[1], &c.grad(0)?)?), None])
     }),
+    stateful: false,
+    inplace: None,
+};
+
+/// `tensor_list_zeros_like(x)`: zeros of `x`'s dtype and run-time shape (inside a traced
+/// function `x` may be a buffer whose size is known only when the graph runs). Its value does
+/// not depend on `x`'s values, so it has no gradient.
+pub static TENSOR_LIST_ZEROS_LIKE: OpDef = OpDef {
+    name: ZEROS,
+    infer: |s, _| {
+        expect_arity(ZEROS, s, 1)?;
+        Ok(vec![s[0].clone()])
+    },
+    kernel: |i, _, _| Ok(vec![crate::ops::array::zeros(i[0].dtype(), i[0].shape())?]),
+    grad: None,
     stateful: false,
     inplace: None,
 };
@@ -180,4 +248,12 @@ pub fn tensor_list_set_item(buffer: &Tensor, index: &Tensor, value: &Tensor) -> 
 /// Row `index` of `buffer`.
 pub fn tensor_list_get_item(buffer: &Tensor, index: &Tensor) -> Result<Tensor> {
     execute1(&TENSOR_LIST_GET_ITEM, &[buffer.clone(), index.clone()], Attrs::new())
+}
+
+/// Zeros shaped like `x` when it runs; a constant when `x`'s shape is fully known now.
+pub fn tensor_list_zeros_like(x: &Tensor) -> Result<Tensor> {
+    if x.dims().iter().all(Option::is_some) {
+        return crate::ops::array::zeros_like(x);
+    }
+    execute1(&TENSOR_LIST_ZEROS_LIKE, std::slice::from_ref(x), Attrs::new())
 }
