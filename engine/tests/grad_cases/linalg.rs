@@ -121,7 +121,7 @@ fn inverse_cases() -> Vec<GradCase> {
 fn diag_cases() -> Vec<GradCase> {
     use linalg::{matrix_band_part, matrix_diag, matrix_diag_part, matrix_set_diag, trace, DiagOptions};
     let band = |lower: i64, upper: i64| {
-        move |x: &[Tensor]| matrix_band_part(&x[0], &Tensor::from(lower), &Tensor::from(upper as i32))
+        move |x: &[Tensor]| matrix_band_part(&x[0], &Tensor::from(lower), &Tensor::from(upper))
     };
     vec![
         GradCase::new("matrix_diag", vec![test_tensor(&[2, 3], 411, -1.0, 1.0)], |x| {
