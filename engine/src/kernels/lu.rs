@@ -3,8 +3,8 @@
 //!
 //! The loops follow LAPACK's unblocked `getf2` and `getrs` (pivot = first largest magnitude in
 //! the column, the column below it divided by the pivot, right-looking rank-1 updates;
-//! substitutions column by column), so results agree with NumPy and TensorFlow to the last bit
-//! on small matrices.
+//! substitutions column by column); results agree with NumPy and TensorFlow to rounding (their
+//! blocked factorizations may order the updates differently and differ in the last bit).
 
 use num_traits::Float;
 
