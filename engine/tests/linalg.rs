@@ -575,3 +575,266 @@ fn shape_rules_accept_unknown_dimensions() {
     let bad = (tensile::ops::linalg::EINSUM.infer)(&[spec(&[Some(2), Some(3)]), spec(&[Some(4), None])], &es);
     assert!(bad.unwrap_err().to_string().contains("label 'j'"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// inverses, determinants, diagonals and bands
+
+use tensile::ops::linalg::{
+    log_matrix_determinant, matrix_band_part, matrix_determinant, matrix_diag, matrix_diag_part, matrix_inverse,
+    matrix_set_diag, trace, DiagOptions,
+};
+
+/// Two 3 x 3 matrices (the second needs row swaps) and NumPy's `inv`, `det` and `slogdet` of them.
+fn batch_with_numpy_results() -> (Tensor, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let a = Tensor::from_vec(
+        vec![4.0, 7.0, 2.0, 3.0, 6.0, 1.0, 2.0, 5.0, 3.0, 0.0, 2.0, 1.0, 1.0, 1.0, 0.0, 3.0, 0.5, -2.0],
+        &[2, 3, 3],
+    )
+    .unwrap();
+    let inv = vec![
+        1.4444444444444442,
+        -1.222222222222222,
+        -0.5555555555555556,
+        -0.7777777777777777,
+        0.8888888888888888,
+        0.22222222222222224,
+        0.3333333333333333,
+        -0.6666666666666666,
+        0.3333333333333333,
+        -1.3333333333333335,
+        3.0000000000000004,
+        -0.6666666666666667,
+        1.3333333333333335,
+        -2.0000000000000004,
+        0.6666666666666667,
+        -1.6666666666666672,
+        4.000000000000001,
+        -1.3333333333333335,
+    ];
+    (a, inv, vec![8.999999999999998, 1.4999999999999998], vec![2.197224577336219, 0.40546510810816416])
+}
+
+#[test]
+fn inverse_and_determinants_match_numpy() {
+    let (a, inv, det, logdet) = batch_with_numpy_results();
+    let got = matrix_inverse(&a).unwrap();
+    assert_eq!(got.shape(), &[2, 3, 3]);
+    assert_close(&got.to_f64_vec(), &inv, 4e-16, 1e-15);
+    assert_close(&matrix_determinant(&a).unwrap().to_f64_vec(), &det, 4e-16, 0.0);
+    let (sign, log_abs) = log_matrix_determinant(&a).unwrap();
+    assert_eq!(sign.to_f64_vec(), vec![1.0, 1.0]);
+    assert_close(&log_abs.to_f64_vec(), &logdet, 4e-16, 0.0);
+    // A tiny leading entry forces a row swap; the determinant changes sign with it.
+    let b = Tensor::from([[1e-3f64, 2.0], [3.0, -4.5]]);
+    assert_close(
+        &matrix_inverse(&b).unwrap().to_f64_vec(),
+        &[0.7494379215588307, 0.3330835206928137, 0.49962528103922055, -0.00016654176034640685],
+        4e-16,
+        0.0,
+    );
+    assert_close(&matrix_determinant(&b).unwrap().to_f64_vec(), &[-6.0045], 4e-16, 0.0);
+    let (s, l) = log_matrix_determinant(&b).unwrap();
+    assert_eq!(s.to_f64_vec(), vec![-1.0]);
+    assert_close(&l.to_f64_vec(), &[6.0045f64.ln()], 4e-16, 0.0);
+}
+
+#[test]
+fn inverse_times_matrix_is_the_identity_in_float32() {
+    let v = test_values(4 * 16, 31, -1.0, 1.0);
+    let mut m: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+    for b in 0..4 {
+        for i in 0..4 {
+            m[b * 16 + i * 5] += 3.0;
+        }
+    }
+    let a = Tensor::from_vec(m, &[4, 4, 4]).unwrap();
+    let inv = matrix_inverse(&a).unwrap();
+    assert_eq!(inv.dtype(), DType::F32);
+    let prod = matmul(&a, &inv).unwrap().to_f64_vec();
+    let eye: Vec<f64> = (0..64).map(|i| if (i % 16) % 5 == 0 { 1.0 } else { 0.0 }).collect();
+    assert_close(&prod, &eye, 0.0, 2e-6);
+    // det(A) det(A⁻¹) = 1 and log|det| agrees with det.
+    let d = matrix_determinant(&a).unwrap().to_f64_vec();
+    let di = matrix_determinant(&inv).unwrap().to_f64_vec();
+    let (_, l) = log_matrix_determinant(&a).unwrap();
+    for ((x, y), z) in d.iter().zip(&di).zip(l.to_f64_vec()) {
+        assert!((x * y - 1.0).abs() < 1e-5, "{x} * {y}");
+        assert!((x.abs().ln() - z).abs() < 1e-5, "{x} vs log {z}");
+    }
+}
+
+#[test]
+fn singular_empty_and_permutation_matrices() {
+    let singular = Tensor::from([[1.0f32, 2.0], [2.0, 4.0]]);
+    let e = matrix_inverse(&singular).unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("matrix_inverse") && e.to_string().contains("not invertible"), "{e}");
+    // TensorFlow: det = -0.0 (one row swap, a zero pivot), slogdet = (-0.0, -inf).
+    let d = matrix_determinant(&singular).unwrap().to_f64_vec();
+    assert!(d[0] == 0.0 && d[0].is_sign_negative(), "{d:?}");
+    let (s, l) = log_matrix_determinant(&singular).unwrap();
+    assert!(s.to_f64_vec()[0] == 0.0 && s.to_f64_vec()[0].is_sign_negative());
+    assert_eq!(l.to_f64_vec(), vec![f64::NEG_INFINITY]);
+    // A batch fails as a whole when one matrix is singular.
+    let batch = Tensor::from_vec(vec![1.0f64, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0], &[2, 2, 2]).unwrap();
+    assert!(matrix_inverse(&batch).unwrap_err().to_string().contains("matrix 1"));
+    // 0 x 0 matrices: empty inverse, determinant 1 (the empty product).
+    let empty = Tensor::from_vec(Vec::<f32>::new(), &[3, 0, 0]).unwrap();
+    assert_eq!(matrix_inverse(&empty).unwrap().shape(), &[3, 0, 0]);
+    assert_eq!(matrix_determinant(&empty).unwrap().to_f64_vec(), vec![1.0; 3]);
+    let (s, l) = log_matrix_determinant(&empty).unwrap();
+    assert_eq!((s.to_f64_vec(), l.to_f64_vec()), (vec![1.0; 3], vec![0.0; 3]));
+    let no_batch = Tensor::from_vec(Vec::<f64>::new(), &[0, 2, 2]).unwrap();
+    assert_eq!(matrix_determinant(&no_batch).unwrap().shape(), &[0]);
+    // A permutation matrix is its own transpose-inverse; an odd permutation has det -1.
+    let p = Tensor::from([[0.0f64, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
+    assert_eq!(matrix_inverse(&p).unwrap().to_f64_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    assert_eq!(matrix_determinant(&p).unwrap().to_f64_vec(), vec![1.0]);
+    let swap = Tensor::from([[0.0f64, 1.0], [1.0, 0.0]]);
+    assert_eq!(matrix_determinant(&swap).unwrap().to_f64_vec(), vec![-1.0]);
+}
+
+#[test]
+fn square_matrix_ops_reject_bad_inputs() {
+    let cases: Vec<(Tensor, &str)> = vec![
+        (Tensor::from([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]), "square"),
+        (Tensor::from([1.0f32, 2.0]), "rank >= 2"),
+        (Tensor::from([[1i32, 2], [3, 4]]), "int32"),
+    ];
+    for (x, what) in cases {
+        for (op, r) in [
+            ("matrix_inverse", matrix_inverse(&x).map(|_| ())),
+            ("matrix_determinant", matrix_determinant(&x).map(|_| ())),
+            ("log_matrix_determinant", log_matrix_determinant(&x).map(|_| ())),
+        ] {
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains(op) && e.contains(what), "{e}");
+        }
+    }
+}
+
+#[test]
+fn gradients_of_inverse_and_determinant_have_closed_forms() {
+    // d det(A) / dA = det(A) A⁻ᵀ; for A = [[a, b], [c, d]] that is [[d, -c], [-b, a]].
+    let a = Tensor::from([[2.0f64, 3.0], [5.0, 7.0]]);
+    let tape = GradientTape::new();
+    let d = tape
+        .scope(|t| {
+            t.watch(&a);
+            matrix_determinant(&a)
+        })
+        .unwrap()
+        .unwrap();
+    let g = tape.gradient(&d, &[&a]).unwrap()[0].clone().unwrap();
+    assert_close(&g.to_f64_vec(), &[7.0, -5.0, -3.0, 2.0], 1e-15, 1e-15);
+    // d sum(A⁻¹) / dA = -A⁻ᵀ 1 1ᵀ A⁻ᵀ; A⁻¹ = [[-7, 3], [5, -2]], so A⁻ᵀ 1 = [-2, 1] and
+    // 1ᵀ A⁻ᵀ = [-4, 3]: the gradient is -[[8, -6], [-4, 3]].
+    let tape = GradientTape::new();
+    let s = tape
+        .scope(|t| {
+            t.watch(&a);
+            tensile::ops::reduce::reduce_sum(&matrix_inverse(&a)?, None, false)
+        })
+        .unwrap()
+        .unwrap();
+    let g = tape.gradient(&s, &[&a]).unwrap()[0].clone().unwrap();
+    assert_close(&g.to_f64_vec(), &[-8.0, 6.0, 4.0, -3.0], 1e-14, 1e-14);
+}
+
+#[test]
+fn diag_builds_matrices_like_tensorflow() {
+    let d = Tensor::from([1.0f32, 2.0, 3.0]);
+    let v = |o: DiagOptions| {
+        let t = matrix_diag(&d, o).unwrap();
+        (t.shape().to_vec(), t.to_f64_vec())
+    };
+    let base = DiagOptions::default();
+    assert_eq!(v(base), (vec![3, 3], vec![1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 3.0]));
+    // Values from tf.linalg.diag with the same arguments.
+    assert_eq!(
+        v(DiagOptions { k: 1, ..base }),
+        (vec![4, 4], vec![0., 1., 0., 0., 0., 0., 2., 0., 0., 0., 0., 3., 0., 0., 0., 0.])
+    );
+    assert_eq!(
+        v(DiagOptions { k: -1, ..base }),
+        (vec![4, 4], vec![0., 0., 0., 0., 1., 0., 0., 0., 0., 2., 0., 0., 0., 0., 3., 0.])
+    );
+    assert_eq!(v(DiagOptions { num_rows: 4, ..base }).0, vec![4, 3]);
+    assert_eq!(
+        v(DiagOptions { num_cols: 5, padding_value: 9.0, ..base }),
+        (vec![3, 5], vec![1., 9., 9., 9., 9., 9., 2., 9., 9., 9., 9., 9., 3., 9., 9.])
+    );
+    for (o, what) in [
+        (DiagOptions { num_rows: 4, num_cols: 5, ..base }, "not consistent"),
+        (DiagOptions { num_rows: 2, num_cols: 5, ..base }, "num_rows = 2 is too small"),
+        (DiagOptions { k: 1, num_rows: 3, num_cols: 3, ..base }, "num_cols = 3 is too small"),
+        (DiagOptions { k: i64::MIN, ..base }, "too large"),
+    ] {
+        let e = matrix_diag(&d, o).unwrap_err().to_string();
+        assert!(e.contains("matrix_diag") && e.contains(what), "{e}");
+    }
+    let e = matrix_diag(&Tensor::from(1.0f32), base).unwrap_err().to_string();
+    assert!(e.contains("rank >= 1"), "{e}");
+    // Batched, integer and bool diagonals; an empty one.
+    let b = matrix_diag(&Tensor::from([[1i32, 2], [3, 4]]), base).unwrap();
+    assert_eq!((b.shape(), b.to_vec::<i32>().unwrap()), (&[2usize, 2, 2][..], vec![1, 0, 0, 2, 3, 0, 0, 4]));
+    let t = matrix_diag(&Tensor::from([true, false]), base).unwrap();
+    assert_eq!(t.to_vec::<bool>().unwrap(), vec![true, false, false, false]);
+    let e = matrix_diag(&Tensor::from_vec(Vec::<f64>::new(), &[0]).unwrap(), base).unwrap();
+    assert_eq!(e.shape(), &[0, 0]);
+}
+
+#[test]
+fn diag_part_set_diag_and_trace_like_tensorflow() {
+    let m = Tensor::from_vec((0..12).map(|v| v as f32).collect::<Vec<_>>(), &[3, 4]).unwrap();
+    let part = |k| matrix_diag_part(&m, k).unwrap().to_f64_vec();
+    assert_eq!(part(0), vec![0.0, 5.0, 10.0]);
+    assert_eq!(part(1), vec![1.0, 6.0, 11.0]);
+    assert_eq!(part(3), vec![3.0]);
+    assert_eq!(part(-2), vec![8.0]);
+    for k in [4, -3, i64::MAX, i64::MIN] {
+        let e = matrix_diag_part(&m, k).unwrap_err().to_string();
+        assert!(e.contains("matrix_diag_part") && e.contains("out of bounds"), "{e}");
+    }
+    assert!(matrix_diag_part(&Tensor::from([1.0f32]), 0).unwrap_err().to_string().contains("rank >= 2"));
+    assert_eq!(
+        matrix_diag_part(&Tensor::from_vec(Vec::<f32>::new(), &[2, 0, 3]).unwrap(), 0).unwrap().shape(),
+        &[2, 0]
+    );
+    assert_eq!(trace(&m).unwrap().to_f64_vec(), vec![15.0]);
+    assert_eq!(
+        trace(&Tensor::from([[[1i32, 2], [3, 4]], [[5, 6], [7, -8]]])).unwrap().to_vec::<i32>().unwrap(),
+        vec![5, -3]
+    );
+
+    let nines = Tensor::from([9.0f32, 9.0, 9.0]);
+    let set = |k| matrix_set_diag(&m, &nines, k).map(|t| t.to_f64_vec());
+    assert_eq!(set(0).unwrap(), vec![9., 1., 2., 3., 4., 9., 6., 7., 8., 9., 9., 11.]);
+    assert_eq!(set(1).unwrap(), vec![0., 9., 2., 3., 4., 5., 9., 7., 8., 9., 10., 9.]);
+    let e = set(-1).unwrap_err().to_string();
+    assert!(e.contains("matrix_set_diag") && e.contains("[2]") && e.contains("[3]"), "{e}");
+    let e = matrix_set_diag(&m, &Tensor::from([9.0f64, 9.0, 9.0]), 0).unwrap_err().to_string();
+    assert!(e.contains("float64"), "{e}");
+}
+
+#[test]
+fn band_part_keeps_the_band_like_tensorflow() {
+    let m = Tensor::from_vec((0..12).map(|v| v as f32).collect::<Vec<_>>(), &[3, 4]).unwrap();
+    let band = |lo: i64, up: i64| matrix_band_part(&m, &Tensor::from(lo), &Tensor::from(up)).map(|t| t.to_f64_vec());
+    assert_eq!(band(1, 0).unwrap(), vec![0., 0., 0., 0., 4., 5., 0., 0., 0., 9., 10., 0.]);
+    assert_eq!(band(-1, 0).unwrap(), vec![0., 0., 0., 0., 4., 5., 0., 0., 8., 9., 10., 0.]);
+    assert_eq!(band(0, -1).unwrap(), vec![0., 1., 2., 3., 0., 5., 6., 7., 0., 0., 10., 11.]);
+    assert_eq!(band(3, 0).unwrap(), band(-1, 0).unwrap());
+    assert_eq!(band(-1, -1).unwrap(), m.to_f64_vec());
+    let e = band(5, 0).unwrap_err().to_string();
+    assert!(e.contains("matrix_band_part") && e.contains("num_lower") && e.contains('5'), "{e}");
+    let e = band(0, 5).unwrap_err().to_string();
+    assert!(e.contains("num_upper"), "{e}");
+    let ints = Tensor::from([[1i32, 2], [3, 4]]);
+    let r = matrix_band_part(&ints, &Tensor::from(0i32), &Tensor::from(0i32)).unwrap();
+    assert_eq!(r.to_vec::<i32>().unwrap(), vec![1, 0, 0, 4]);
+    let e = matrix_band_part(&ints, &Tensor::from(0.5f32), &Tensor::from(0i32)).unwrap_err().to_string();
+    assert!(e.contains("num_lower") && e.contains("float32"), "{e}");
+    let e = matrix_band_part(&Tensor::from([1.0f32]), &Tensor::from(0i32), &Tensor::from(0i32)).unwrap_err();
+    assert!(e.to_string().contains("rank >= 2"), "{e}");
+}

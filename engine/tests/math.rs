@@ -540,3 +540,205 @@ fn large_inputs_take_the_parallel_path_and_agree_with_small_ones() -> Result<()>
     }
     Ok(())
 }
+
+/// Inverse trigonometric and hyperbolic functions: NumPy's float64 values (printed with
+/// `repr`), in float64 to 2 ulps and float32 to float32 precision.
+#[test]
+fn inverse_trig_and_hyperbolic_match_numpy() {
+    type Row = (&'static str, fn(&Tensor) -> Result<Tensor>, &'static [f64], &'static [f64]);
+    let rows: &[Row] = &[
+        (
+            "asin",
+            math::asin,
+            &[-0.75, -0.3, 0.0, 0.2, 0.5, 0.99],
+            &[
+                -0.848062078981481,
+                -0.30469265401539747,
+                0.0,
+                0.2013579207903308,
+                0.5235987755982989,
+                1.4292568534704693,
+            ],
+        ),
+        (
+            "acos",
+            math::acos,
+            &[-0.75, -0.3, 0.0, 0.2, 0.5, 0.99],
+            &[
+                2.4188584057763776,
+                1.8754889808102941,
+                1.5707963267948966,
+                1.369438406004566,
+                1.0471975511965976,
+                0.1415394733244273,
+            ],
+        ),
+        (
+            "atan",
+            math::atan,
+            &[-3.0, -0.5, 0.0, 0.25, 1.5, 10.0],
+            &[
+                -1.2490457723982544,
+                -0.4636476090008061,
+                0.0,
+                0.24497866312686414,
+                0.982793723247329,
+                1.4711276743037347,
+            ],
+        ),
+        (
+            "sinh",
+            math::sinh,
+            &[-3.0, -0.5, 0.0, 0.25, 1.5, 10.0],
+            &[
+                -10.017874927409903,
+                -0.5210953054937474,
+                0.0,
+                0.2526123168081683,
+                2.1292794550948173,
+                11013.232874703393,
+            ],
+        ),
+        (
+            "cosh",
+            math::cosh,
+            &[-3.0, -0.5, 0.0, 0.25, 1.5, 10.0],
+            &[10.067661995777765, 1.1276259652063807, 1.0, 1.0314130998795732, 2.352409615243247, 11013.232920103323],
+        ),
+        (
+            "asinh",
+            math::asinh,
+            &[-3.0, -0.5, 0.0, 0.25, 1.5, 10.0],
+            &[
+                -1.8184464592320668,
+                -0.48121182505960347,
+                0.0,
+                0.24746646154726346,
+                1.1947632172871092,
+                2.99822295029797,
+            ],
+        ),
+        (
+            "acosh",
+            math::acosh,
+            &[1.0, 1.25, 2.0, 5.0, 100.0],
+            &[0.0, 0.6931471805599453, 1.3169578969248168, 2.2924316695611777, 5.298292365610485],
+        ),
+        (
+            "atanh",
+            math::atanh,
+            &[-0.75, -0.3, 0.0, 0.2, 0.5, 0.99],
+            &[
+                -0.9729550745276566,
+                -0.3095196042031117,
+                0.0,
+                0.2027325540540822,
+                0.5493061443340549,
+                2.6466524123622457,
+            ],
+        ),
+    ];
+    for &(name, f, xs, want) in rows {
+        let got = f(&t64(xs)).unwrap();
+        assert_eq!(got.dtype(), DType::F64, "{name}");
+        assert_close(&got.to_f64_vec(), want, 4.5e-16, 0.0);
+        let xs32: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
+        let got32 = f(&t32(&xs32)).unwrap();
+        assert_eq!(got32.dtype(), DType::F32, "{name}");
+        // The float32 inputs are rounded first, which moves steep functions by more than an ulp.
+        assert_close(&got32.to_f64_vec(), want, 1e-6, 1e-7);
+    }
+}
+
+#[test]
+fn inverse_functions_undo_their_forward_functions() {
+    let x = t64(&[-0.9, -0.4, 0.0, 0.3, 0.8]);
+    let v = |t: Result<Tensor>| t.unwrap().to_f64_vec();
+    let xs = x.to_f64_vec();
+    assert_close(&v(math::sin(&math::asin(&x).unwrap())), &xs, 1e-15, 1e-16);
+    assert_close(&v(math::cos(&math::acos(&x).unwrap())), &xs, 1e-15, 1e-15);
+    assert_close(&v(math::tan(&math::atan(&x).unwrap())), &xs, 1e-15, 1e-16);
+    assert_close(&v(math::sinh(&math::asinh(&x).unwrap())), &xs, 1e-15, 1e-16);
+    assert_close(&v(math::tanh(&math::atanh(&x).unwrap())), &xs, 1e-15, 1e-16);
+    let big = t64(&[1.0, 1.5, 4.0, 30.0]);
+    assert_close(&v(math::cosh(&math::acosh(&big).unwrap())), &big.to_f64_vec(), 1e-14, 0.0);
+    // cosh² - sinh² = 1 (up to the cancellation of two values near cosh²(3) ≈ 101), and sinh is
+    // odd while cosh is even.
+    let h = t64(&[-2.0, -0.5, 0.0, 1.0, 3.0]);
+    let (s, c) = (v(math::sinh(&h)), v(math::cosh(&h)));
+    let ones: Vec<f64> = s.iter().zip(&c).map(|(s, c)| c * c - s * s).collect();
+    assert_close(&ones, &[1.0; 5], 0.0, 1e-13);
+    assert_close(
+        &s,
+        &[-3.6268604078470186, -0.5210953054937474, 0.0, 1.1752011936438014, 10.017874927409903],
+        1e-15,
+        0.0,
+    );
+}
+
+#[test]
+fn inverse_functions_outside_their_domain_and_at_special_values() {
+    let x = t32(&[2.0, -1.5, 1.0, -1.0, f32::INFINITY, f32::NAN, -0.0]);
+    let v = |f: fn(&Tensor) -> Result<Tensor>| f(&x).unwrap().to_f64_vec();
+    let half_pi = std::f32::consts::FRAC_PI_2 as f64;
+    assert_same(&v(math::asin), &[NAN, NAN, half_pi, -half_pi, NAN, NAN, -0.0]);
+    assert_same(&v(math::acos), &[NAN, NAN, 0.0, std::f32::consts::PI as f64, NAN, NAN, half_pi]);
+    assert_same(&v(math::atanh), &[NAN, NAN, INF, -INF, NAN, NAN, -0.0]);
+    assert_same(&v(math::atan)[4..], &[half_pi, NAN, -0.0]);
+    assert_same(&v(math::sinh)[4..], &[INF, NAN, -0.0]);
+    assert_same(&v(math::cosh)[4..], &[INF, NAN, 1.0]);
+    assert_same(&v(math::asinh)[4..], &[INF, NAN, -0.0]);
+    let a = v(math::acosh);
+    assert!(a[1].is_nan() && a[3].is_nan() && a[6].is_nan(), "acosh below 1 is NaN: {a:?}");
+    assert_same(&a[2..3], &[0.0]);
+    assert_eq!(a[4], INF);
+}
+
+#[test]
+fn atan2_covers_all_quadrants_and_broadcasts() {
+    let y = t64(&[1.0, 1.0, -1.0, -1.0, 0.0, 0.0, -0.0, 2.0, -3.5]);
+    let x = t64(&[1.0, -1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 0.0, 0.5]);
+    // NumPy's arctan2 of the same points.
+    let want = [
+        0.7853981633974483,
+        2.356194490192345,
+        -0.7853981633974483,
+        -2.356194490192345,
+        0.0,
+        3.141592653589793,
+        -3.141592653589793,
+        1.5707963267948966,
+        -1.4288992721907328,
+    ];
+    assert_same(&math::atan2(&y, &x).unwrap().to_f64_vec(), &want);
+    let col = Tensor::from_vec(vec![1.0f32, -1.0], &[2, 1]).unwrap();
+    let row = t32(&[1.0, 0.0, -1.0]);
+    let out = math::atan2(&col, &row).unwrap();
+    assert_eq!(out.shape(), &[2, 3]);
+    let q = std::f32::consts::FRAC_PI_4 as f64;
+    assert_close(&out.to_f64_vec(), &[q, 2.0 * q, 3.0 * q, -q, -2.0 * q, -3.0 * q], 1e-7, 0.0);
+}
+
+#[test]
+fn inverse_trig_rejects_integers_and_mismatched_operands() {
+    let ints = ti32(&[1, 2]);
+    for (name, f) in [
+        ("asin", math::asin as fn(&Tensor) -> Result<Tensor>),
+        ("acos", math::acos),
+        ("atan", math::atan),
+        ("sinh", math::sinh),
+        ("cosh", math::cosh),
+        ("asinh", math::asinh),
+        ("acosh", math::acosh),
+        ("atanh", math::atanh),
+    ] {
+        let e = f(&ints).unwrap_err().to_string();
+        assert!(e.contains(name) && e.contains("int32") && e.contains("float32"), "{e}");
+    }
+    let e = math::atan2(&ti64(&[1]), &ti64(&[2])).unwrap_err().to_string();
+    assert!(e.contains("atan2") && e.contains("int64"), "{e}");
+    let e = math::atan2(&t32(&[1.0]), &t64(&[2.0])).unwrap_err().to_string();
+    assert!(e.contains("atan2") && e.contains("float32") && e.contains("float64"), "{e}");
+    let e = math::atan2(&t32(&[1.0, 2.0]), &t32(&[1.0, 2.0, 3.0])).unwrap_err().to_string();
+    assert!(e.contains("atan2") && e.contains("[2]") && e.contains("[3]"), "{e}");
+}

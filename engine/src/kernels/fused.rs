@@ -61,7 +61,8 @@ fn_enum!(
     UnaryFn {
         Neg = "neg", Abs = "abs", Sign = "sign", Square = "square", Reciprocal = "reciprocal",
         Exp = "exp", Expm1 = "expm1", Log = "log", Log1p = "log1p", Sqrt = "sqrt", Rsqrt = "rsqrt",
-        Sin = "sin", Cos = "cos", Tan = "tan", Tanh = "tanh", Sigmoid = "sigmoid", Relu = "relu",
+        Sin = "sin", Cos = "cos", Tan = "tan", Asin = "asin", Acos = "acos", Atan = "atan", Sinh = "sinh",
+        Cosh = "cosh", Asinh = "asinh", Acosh = "acosh", Atanh = "atanh", Tanh = "tanh", Sigmoid = "sigmoid", Relu = "relu",
         Relu6 = "relu6", Elu = "elu", Selu = "selu", Softplus = "softplus", Softsign = "softsign",
         Silu = "silu", Erf = "erf", Floor = "floor", Ceil = "ceil", Round = "round",
     }
@@ -71,7 +72,7 @@ fn_enum!(
     /// Float binary functions a program can apply.
     BinaryFn {
         Add = "add", Sub = "sub", Mul = "mul", Div = "div", Maximum = "maximum", Minimum = "minimum",
-        SquaredDifference = "squared_difference", Pow = "pow",
+        SquaredDifference = "squared_difference", Pow = "pow", Atan2 = "atan2",
     }
 );
 
@@ -249,6 +250,24 @@ pub trait FusedFloat:
     fn cos_(self) -> Self;
     /// Tangent.
     fn tan_(self) -> Self;
+    /// Arcsine.
+    fn asin_(self) -> Self;
+    /// Arccosine.
+    fn acos_(self) -> Self;
+    /// Arctangent.
+    fn atan_(self) -> Self;
+    /// Hyperbolic sine.
+    fn sinh_(self) -> Self;
+    /// Hyperbolic cosine.
+    fn cosh_(self) -> Self;
+    /// Inverse hyperbolic sine.
+    fn asinh_(self) -> Self;
+    /// Inverse hyperbolic cosine.
+    fn acosh_(self) -> Self;
+    /// Inverse hyperbolic tangent.
+    fn atanh_(self) -> Self;
+    /// Four-quadrant arctangent of `self / x`.
+    fn atan2_(self, x: Self) -> Self;
     /// Floor.
     fn floor_(self) -> Self;
     /// Ceiling.
@@ -289,6 +308,42 @@ macro_rules! fused_float {
             #[inline(always)]
             fn tan_(self) -> Self {
                 self.tan()
+            }
+            #[inline(always)]
+            fn asin_(self) -> Self {
+                self.asin()
+            }
+            #[inline(always)]
+            fn acos_(self) -> Self {
+                self.acos()
+            }
+            #[inline(always)]
+            fn atan_(self) -> Self {
+                self.atan()
+            }
+            #[inline(always)]
+            fn sinh_(self) -> Self {
+                self.sinh()
+            }
+            #[inline(always)]
+            fn cosh_(self) -> Self {
+                self.cosh()
+            }
+            #[inline(always)]
+            fn asinh_(self) -> Self {
+                self.asinh()
+            }
+            #[inline(always)]
+            fn acosh_(self) -> Self {
+                self.acosh()
+            }
+            #[inline(always)]
+            fn atanh_(self) -> Self {
+                self.atanh()
+            }
+            #[inline(always)]
+            fn atan2_(self, x: Self) -> Self {
+                self.atan2(x)
             }
             #[inline(always)]
             fn floor_(self) -> Self {
@@ -355,6 +410,14 @@ pub fn unary_slice<T: FusedFloat>(f: UnaryFn, src: &[T], dst: &mut [T]) {
         UnaryFn::Sin => each!(|x| x.sin_()),
         UnaryFn::Cos => each!(|x| x.cos_()),
         UnaryFn::Tan => each!(|x| x.tan_()),
+        UnaryFn::Asin => each!(|x| x.asin_()),
+        UnaryFn::Acos => each!(|x| x.acos_()),
+        UnaryFn::Atan => each!(|x| x.atan_()),
+        UnaryFn::Sinh => each!(|x| x.sinh_()),
+        UnaryFn::Cosh => each!(|x| x.cosh_()),
+        UnaryFn::Asinh => each!(|x| x.asinh_()),
+        UnaryFn::Acosh => each!(|x| x.acosh_()),
+        UnaryFn::Atanh => each!(|x| x.atanh_()),
         UnaryFn::Tanh => each!(|x| x.fast_tanh()),
         UnaryFn::Sigmoid => each!(|x| x.fast_sigmoid()),
         UnaryFn::Relu => each!(|x| if x > T::ZERO { x } else { T::ZERO }),
@@ -442,6 +505,7 @@ fn binary_slice<T: FusedFloat>(f: BinaryFn, a: Src<T>, b: Src<T>, dst: &mut [T])
         BinaryFn::Minimum => each!(|x, y| if x <= y || x.nan() { x } else { y }),
         BinaryFn::SquaredDifference => each!(|x, y| (x - y) * (x - y)),
         BinaryFn::Pow => each!(|x, y| x.powf_(y)),
+        BinaryFn::Atan2 => each!(|x, y| x.atan2_(y)),
     }
 }
 

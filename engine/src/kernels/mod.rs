@@ -7,6 +7,7 @@ pub mod fused;
 pub mod gemm;
 pub mod indexing;
 pub mod layout;
+pub mod lu;
 pub mod pool;
 pub mod reduce;
 pub mod slicing;

@@ -2,6 +2,7 @@
 
 use tensile::ops::linalg;
 use tensile::testing::{test_tensor, GradCase};
+use tensile::Tensor;
 
 fn mm(seed: u64, a: &[usize], b: &[usize], ta: bool, tb: bool) -> GradCase {
     GradCase::new("matmul", vec![test_tensor(a, seed, -1.0, 1.0), test_tensor(b, seed + 1, -1.0, 1.0)], move |x| {
@@ -18,6 +19,8 @@ fn es(seed: u64, eq: &'static str, shapes: &[&[usize]]) -> GradCase {
 pub fn cases() -> Vec<GradCase> {
     let mut v = product_cases();
     v.extend(norm_cases());
+    v.extend(inverse_cases());
+    v.extend(diag_cases());
     v
 }
 
@@ -85,5 +88,64 @@ fn norm_cases() -> Vec<GradCase> {
         }),
         GradCase::new("rsqrt", vec![test_tensor(&[3, 4], 369, -1.0, 1.0)], |x| l2_normalize(&x[0], Some(&[1]), 1e-12)),
         GradCase::new("rsqrt", vec![test_tensor(&[2, 3], 370, -1.0, 1.0)], |x| l2_normalize(&x[0], None, 1e-12)),
+    ]
+}
+
+/// A well-conditioned `[.., n, n]` stack: random entries plus `n` on the diagonal.
+fn well_conditioned(batch: &[usize], n: usize, seed: u64) -> Tensor {
+    let mut shape = batch.to_vec();
+    shape.extend([n, n]);
+    let mut v = test_tensor(&shape, seed, -1.0, 1.0).to_f64_vec();
+    for (i, x) in v.iter_mut().enumerate() {
+        if (i % (n * n)) % (n + 1) == 0 {
+            *x += n as f64;
+        }
+    }
+    Tensor::from_vec(v, &shape).unwrap()
+}
+
+fn inverse_cases() -> Vec<GradCase> {
+    vec![
+        GradCase::new("matrix_inverse", vec![well_conditioned(&[], 3, 401)], |x| linalg::matrix_inverse(&x[0])),
+        GradCase::new("matrix_inverse", vec![well_conditioned(&[2], 2, 402)], |x| linalg::matrix_inverse(&x[0])),
+        GradCase::new("matrix_determinant", vec![well_conditioned(&[], 3, 403)], |x| linalg::matrix_determinant(&x[0])),
+        GradCase::new("matrix_determinant", vec![test_tensor(&[2, 2, 2], 404, -1.0, 1.0)], |x| {
+            linalg::matrix_determinant(&x[0])
+        }),
+        GradCase::new("log_matrix_determinant", vec![test_tensor(&[3, 3, 3], 405, -1.0, 1.0)], |x| {
+            Ok(linalg::log_matrix_determinant(&x[0])?.1)
+        }),
+    ]
+}
+
+fn diag_cases() -> Vec<GradCase> {
+    use linalg::{matrix_band_part, matrix_diag, matrix_diag_part, matrix_set_diag, trace, DiagOptions};
+    let band = |lower: i64, upper: i64| {
+        move |x: &[Tensor]| matrix_band_part(&x[0], &Tensor::from(lower), &Tensor::from(upper))
+    };
+    vec![
+        GradCase::new("matrix_diag", vec![test_tensor(&[2, 3], 411, -1.0, 1.0)], |x| {
+            matrix_diag(&x[0], DiagOptions::default())
+        }),
+        GradCase::new("matrix_diag", vec![test_tensor(&[3], 412, -1.0, 1.0)], |x| {
+            matrix_diag(&x[0], DiagOptions { k: -1, num_cols: 5, padding_value: 2.0, ..DiagOptions::default() })
+        }),
+        GradCase::new("matrix_diag_part", vec![test_tensor(&[2, 3, 4], 413, -1.0, 1.0)], |x| {
+            matrix_diag_part(&x[0], 0)
+        }),
+        GradCase::new("matrix_diag_part", vec![test_tensor(&[3, 4], 414, -1.0, 1.0)], |x| matrix_diag_part(&x[0], 2)),
+        GradCase::new("matrix_diag_part", vec![test_tensor(&[2, 3, 3], 415, -1.0, 1.0)], |x| trace(&x[0])),
+        GradCase::new(
+            "matrix_set_diag",
+            vec![test_tensor(&[2, 3, 4], 416, -1.0, 1.0), test_tensor(&[2, 3], 417, -1.0, 1.0)],
+            |x| matrix_set_diag(&x[0], &x[1], 0),
+        ),
+        GradCase::new(
+            "matrix_set_diag",
+            vec![test_tensor(&[4, 3], 418, -1.0, 1.0), test_tensor(&[2], 419, -1.0, 1.0)],
+            |x| matrix_set_diag(&x[0], &x[1], -2),
+        ),
+        GradCase::new("matrix_band_part", vec![test_tensor(&[2, 3, 4], 420, -1.0, 1.0)], band(1, 0)),
+        GradCase::new("matrix_band_part", vec![test_tensor(&[4, 3], 421, -1.0, 1.0)], band(-1, 1)),
     ]
 }

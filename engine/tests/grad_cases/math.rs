@@ -58,6 +58,20 @@ pub fn cases() -> Vec<GradCase> {
         unary_case!("sin", math::sin, x(&s, 31, -3.0, 3.0)),
         unary_case!("cos", math::cos, x(&s, 32, -3.0, 3.0)),
         unary_case!("tan", math::tan, x(&s, 33, -1.2, 1.2)),
+        unary_case!("asin", math::asin, x(&s, 53, -0.9, 0.9)),
+        unary_case!("acos", math::acos, x(&s, 54, -0.9, 0.9)),
+        unary_case!("atan", math::atan, x(&s, 55, -3.0, 3.0)),
+        unary_case!("sinh", math::sinh, x(&s, 56, -2.0, 2.0)),
+        unary_case!("cosh", math::cosh, x(&s, 57, -2.0, 2.0)),
+        unary_case!("asinh", math::asinh, x(&s, 58, -3.0, 3.0)),
+        unary_case!("acosh", math::acosh, x(&s, 59, 1.2, 3.0)),
+        unary_case!("atanh", math::atanh, x(&s, 60, -0.9, 0.9)),
+        GradCase::new("atan2", vec![x(&s, 61, -2.0, 2.0), away_from_zero(&[3], 62, 0.3, 2.0)], |v| {
+            math::atan2(&v[0], &v[1])
+        }),
+        GradCase::new("atan2", vec![x(&[1, 3], 63, 0.3, 2.0), x(&[2, 1], 64, -2.0, 2.0)], |v| {
+            math::atan2(&v[0], &v[1])
+        }),
         unary_case!("tanh", math::tanh, x(&s, 34, -2.0, 2.0)),
         unary_case!("sigmoid", math::sigmoid, x(&s, 35, -4.0, 4.0)),
         unary_case!("relu", math::relu, away_from_zero(&s, 36, 0.1, 2.0)),

@@ -343,3 +343,47 @@ pub static SQUARED_DIFFERENCE: OpDef = OpDef {
     }),
 };
 public_binary!(SQUARED_DIFFERENCE, squared_difference, "Elementwise `(a - b)^2` (`tf.math.squared_difference`).");
+
+fn go_float(
+    name: &str,
+    i: &[Tensor],
+    o: &[Spec],
+    f32_: fn(f32, f32) -> f32,
+    f64_: fn(f64, f64) -> f64,
+) -> Result<Tensor> {
+    let (a, b) = (&i[0], &i[1]);
+    match a.dtype() {
+        DType::F32 => go::<f32>(a, b, o, f32_),
+        DType::F64 => go::<f64>(a, b, o, f64_),
+        d => Err(Error::invalid(name, format!("unsupported dtype {d}; expected float32 or float64"))),
+    }
+}
+
+/// Registry entry of `atan2`.
+pub static ATAN2: OpDef = OpDef {
+    name: "atan2",
+    infer: |s, _| {
+        let out = infer_binary("atan2", s)?;
+        crate::ops::expect_dtype_in("atan2", &s[0], crate::ops::FLOATS)?;
+        Ok(out)
+    },
+    kernel: |i, _, o| Ok(vec![go_float("atan2", i, o, f32::atan2, f64::atan2)?]),
+    grad: Some(|c| {
+        // d/dy atan2(y, x) = x / (x² + y²), d/dx = -y / (x² + y²).
+        let g = c.grad(0)?;
+        let (y, x) = (&c.inputs[0], &c.inputs[1]);
+        let g_over = div(&g, &add(&super::square(x)?, &super::square(y)?)?)?;
+        both(c, mul(x, &g_over), super::neg(&mul(y, &g_over)?))
+    }),
+    stateful: false,
+    inplace: Some(|i, at, _, o| match i.get(at).map(Tensor::dtype) {
+        Some(DType::F32) => go_inplace::<f32>(i, at, o, f32::atan2),
+        Some(DType::F64) => go_inplace::<f64>(i, at, o, f64::atan2),
+        _ => Ok(None),
+    }),
+};
+
+/// Elementwise angle of the point `(x, y)`, in `[-π, π]`, with broadcasting (`tf.math.atan2`).
+pub fn atan2(y: &Tensor, x: &Tensor) -> Result<Tensor> {
+    execute1(&ATAN2, &[y.clone(), x.clone()], Attrs::new())
+}

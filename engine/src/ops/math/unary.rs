@@ -267,6 +267,82 @@ float_unary!(
     })
 );
 float_unary!(
+    ASIN,
+    asin,
+    "asin",
+    "Elementwise arcsine, NaN outside [-1, 1] (`tf.math.asin`).",
+    |x| x.asin(),
+    Some(|c| {
+        let x = x0(c);
+        one(mul(&c.grad(0)?, &rsqrt(&super::sub(&k(x, 1.0), &square(x)?)?)?))
+    })
+);
+float_unary!(
+    ACOS,
+    acos,
+    "acos",
+    "Elementwise arccosine, NaN outside [-1, 1] (`tf.math.acos`).",
+    |x| x.acos(),
+    Some(|c| {
+        let x = x0(c);
+        one(neg(&mul(&c.grad(0)?, &rsqrt(&super::sub(&k(x, 1.0), &square(x)?)?)?)?))
+    })
+);
+float_unary!(
+    ATAN,
+    atan,
+    "atan",
+    "Elementwise arctangent (`tf.math.atan`).",
+    |x| x.atan(),
+    Some(|c| {
+        let x = x0(c);
+        one(super::div(&c.grad(0)?, &super::add(&k(x, 1.0), &square(x)?)?))
+    })
+);
+float_unary!(
+    SINH,
+    sinh,
+    "sinh",
+    "Hyperbolic sine (`tf.math.sinh`).",
+    |x| x.sinh(),
+    Some(|c| one(mul(&c.grad(0)?, &cosh(x0(c))?)))
+);
+float_unary!(
+    COSH,
+    cosh,
+    "cosh",
+    "Hyperbolic cosine (`tf.math.cosh`).",
+    |x| x.cosh(),
+    Some(|c| one(mul(&c.grad(0)?, &sinh(x0(c))?)))
+);
+float_unary!(
+    ASINH,
+    asinh,
+    "asinh",
+    "Inverse hyperbolic sine (`tf.math.asinh`).",
+    |x| x.asinh(),
+    Some(|c| one(super::div(&c.grad(0)?, &cosh(y0(c))?)))
+);
+float_unary!(
+    ACOSH,
+    acosh,
+    "acosh",
+    "Inverse hyperbolic cosine, NaN below 1 (`tf.math.acosh`).",
+    |x| x.acosh(),
+    Some(|c| one(super::div(&c.grad(0)?, &sinh(y0(c))?)))
+);
+float_unary!(
+    ATANH,
+    atanh,
+    "atanh",
+    "Inverse hyperbolic tangent, NaN outside [-1, 1] (`tf.math.atanh`).",
+    |x| x.atanh(),
+    Some(|c| {
+        let x = x0(c);
+        one(super::div(&c.grad(0)?, &super::sub(&k(x, 1.0), &square(x)?)?))
+    })
+);
+float_unary!(
     TANH,
     tanh,
     "tanh",

@@ -1,12 +1,12 @@
 //! Linear algebra (`tf.linalg`): `matmul` with transposes, `matvec`, `einsum`, `tensordot`,
-//! norms and `l2_normalize`.
+//! norms and `l2_normalize`, inverses and determinants, diagonals, bands and traces.
 
 use super::args::{ints_of, pair, r, t, tensor_list, Params};
 use super::Entry;
 use crate::interp::exceptions::{raise, PyResult};
 use crate::interp::value::{Args, Value};
 use crate::interp::Interp;
-use tensile::ops::linalg::{self, NormOrd, TensordotAxes};
+use tensile::ops::linalg::{self, DiagOptions, NormOrd, TensordotAxes};
 use tensile::ops::{array, math};
 
 type Out = PyResult<Value>;
@@ -155,6 +155,117 @@ fn l2_normalize(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     Ok(t(r(linalg::l2_normalize(&x, axis.as_deref(), p.float("epsilon", 1e-12)?))?))
 }
 
+/// Swaps the last two axes of a tensor of rank >= 2 (lower ranks are left to the op's own error).
+fn transpose_last(x: &tensile::Tensor) -> PyResult<tensile::Tensor> {
+    let n = x.rank() as i64;
+    if n < 2 {
+        return Ok(x.clone());
+    }
+    let mut perm: Vec<i64> = (0..n).collect();
+    perm.swap((n - 1) as usize, (n - 2) as usize);
+    r(array::transpose(x, Some(&perm)))
+}
+
+/// `tf.linalg.inv(input, adjoint=False, name=None)`: with `adjoint`, the inverse of the
+/// transpose.
+fn inv(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("inv", &["input", "adjoint", "name"], a)?;
+    let mut x = p.tensor("input")?;
+    if p.bool("adjoint", false)? {
+        x = transpose_last(&x)?;
+    }
+    Ok(t(r(linalg::matrix_inverse(&x))?))
+}
+
+/// `tf.linalg.det(input, name=None)`.
+fn det(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("det", &["input", "name"], a)?;
+    Ok(t(r(linalg::matrix_determinant(&p.tensor("input")?))?))
+}
+
+/// `tf.linalg.slogdet(input, name=None)`: `LogMatrixDeterminant(sign, log_abs_determinant)`.
+fn slogdet(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("slogdet", &["input", "name"], a)?;
+    let (sign, log_abs) = r(linalg::log_matrix_determinant(&p.tensor("input")?))?;
+    Ok(super::attrs::named_tuple("LogMatrixDeterminant", &["sign", "log_abs_determinant"], vec![t(sign), t(log_abs)]))
+}
+
+/// `tf.linalg.trace(x, name=None)`: the sum of each matrix's main diagonal.
+fn trace(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("trace", &["x", "name"], a)?;
+    Ok(t(r(linalg::trace(&p.tensor("x")?))?))
+}
+
+/// The diagonal offset `k`: an int (a pair `(lower, upper)` selects several diagonals, which
+/// only the single-diagonal form supports when both are equal).
+fn diag_offset(p: &Params) -> PyResult<i64> {
+    match p.get("k") {
+        None => Ok(0),
+        Some(v @ (Value::List(_) | Value::Tuple(_))) => match ints_of(&v)?.as_slice() {
+            [k] => Ok(*k),
+            [lo, hi] if lo == hi => Ok(*lo),
+            other => Err(raise(
+                "ValueError",
+                format!("{}: k must be one diagonal offset; a range of diagonals {other:?} is not supported", p.func()),
+            )),
+        },
+        Some(v) => super::args::int_of(p.func(), "k", &v),
+    }
+}
+
+/// Fails unless `align` is one of TensorFlow's four alignments (with one diagonal, all four
+/// give the same result).
+fn check_align(p: &Params) -> PyResult<()> {
+    let align = p.str("align", "RIGHT_LEFT")?;
+    if !["RIGHT_LEFT", "LEFT_RIGHT", "LEFT_LEFT", "RIGHT_RIGHT"].contains(&align.as_str()) {
+        return Err(raise(
+            "ValueError",
+            format!("{}: align must be one of LEFT_RIGHT, RIGHT_LEFT, LEFT_LEFT, RIGHT_RIGHT, got '{align}'", p.func()),
+        ));
+    }
+    Ok(())
+}
+
+/// `tf.linalg.diag(diagonal, name='diag', k=0, num_rows=-1, num_cols=-1, padding_value=0,
+/// align='RIGHT_LEFT')`.
+fn diag(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("diag", &["diagonal", "name", "k", "num_rows", "num_cols", "padding_value", "align"], a)?;
+    check_align(&p)?;
+    let o = DiagOptions {
+        k: diag_offset(&p)?,
+        num_rows: p.int("num_rows", -1)?,
+        num_cols: p.int("num_cols", -1)?,
+        padding_value: p.float("padding_value", 0.0)?,
+    };
+    Ok(t(r(linalg::matrix_diag(&p.tensor("diagonal")?, o))?))
+}
+
+/// `tf.linalg.diag_part(input, name='diag_part', k=0, padding_value=0, align='RIGHT_LEFT')`;
+/// with one diagonal nothing is padded.
+fn diag_part(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("diag_part", &["input", "name", "k", "padding_value", "align"], a)?;
+    check_align(&p)?;
+    p.float("padding_value", 0.0)?;
+    Ok(t(r(linalg::matrix_diag_part(&p.tensor("input")?, diag_offset(&p)?))?))
+}
+
+/// `tf.linalg.set_diag(input, diagonal, name='set_diag', k=0, align='RIGHT_LEFT')`.
+fn set_diag(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("set_diag", &["input", "diagonal", "name", "k", "align"], a)?;
+    check_align(&p)?;
+    let x = p.tensor("input")?;
+    let d = p.tensor_as("diagonal", Some(x.dtype()))?;
+    Ok(t(r(linalg::matrix_set_diag(&x, &d, diag_offset(&p)?))?))
+}
+
+/// `tf.linalg.band_part(input, num_lower, num_upper, name=None)`.
+fn band_part(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("band_part", &["input", "num_lower", "num_upper", "name"], a)?;
+    let x = p.tensor("input")?;
+    let (lower, upper) = pair(&p, "num_lower", "num_upper")?;
+    Ok(t(r(linalg::matrix_band_part(&x, &lower, &upper))?))
+}
+
 /// The table of this family.
 pub fn table() -> Vec<Entry> {
     vec![
@@ -165,5 +276,13 @@ pub fn table() -> Vec<Entry> {
         (&["tensordot", "linalg.tensordot"], tensordot),
         (&["norm", "linalg.norm"], norm),
         (&["math.l2_normalize", "nn.l2_normalize", "linalg.l2_normalize"], l2_normalize),
+        (&["linalg.inv"], inv),
+        (&["linalg.det"], det),
+        (&["linalg.slogdet"], slogdet),
+        (&["linalg.trace"], trace),
+        (&["linalg.diag"], diag),
+        (&["linalg.diag_part"], diag_part),
+        (&["linalg.set_diag"], set_diag),
+        (&["linalg.band_part"], band_part),
     ]
 }

@@ -45,6 +45,14 @@ unary! {
     sin: "sin", "x" => math::sin;
     cos: "cos", "x" => math::cos;
     tan: "tan", "x" => math::tan;
+    asin: "asin", "x" => math::asin;
+    acos: "acos", "x" => math::acos;
+    atan: "atan", "x" => math::atan;
+    sinh: "sinh", "x" => math::sinh;
+    cosh: "cosh", "x" => math::cosh;
+    asinh: "asinh", "x" => math::asinh;
+    acosh: "acosh", "x" => math::acosh;
+    atanh: "atanh", "x" => math::atanh;
     tanh: "tanh", "x" => math::tanh;
     sigmoid: "sigmoid", "x" => math::sigmoid;
     softplus: "softplus", "features" => math::softplus;
@@ -81,6 +89,13 @@ binary! {
     logical_and: "logical_and" => math::logical_and;
     logical_or: "logical_or" => math::logical_or;
     logical_xor: "logical_xor" => math::logical_xor;
+}
+
+/// `tf.math.atan2(y, x, name=None)`: the angle of the point `(x, y)`.
+fn atan2(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("atan2", &["y", "x", "name"], a)?;
+    let (y, x) = pair(&p, "y", "x")?;
+    Ok(t(r(math::atan2(&y, &x))?))
 }
 
 /// `tf.math.divide(x, y, name=None)`: Python's `/` (integers divide as float64).
@@ -236,6 +251,15 @@ pub fn table() -> Vec<Entry> {
         (&["sin", "math.sin"], sin),
         (&["cos", "math.cos"], cos),
         (&["tan", "math.tan"], tan),
+        (&["asin", "math.asin"], asin),
+        (&["acos", "math.acos"], acos),
+        (&["atan", "math.atan"], atan),
+        (&["sinh", "math.sinh"], sinh),
+        (&["cosh", "math.cosh"], cosh),
+        (&["asinh", "math.asinh"], asinh),
+        (&["acosh", "math.acosh"], acosh),
+        (&["atanh", "math.atanh"], atanh),
+        (&["atan2", "math.atan2"], atan2),
         (&["tanh", "math.tanh", "nn.tanh"], tanh),
         (&["sigmoid", "math.sigmoid", "nn.sigmoid"], sigmoid),
         (&["math.softplus", "nn.softplus"], softplus),

@@ -1,4 +1,11 @@
-//! Linear algebra ops (TensorFlow's `tf.linalg`): `matmul`, `einsum`, `tensordot`, norms.
+//! Linear algebra ops (TensorFlow's `tf.linalg`): `matmul`, `einsum`, `tensordot`, norms;
+//! inverses and determinants by LU factorization; diagonals and bands.
+
+mod diag;
+mod inverse;
+
+pub use diag::*;
+pub use inverse::*;
 
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
@@ -12,7 +19,17 @@ use crate::{with_float, with_numeric, DType};
 use std::borrow::Cow;
 
 /// Ops of this family.
-pub(crate) static OPS: &[&OpDef] = &[&MATMUL, &EINSUM];
+pub(crate) static OPS: &[&OpDef] = &[
+    &MATMUL,
+    &EINSUM,
+    &MATRIX_INVERSE,
+    &MATRIX_DETERMINANT,
+    &LOG_MATRIX_DETERMINANT,
+    &MATRIX_DIAG,
+    &MATRIX_DIAG_PART,
+    &MATRIX_SET_DIAG,
+    &MATRIX_BAND_PART,
+];
 
 // ---------------------------------------------------------------------------------------------
 // matmul
