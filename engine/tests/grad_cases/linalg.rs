@@ -97,7 +97,7 @@ fn well_conditioned(batch: &[usize], n: usize, seed: u64) -> Tensor {
     shape.extend([n, n]);
     let mut v = test_tensor(&shape, seed, -1.0, 1.0).to_f64_vec();
     for (i, x) in v.iter_mut().enumerate() {
-        if (i % (n * n)) % (n + 1) == 0 {
+        if (i % (n * n)).is_multiple_of(n + 1) {
             *x += n as f64;
         }
     }
