@@ -877,10 +877,15 @@ mod rearrange_and_segments {
     fn roll_gradient_rolls_back() {
         let x = x34();
         let tape = GradientTape::new();
-        tape.watch(&x);
-        let y = rearrange::roll(&x, &[1, -3], &[0, 1]).unwrap();
         let w = Tensor::from_vec((0..12).map(|v| (v * v) as f32).collect::<Vec<f32>>(), &[3, 4]).unwrap();
-        let loss = tensile::ops::reduce::reduce_sum(&math::mul(&y, &w).unwrap(), None, false).unwrap();
+        let loss = tape
+            .scope(|t| {
+                t.watch(&x);
+                let y = rearrange::roll(&x, &[1, -3], &[0, 1])?;
+                tensile::ops::reduce::reduce_sum(&math::mul(&y, &w)?, None, false)
+            })
+            .unwrap()
+            .unwrap();
         let g = tape.gradient(&loss, &[&x]).unwrap().remove(0).unwrap();
         assert_eq!(vals(&g), vals(&rearrange::roll(&w, &[-1, 3], &[0, 1]).unwrap()));
     }
@@ -907,10 +912,15 @@ mod rearrange_and_segments {
     fn repeat_gradient_sums_the_copies() {
         let x = f64t(&[1., 2., 3.], &[3]);
         let tape = GradientTape::new();
-        tape.watch(&x);
-        let y = rearrange::repeat(&x, &[2, 0, 3], 0).unwrap();
         let w = f64t(&[1., 10., 100., 1000., 10000.], &[5]);
-        let loss = tensile::ops::reduce::reduce_sum(&math::mul(&y, &w).unwrap(), None, false).unwrap();
+        let loss = tape
+            .scope(|t| {
+                t.watch(&x);
+                let y = rearrange::repeat(&x, &[2, 0, 3], 0)?;
+                tensile::ops::reduce::reduce_sum(&math::mul(&y, &w)?, None, false)
+            })
+            .unwrap()
+            .unwrap();
         let g = tape.gradient(&loss, &[&x]).unwrap().remove(0).unwrap();
         assert_eq!(vals(&g), [11., 0., 11100.]);
     }
@@ -1006,10 +1016,15 @@ mod rearrange_and_segments {
 
     fn grad_of(f: impl Fn(&Tensor) -> Result<Tensor>, x: &Tensor, upstream: &[f64]) -> Vec<f64> {
         let tape = GradientTape::new();
-        tape.watch(x);
-        let y = f(x).unwrap();
-        let w = Tensor::from_vec(upstream.to_vec(), y.shape()).unwrap();
-        let loss = tensile::ops::reduce::reduce_sum(&math::mul(&y, &w).unwrap(), None, false).unwrap();
+        let loss = tape
+            .scope(|t| {
+                t.watch(x);
+                let y = f(x)?;
+                let w = Tensor::from_vec(upstream.to_vec(), y.shape())?;
+                tensile::ops::reduce::reduce_sum(&math::mul(&y, &w)?, None, false)
+            })
+            .unwrap()
+            .unwrap();
         vals(&tape.gradient(&loss, &[x]).unwrap().remove(0).unwrap())
     }
 
