@@ -95,7 +95,9 @@ pub static ROLL: OpDef = OpDef {
 };
 
 /// The repeat axis and the count of every slice along it (a single count applies to all).
-fn repeat_counts(op: &str, x: &Spec, a: &Attrs) -> Result<(usize, Vec<usize>)> {
+/// `per_slice` checks that there is one count per slice of `x` (the input of `repeat`, not
+/// the repeated gradient of `repeat_grad`).
+fn repeat_counts(op: &str, x: &Spec, a: &Attrs, per_slice: bool) -> Result<(usize, Vec<usize>)> {
     if x.rank() == 0 {
         return Err(Error::invalid(op, format!("input must be at least 1-D, got {}", x.describe())));
     }
@@ -113,6 +115,7 @@ fn repeat_counts(op: &str, x: &Spec, a: &Attrs) -> Result<(usize, Vec<usize>)> {
     match (counts.len(), x.dims[axis]) {
         (0, _) => Err(Error::invalid(op, "repeats must have at least one entry")),
         (1, _) => Ok((axis, counts)),
+        _ if !per_slice => Ok((axis, counts)),
         (k, Some(n)) if k != n => Err(Error::invalid(
             op,
             format!(
@@ -156,14 +159,14 @@ pub static REPEAT: OpDef = OpDef {
     name: "repeat",
     infer: |s, a| {
         expect_arity("repeat", s, 1)?;
-        let (axis, counts) = repeat_counts("repeat", &s[0], a)?;
+        let (axis, counts) = repeat_counts("repeat", &s[0], a, true)?;
         let mut dims = s[0].dims.clone();
         dims[axis] = repeated_size("repeat", &s[0], &counts, dims[axis])?;
         Ok(vec![Spec { dtype: s[0].dtype, dims }])
     },
     kernel: |i, a, o| {
         let x = &i[0];
-        let (axis, counts) = repeat_counts("repeat", &Spec::of(x), a)?;
+        let (axis, counts) = repeat_counts("repeat", &Spec::of(x), a, true)?;
         let sh = out_shape("repeat", &o[0])?;
         let outer: usize = x.shape()[..axis].iter().product();
         let inner: usize = x.shape()[axis + 1..].iter().product();
@@ -175,7 +178,7 @@ pub static REPEAT: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let x = &c.inputs[0];
-        let (axis, counts) = repeat_counts("repeat", &Spec::of(x), c.attrs)?;
+        let (axis, counts) = repeat_counts("repeat", &Spec::of(x), c.attrs, true)?;
         let n = x.shape()[axis];
         let full: Vec<i64> = (0..n).map(|i| counts[i.min(counts.len() - 1)] as i64).collect();
         Ok(vec![Some(repeat_grad(&c.grad(0)?, &full, axis as i64)?)])
@@ -239,7 +242,7 @@ fn infer_repeat_grad(s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
     expect_arity(OP, s, 1)?;
     let g = &s[0];
     expect_dtype_in(OP, g, NUMERIC)?;
-    let (axis, counts) = repeat_counts(OP, g, a)?;
+    let (axis, counts) = repeat_counts(OP, g, a, false)?;
     let total = counts.iter().try_fold(0usize, |acc, &c| acc.checked_add(c));
     if let (Some(d), Some(t)) = (g.dims[axis], total) {
         if d != t {
@@ -261,7 +264,7 @@ pub static REPEAT_GRAD: OpDef = OpDef {
     infer: infer_repeat_grad,
     kernel: |i, a, o| {
         let g = &i[0];
-        let (axis, counts) = repeat_counts("repeat_grad", &Spec::of(g), a)?;
+        let (axis, counts) = repeat_counts("repeat_grad", &Spec::of(g), a, false)?;
         let sh = out_shape("repeat_grad", &o[0])?;
         let outer: usize = g.shape()[..axis].iter().product();
         let inner: usize = g.shape()[axis + 1..].iter().product();
