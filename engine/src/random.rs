@@ -145,19 +145,21 @@ impl Philox {
 }
 
 /// Hands out a generator's words one at a time (TensorFlow's `SingleSampleAdapter`).
-struct SingleSample<'a> {
+pub(crate) struct SingleSample<'a> {
     gen: &'a mut Philox,
     buf: [u32; 4],
     used: usize,
 }
 
 impl SingleSample<'_> {
-    fn new(gen: &mut Philox) -> SingleSample<'_> {
+    /// Words from `gen`, starting at its next block.
+    pub(crate) fn new(gen: &mut Philox) -> SingleSample<'_> {
         SingleSample { gen, buf: [0; 4], used: 4 }
     }
 
+    /// The next word.
     #[inline(always)]
-    fn next(&mut self) -> u32 {
+    pub(crate) fn next(&mut self) -> u32 {
         if self.used == 4 {
             self.buf = self.gen.next_block();
             self.used = 0;
@@ -620,6 +622,12 @@ pub(crate) fn nondeterministic_u64() -> u64 {
 /// kernel's current generator and advances it by `256 * n` blocks, as TensorFlow's kernels do.
 /// Seeds `(0, 0)` draw a fresh nondeterministic generator.
 pub(crate) fn reserve(op: &'static str, dtype: DType, seed: i64, seed2: i64, n: usize) -> Philox {
+    reserve_blocks(op, dtype, seed, seed2, (n as u64).wrapping_mul(256))
+}
+
+/// Like [`reserve`], advancing the kernel's generator by exactly `blocks` Philox blocks (what
+/// TensorFlow's `ReserveSamples128` does for ops that count their own draws).
+pub(crate) fn reserve_blocks(op: &'static str, dtype: DType, seed: i64, seed2: i64, blocks: u64) -> Philox {
     if seed == 0 && seed2 == 0 {
         return Philox::from_seeds(nondeterministic_u64(), nondeterministic_u64());
     }
@@ -631,7 +639,7 @@ pub(crate) fn reserve(op: &'static str, dtype: DType, seed: i64, seed2: i64, n: 
             None => s.old_kernels.remove(&key).unwrap_or_else(|| Philox::from_seeds(seed as u64, seed2 as u64)),
         };
         let mut next = current;
-        next.skip((n as u64).wrapping_mul(256));
+        next.skip(blocks);
         if s.kernels.len() >= KERNEL_CACHE_GENERATION && !s.kernels.contains_key(&key) {
             s.old_kernels = std::mem::take(&mut s.kernels);
         }

@@ -842,3 +842,211 @@ fn hostile_attributes_give_errors_not_panics() {
     let _ = std::panic::take_hook();
     assert!(panics.is_empty(), "panics:\n{}", panics.join("\n"));
 }
+
+// Roll, repeat, unique and segment reductions; expected values printed by TensorFlow 2.21.
+
+mod rearrange_and_segments {
+    use super::*;
+    use tensile::ops::{rearrange, segment, unique};
+
+    fn x34() -> Tensor {
+        Tensor::from_vec((0..12).map(|v| v as f32).collect::<Vec<f32>>(), &[3, 4]).unwrap()
+    }
+
+    #[test]
+    fn roll_matches_tensorflow() {
+        let x = x34();
+        let got = rearrange::roll(&x, &[1], &[0]).unwrap();
+        assert_eq!(vals(&got), [8., 9., 10., 11., 0., 1., 2., 3., 4., 5., 6., 7.]);
+        let got = rearrange::roll(&x, &[-1, 5], &[0, 1]).unwrap();
+        assert_eq!(vals(&got), [7., 4., 5., 6., 11., 8., 9., 10., 3., 0., 1., 2.]);
+        // Two shifts of 2 on the same axis of size 4 cancel out.
+        let got = rearrange::roll(&x, &[2, 2], &[1, -1]).unwrap();
+        assert_eq!(vals(&got), vals(&x));
+        let e = rearrange::roll(&x, &[1], &[2]).unwrap_err();
+        assert!(e.to_string().contains("axis 2 is out of range"), "{e}");
+        let e = rearrange::roll(&x, &[1, 2], &[0]).unwrap_err();
+        assert!(e.to_string().contains("shift and axis must have the same size"), "{e}");
+        let e = rearrange::roll(&Tensor::from(3i32), &[1], &[0]).unwrap_err();
+        assert!(e.to_string().contains("1-D or higher"), "{e}");
+        let empty = Tensor::from_vec(Vec::<f32>::new(), &[0, 2]).unwrap();
+        assert_eq!(rearrange::roll(&empty, &[3], &[0]).unwrap().shape(), &[0, 2]);
+    }
+
+    #[test]
+    fn roll_gradient_rolls_back() {
+        let x = x34();
+        let tape = GradientTape::new();
+        let w = Tensor::from_vec((0..12).map(|v| (v * v) as f32).collect::<Vec<f32>>(), &[3, 4]).unwrap();
+        let loss = tape
+            .scope(|t| {
+                t.watch(&x);
+                let y = rearrange::roll(&x, &[1, -3], &[0, 1])?;
+                tensile::ops::reduce::reduce_sum(&math::mul(&y, &w)?, None, false)
+            })
+            .unwrap()
+            .unwrap();
+        let g = tape.gradient(&loss, &[&x]).unwrap().remove(0).unwrap();
+        assert_eq!(vals(&g), vals(&rearrange::roll(&w, &[-1, 3], &[0, 1]).unwrap()));
+    }
+
+    #[test]
+    fn repeat_matches_tensorflow() {
+        let x = x34();
+        let got = rearrange::repeat(&x, &[1, 0, 2], 0).unwrap();
+        assert_eq!(got.shape(), &[3, 4]);
+        assert_eq!(vals(&got), [0., 1., 2., 3., 8., 9., 10., 11., 8., 9., 10., 11.]);
+        let got = rearrange::repeat(&x, &[2], 1).unwrap();
+        assert_eq!(got.shape(), &[3, 8]);
+        assert_eq!(&vals(&got)[..8], [0., 0., 1., 1., 2., 2., 3., 3.]);
+        let got = rearrange::repeat_flat(&i32t(&[1, 2, 3, 4], &[2, 2]), &[3, 1, 0, 2]).unwrap();
+        assert_eq!(vals(&got), [1., 1., 1., 2., 4., 4.]);
+        let e = rearrange::repeat(&x, &[-1], 0).unwrap_err();
+        assert!(e.to_string().contains("repeats must be non-negative"), "{e}");
+        let e = rearrange::repeat(&x, &[1, 2], 0).unwrap_err();
+        assert!(e.to_string().contains("repeats has 2 entries"), "{e}");
+        assert!(rearrange::repeat(&x, &[1], 5).is_err());
+    }
+
+    #[test]
+    fn repeat_gradient_sums_the_copies() {
+        let x = f64t(&[1., 2., 3.], &[3]);
+        let tape = GradientTape::new();
+        let w = f64t(&[1., 10., 100., 1000., 10000.], &[5]);
+        let loss = tape
+            .scope(|t| {
+                t.watch(&x);
+                let y = rearrange::repeat(&x, &[2, 0, 3], 0)?;
+                tensile::ops::reduce::reduce_sum(&math::mul(&y, &w)?, None, false)
+            })
+            .unwrap()
+            .unwrap();
+        let g = tape.gradient(&loss, &[&x]).unwrap().remove(0).unwrap();
+        assert_eq!(vals(&g), [11., 0., 11100.]);
+    }
+
+    #[test]
+    fn unique_matches_tensorflow() {
+        let (y, idx) = unique::unique(&Tensor::from([4i32, 1, 4, 2, 1, 7]), DType::I32).unwrap();
+        assert_eq!(vals(&y), [4., 1., 2., 7.]);
+        assert_eq!(idx.dtype(), DType::I32);
+        assert_eq!(vals(&idx), [0., 1., 0., 2., 1., 3.]);
+        let x = f64t(&[2.5, -1.0, 2.5, 2.5], &[4]);
+        let (y, idx, count) = unique::unique_with_counts(&x, DType::I64).unwrap();
+        assert_eq!((vals(&y), vals(&idx), vals(&count)), (vec![2.5, -1.0], vec![0., 1., 0., 0.], vec![3., 1.]));
+        assert_eq!(count.dtype(), DType::I64);
+        // NaN equals nothing; -0.0 and 0.0 are one value, shown as it first appeared.
+        let (y, idx) = unique::unique(&f32t(&[f32::NAN, f32::NAN, -0.0, 0.0], &[4]), DType::I32).unwrap();
+        let y = y.to_vec::<f32>().unwrap();
+        assert!(y[0].is_nan() && y[1].is_nan() && y[2] == 0.0 && y[2].is_sign_negative() && y.len() == 3);
+        assert_eq!(vals(&idx), [0., 1., 2., 2.]);
+        let e = unique::unique(&x34(), DType::I32).unwrap_err();
+        assert!(e.to_string().contains("expects a 1D vector"), "{e}");
+        let (y, idx) = unique::unique(&Tensor::from_vec(Vec::<i64>::new(), &[0]).unwrap(), DType::I32).unwrap();
+        assert_eq!((y.shape(), idx.shape()), (&[0usize][..], &[0usize][..]));
+    }
+
+    fn data() -> Tensor {
+        f32t(&[1., 2., 3., -4., 5., 6., -7., 8., 9., 0.5], &[5, 2])
+    }
+
+    #[test]
+    fn sorted_segments_match_tensorflow() {
+        let ids = i32t(&[0, 0, 2, 2, 2], &[5]);
+        let d = data();
+        let cases: [(fn(&Tensor, &Tensor) -> Result<Tensor>, [f64; 6]); 5] = [
+            (segment::segment_sum, [4.0, -2.0, 0.0, 0.0, 7.0, 14.5]),
+            (segment::segment_mean, [2.0, -1.0, 0.0, 0.0, 2.3333332538604736, 4.833333492279053]),
+            (segment::segment_max, [3.0, 2.0, 0.0, 0.0, 9.0, 8.0]),
+            (segment::segment_min, [1.0, -4.0, 0.0, 0.0, -7.0, 0.5]),
+            (segment::segment_prod, [3.0, -8.0, 1.0, 1.0, -315.0, 24.0]),
+        ];
+        for (f, want) in cases {
+            let got = f(&d, &ids).unwrap();
+            assert_eq!(got.shape(), &[3, 2]);
+            assert_eq!(vals(&got), want);
+        }
+        // Integer means truncate, as TensorFlow's integer kernel does.
+        let m = segment::segment_mean(&i32t(&[1, 2, 4], &[3]), &i32t(&[0, 0, 3], &[3])).unwrap();
+        assert_eq!(vals(&m), [1., 0., 0., 4.]);
+        let e = segment::segment_sum(&f32t(&[1., 2., 3.], &[3]), &i32t(&[1, 0, 1], &[3])).unwrap_err();
+        assert!(e.to_string().contains("segment ids are not increasing"), "{e}");
+        let e = segment::segment_sum(&f32t(&[1., 2., 3.], &[3]), &i32t(&[-1, 0, 1], &[3])).unwrap_err();
+        assert!(e.to_string().contains("segment id -1 out of range [0, 2)"), "{e}");
+        let e = segment::segment_sum(&f32t(&[1., 2., 3.], &[3]), &i32t(&[0, 1], &[2])).unwrap_err();
+        assert!(e.to_string().contains("same size as dimension 0"), "{e}");
+        let e = segment::segment_max(&Tensor::from([true]), &i32t(&[0], &[1])).unwrap_err();
+        assert!(e.to_string().contains("bool"), "{e}");
+        let empty = segment::segment_sum(&f32t(&[], &[0, 2]), &i32t(&[], &[0])).unwrap();
+        assert_eq!(empty.shape(), &[0, 2]);
+        // A huge last id is a clean error, not an allocation failure.
+        assert!(segment::segment_sum(&f32t(&[1.], &[1]), &Tensor::from([1i64 << 60])).is_err());
+    }
+
+    #[test]
+    fn unsorted_segments_match_tensorflow() {
+        let ids = i32t(&[2, 0, -1, 2, 0], &[5]);
+        let d = data();
+        let lo = f32::MIN as f64;
+        let hi = f32::MAX as f64;
+        let cases: [(fn(&Tensor, &Tensor, i64) -> Result<Tensor>, [f64; 8]); 5] = [
+            (tensile::ops::indexing::unsorted_segment_sum, [12.0, -3.5, 0.0, 0.0, -6.0, 10.0, 0.0, 0.0]),
+            (segment::unsorted_segment_mean, [6.0, -1.75, 0.0, 0.0, -3.0, 5.0, 0.0, 0.0]),
+            (segment::unsorted_segment_max, [9.0, 0.5, lo, lo, 1.0, 8.0, lo, lo]),
+            (segment::unsorted_segment_min, [3.0, -4.0, hi, hi, -7.0, 2.0, hi, hi]),
+            (segment::unsorted_segment_prod, [27.0, -2.0, 1.0, 1.0, -7.0, 16.0, 1.0, 1.0]),
+        ];
+        for (f, want) in cases {
+            let got = f(&d, &ids, 4).unwrap();
+            assert_eq!(got.shape(), &[4, 2]);
+            assert_eq!(vals(&got), want);
+        }
+        let m = segment::unsorted_segment_min(&i32t(&[1, 2], &[2]), &i32t(&[0, 0], &[2]), 3).unwrap();
+        assert_eq!(vals(&m), [1., i32::MAX as f64, i32::MAX as f64]);
+        // Integer data gives float64 means.
+        let m = segment::unsorted_segment_mean(&i32t(&[1, 2, 4], &[3]), &i32t(&[0, 0, 2], &[3]), 3).unwrap();
+        assert_eq!((m.dtype(), vals(&m)), (DType::F64, vec![1.5, 0.0, 4.0]));
+        let e = segment::unsorted_segment_max(&f32t(&[1., 2.], &[2]), &i32t(&[0, 5], &[2]), 3).unwrap_err();
+        assert!(e.to_string().contains("segment_ids[1] = 5 is out of range [0, 3)"), "{e}");
+        let e = segment::unsorted_segment_max(&f32t(&[1., 2.], &[2]), &i32t(&[0, 0], &[2]), -1).unwrap_err();
+        assert!(e.to_string().contains("must not be negative"), "{e}");
+        let e = segment::unsorted_segment_max(&f32t(&[1., 2.], &[2]), &i32t(&[0, 0, 0], &[3]), 2).unwrap_err();
+        assert!(e.to_string().contains("does not start with segment_ids.shape"), "{e}");
+    }
+
+    fn grad_of(f: impl Fn(&Tensor) -> Result<Tensor>, x: &Tensor, upstream: &[f64]) -> Vec<f64> {
+        let tape = GradientTape::new();
+        let loss = tape
+            .scope(|t| {
+                t.watch(x);
+                let y = f(x)?;
+                let w = Tensor::from_vec(upstream.to_vec(), y.shape())?;
+                tensile::ops::reduce::reduce_sum(&math::mul(&y, &w)?, None, false)
+            })
+            .unwrap()
+            .unwrap();
+        vals(&tape.gradient(&loss, &[x]).unwrap().remove(0).unwrap())
+    }
+
+    #[test]
+    fn extreme_gradients_split_ties_as_tensorflow() {
+        let x = f64t(&[1., 3., 3., 2., 5., 5.], &[6]);
+        let g = grad_of(|x| segment::segment_max(x, &i32t(&[0, 0, 0, 1, 2, 2], &[6])), &x, &[1., 2., 3.]);
+        assert_eq!(g, [0.0, 0.5, 0.5, 2.0, 1.5, 1.5]);
+        let ids = i32t(&[1, 1, 0, 0, -1, 1], &[6]);
+        let g = grad_of(|x| segment::unsorted_segment_min(x, &ids, 3), &x, &[1., 2., 3.]);
+        assert_eq!(g, [2.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn product_gradients_handle_zeros() {
+        // Segment 0 has one zero (only it gets a gradient: the product of the others), segment 1
+        // two zeros (no gradient), segment 2 none.
+        let x = f64t(&[2., 0., 3., 0., 0., 4., 5.], &[7]);
+        let ids = i32t(&[0, 0, 0, 1, 1, 2, 2], &[7]);
+        let g = grad_of(|x| segment::segment_prod(x, &ids), &x, &[1., 2., 3.]);
+        assert_eq!(g, [0.0, 6.0, 0.0, 0.0, 0.0, 15.0, 12.0]);
+        let g = grad_of(|x| segment::unsorted_segment_prod(x, &ids, 3), &x, &[1., 2., 3.]);
+        assert_eq!(g, [0.0, 6.0, 0.0, 0.0, 0.0, 15.0, 12.0]);
+    }
+}

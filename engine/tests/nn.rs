@@ -713,3 +713,39 @@ fn empty_tensors_give_empty_or_zero_results() -> Result<()> {
     assert_eq!(nn::softmax_cross_entropy_with_logits(&z(&[2, 0]), &z(&[2, 0]), -1)?.to_vec::<f32>()?, vec![0.0; 2]);
     Ok(())
 }
+
+/// Depthwise convolution against a direct loop: output channel `c * m + j` is input channel
+/// `c` convolved with `filter[:, :, c, j]` (VALID, stride 2 vertically, dilation 1).
+#[test]
+fn depthwise_conv2d_matches_a_direct_loop() -> Result<()> {
+    let (n, h, w, c, kh, kw, m) = (2usize, 5usize, 4usize, 3usize, 2usize, 3usize, 2usize);
+    let x = test_tensor(&[n, h, w, c], 301, -1.0, 1.0);
+    let f = test_tensor(&[kh, kw, c, m], 302, -1.0, 1.0);
+    let y = nn::depthwise_conv2d(&x, &f, &[2, 1], "VALID", &[])?;
+    let (oh, ow) = ((h - kh) / 2 + 1, w - kw + 1);
+    assert_eq!(y.shape(), &[n, oh, ow, c * m]);
+    let (xv, fv) = (x.to_f64_vec(), f.to_f64_vec());
+    let mut want = vec![0.0; n * oh * ow * c * m];
+    for b in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                for ch in 0..c {
+                    for j in 0..m {
+                        let mut s = 0.0;
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let xi = ((b * h + oy * 2 + ky) * w + ox + kx) * c + ch;
+                                s += xv[xi] * fv[((ky * kw + kx) * c + ch) * m + j];
+                            }
+                        }
+                        want[((b * oh + oy) * ow + ox) * c * m + ch * m + j] = s;
+                    }
+                }
+            }
+        }
+    }
+    assert_close(&y.to_f64_vec(), &want, 1e-12, 1e-12);
+    let e = nn::depthwise_conv2d(&x, &test_tensor(&[2, 2, 4, 1], 303, -1.0, 1.0), &[1, 1], "SAME", &[]).unwrap_err();
+    assert!(e.to_string().contains("input depth 3 does not match filter in_channels 4"), "{e}");
+    Ok(())
+}

@@ -437,3 +437,86 @@ fn huge_outputs_are_resource_errors() {
     let e = random_uniform(&[1 << 45], 0.0, 9.0, DType::I64, Some(1)).unwrap_err();
     assert_eq!(e.kind, tensile::ErrorKind::ResourceExhausted, "{e}");
 }
+
+// tf.random.shuffle and tf.random.categorical; expected values printed by TensorFlow 2.21.
+
+mod sampling {
+    use super::*;
+    use tensile::ops::random_sampling::{categorical, shuffle};
+
+    fn ints(t: &Tensor) -> Vec<i64> {
+        t.to_f64_vec().into_iter().map(|v| v as i64).collect()
+    }
+
+    #[test]
+    fn shuffle_matches_tensorflow() -> Result<()> {
+        let a = Tensor::from_vec((0..10).collect::<Vec<i32>>(), &[10])?;
+        set_seed(5);
+        assert_eq!(ints(&shuffle(&a, None)?), [0, 5, 2, 8, 1, 6, 7, 9, 4, 3]);
+        assert_eq!(ints(&shuffle(&a, None)?), [7, 8, 2, 9, 4, 0, 6, 5, 3, 1]);
+        assert_eq!(ints(&shuffle(&a, Some(3))?), [0, 9, 8, 7, 4, 6, 3, 2, 5, 1]);
+        let m = Tensor::from_vec((0..12).map(|v| v as f32).collect::<Vec<f32>>(), &[6, 2])?;
+        let got = shuffle(&m, Some(3))?;
+        assert_eq!(got.shape(), &[6, 2]);
+        assert_eq!(ints(&got), [4, 5, 0, 1, 8, 9, 10, 11, 2, 3, 6, 7]);
+        set_seed(None);
+        assert_eq!(ints(&shuffle(&a, Some(7))?), [7, 2, 0, 9, 8, 4, 5, 1, 6, 3]);
+        // Nothing to shuffle: the value comes back unchanged.
+        assert_eq!(ints(&shuffle(&Tensor::from(3i32), Some(1))?), [3]);
+        Ok(())
+    }
+
+    #[test]
+    fn unseeded_shuffle_is_a_permutation() -> Result<()> {
+        set_seed(None);
+        let a = Tensor::from_vec((0..50).collect::<Vec<i64>>(), &[50])?;
+        let mut got = ints(&shuffle(&a, None)?);
+        got.sort();
+        assert_eq!(got, (0..50).collect::<Vec<i64>>());
+        Ok(())
+    }
+
+    #[test]
+    fn categorical_matches_tensorflow() -> Result<()> {
+        let lg = Tensor::from_vec(vec![0.0f32, 1.0, 2.0, 1.0, -1.0, f32::NEG_INFINITY], &[2, 3])?;
+        set_seed(11);
+        let c1 = categorical(&lg, 7, DType::I64, None)?;
+        assert_eq!((c1.dtype(), c1.shape()), (DType::I64, &[2usize, 7][..]));
+        assert_eq!(ints(&c1), [0, 2, 1, 2, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(ints(&categorical(&lg, 5, DType::I64, Some(4))?), [2, 1, 0, 2, 0, 0, 1, 0, 0, 0]);
+        let lg64 = tensile::ops::math::cast(&lg, DType::F64)?;
+        let c3 = categorical(&lg64, 3, DType::I32, Some(4))?;
+        assert_eq!((c3.dtype(), ints(&c3)), (DType::I32, vec![2, 1, 0, 0, 0, 0]));
+        // The same op seed again continues that kernel's stream.
+        assert_eq!(ints(&categorical(&lg, 5, DType::I64, Some(4))?), [1, 2, 2, 0, 2, 0, 1, 1, 0, 0]);
+        set_seed(None);
+        Ok(())
+    }
+
+    #[test]
+    fn categorical_frequencies_follow_softmax() -> Result<()> {
+        let lg = Tensor::from_vec(vec![0.0f64, (2.0f64).ln(), (5.0f64).ln()], &[1, 3])?;
+        let n = 20000;
+        let got = ints(&categorical(&lg, n, DType::I64, Some(1))?);
+        for (class, p) in [(0, 0.125), (1, 0.25), (2, 0.625)] {
+            let f = got.iter().filter(|&&c| c == class).count() as f64 / n as f64;
+            assert!((f - p).abs() < 0.015, "class {class}: frequency {f}, expected {p}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn categorical_errors_name_the_op() {
+        let e = categorical(&Tensor::from([1.0f32, 2.0]), 3, DType::I64, Some(1)).unwrap_err();
+        assert!(e.to_string().contains("multinomial") && e.to_string().contains("matrix"), "{e}");
+        let m = Tensor::from([[1.0f32, 2.0]]);
+        let e = categorical(&m, -1, DType::I64, Some(1)).unwrap_err();
+        assert!(e.to_string().contains("num_samples should be non-negative"), "{e}");
+        let empty = Tensor::from_vec(Vec::<f32>::new(), &[2, 0]).unwrap();
+        let e = categorical(&empty, 3, DType::I64, Some(1)).unwrap_err();
+        assert!(e.to_string().contains("num_classes should be positive"), "{e}");
+        assert!(categorical(&Tensor::from([[1i32, 2]]), 3, DType::I64, Some(1)).is_err());
+        assert!(categorical(&m, 3, DType::F32, Some(1)).is_err());
+        assert_eq!(categorical(&m, 0, DType::I32, Some(1)).unwrap().shape(), &[1, 0]);
+    }
+}

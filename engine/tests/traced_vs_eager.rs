@@ -96,6 +96,34 @@ fn explicit_cases() -> Vec<(&'static str, Vec<Tensor>, Call)> {
             }),
         ),
         (
+            "unique",
+            vec![Tensor::from([3i64, 1, 3, 2, 1])],
+            Box::new(|i: &[Tensor]| {
+                let (y, idx) = tensile::ops::unique::unique(&i[0], DType::I32)?;
+                Ok(vec![y, idx])
+            }),
+        ),
+        (
+            "unique_with_counts",
+            vec![Tensor::from([0.5f32, -1.0, 0.5, 0.5])],
+            Box::new(|i: &[Tensor]| {
+                let (y, idx, count) = tensile::ops::unique::unique_with_counts(&i[0], DType::I64)?;
+                Ok(vec![y, idx, count])
+            }),
+        ),
+        (
+            "random_shuffle",
+            vec![Tensor::from([[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]])],
+            Box::new(|i: &[Tensor]| Ok(vec![tensile::ops::random_sampling::shuffle(&i[0], Some(4))?])),
+        ),
+        (
+            "multinomial",
+            vec![Tensor::from([[0.0f32, 1.0, 2.0], [1.0, 1.0, 1.0]])],
+            Box::new(|i: &[Tensor]| {
+                Ok(vec![tensile::ops::random_sampling::categorical(&i[0], 5, DType::I64, Some(2))?])
+            }),
+        ),
+        (
             "fused_elementwise",
             vec![Tensor::from([0.5f32, -1.0, 2.0]), Tensor::from([1.0f32, 2.0, 3.0])],
             Box::new(|i: &[Tensor]| {

@@ -593,10 +593,7 @@ fn checked_specs(op: &'static OpDef, node: &Node, inputs: &[Tensor]) -> Result<S
     let specs: SmallVec<[Spec; 4]> = inputs.iter().map(Spec::of).collect();
     let out_specs = (op.infer)(&specs, &node.attrs)?;
     if out_specs.len() != node.outputs.len()
-        || out_specs
-            .iter()
-            .zip(&node.outputs)
-            .any(|(c, d)| c.dtype != d.dtype || c.shape().is_none_or(|s| !fits(&d.dims, &s)))
+        || out_specs.iter().zip(&node.outputs).any(|(c, d)| c.dtype != d.dtype || !dims_agree(&c.dims, &d.dims))
     {
         let show = |v: &[Spec]| v.iter().map(Spec::describe).collect::<Vec<_>>().join(", ");
         return Err(Error::new(
@@ -627,8 +624,24 @@ fn finish(
             format!("kernel returned {} outputs, shape rule promised {promised}", outputs.len()),
         ));
     }
+    // Ops whose output sizes depend on input values (`unique`, `segment_sum`) leave those
+    // dims unknown even at run time; their results are checked against the graph here.
+    if let Some((t, d)) =
+        outputs.iter().zip(&node.outputs).find(|(t, d)| t.dtype() != d.dtype || !fits(&d.dims, t.shape()))
+    {
+        return Err(Error::new(
+            ErrorKind::Internal,
+            op.name,
+            format!("computed a {}{:?} output, the graph declared {}", t.dtype(), t.shape(), d.describe()),
+        ));
+    }
     if op.grad.is_some() {
         crate::tape::record_op(op, inputs, &outputs, &node.attrs);
     }
     Ok(outputs)
+}
+
+/// Whether run-time dims agree with declared dims wherever both are known.
+fn dims_agree(run: &[shape::Dim], declared: &[shape::Dim]) -> bool {
+    run.len() == declared.len() && run.iter().zip(declared).all(|(r, d)| r.is_none() || d.is_none() || r == d)
 }

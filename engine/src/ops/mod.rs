@@ -18,9 +18,13 @@ pub mod linalg;
 pub mod math;
 pub mod nn;
 pub mod random_ops;
+pub mod random_sampling;
+pub mod rearrange;
 pub mod reduce;
+pub mod segment;
 pub mod slicing;
 pub mod tensor_list;
+pub mod unique;
 
 /// The dtype and (possibly partial) shape of an op input or output.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,11 +132,15 @@ pub fn registry() -> &'static [&'static OpDef] {
         v.extend_from_slice(math::OPS);
         v.extend_from_slice(reduce::OPS);
         v.extend_from_slice(array::OPS);
+        v.extend_from_slice(rearrange::OPS);
+        v.extend_from_slice(unique::OPS);
         v.extend_from_slice(slicing::OPS);
         v.extend_from_slice(indexing::OPS);
+        v.extend_from_slice(segment::OPS);
         v.extend_from_slice(linalg::OPS);
         v.extend_from_slice(nn::OPS);
         v.extend_from_slice(random_ops::OPS);
+        v.extend_from_slice(random_sampling::OPS);
         v.extend_from_slice(io::OPS);
         v.extend_from_slice(fused::OPS);
         v.extend_from_slice(tensor_list::OPS);

@@ -6,7 +6,9 @@ pub mod linalg;
 pub mod math;
 pub mod nn;
 pub mod random_ops;
+pub mod rearrange;
 pub mod reduce;
+pub mod segment;
 pub mod slicing;
 pub mod tensor_list;
 
@@ -22,5 +24,7 @@ pub fn all() -> Vec<tensile::testing::GradCase> {
     v.extend(indexing::cases());
     v.extend(random_ops::cases());
     v.extend(tensor_list::cases());
+    v.extend(rearrange::cases());
+    v.extend(segment::cases());
     v
 }

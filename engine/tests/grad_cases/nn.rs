@@ -68,6 +68,17 @@ fn conv_cases() -> Vec<GradCase> {
         vec![test_tensor(&[1, 9, 2], 192, -1.0, 1.0), test_tensor(&[2, 2, 2], 193, -1.0, 1.0)],
         |t| nn::conv1d(&t[0], &t[1], 1, "VALID", 3),
     ));
+    // depthwise_conv2d is conv2d with a block-diagonal filter built from the depthwise one.
+    v.push(GradCase::new(
+        "conv2d",
+        vec![test_tensor(&[2, 5, 4, 3], 194, -1.0, 1.0), test_tensor(&[3, 2, 3, 2], 195, -1.0, 1.0)],
+        |t| nn::depthwise_conv2d(&t[0], &t[1], &[2, 1], "SAME", &[]),
+    ));
+    v.push(GradCase::new(
+        "conv2d",
+        vec![test_tensor(&[1, 6, 6, 2], 196, -1.0, 1.0), test_tensor(&[2, 2, 2, 1], 197, -1.0, 1.0)],
+        |t| nn::depthwise_conv2d(&t[0], &t[1], &[1, 1], "VALID", &[2, 2]),
+    ));
     v
 }
 

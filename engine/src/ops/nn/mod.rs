@@ -8,6 +8,7 @@ use crate::ops::OpDef;
 use crate::shape::Dim;
 
 mod conv;
+mod depthwise;
 mod losses;
 mod pool;
 mod softmax;
@@ -16,6 +17,7 @@ pub use conv::{
     conv1d, conv2d, conv2d_backprop_filter, conv2d_backprop_input, CONV2D, CONV2D_BACKPROP_FILTER,
     CONV2D_BACKPROP_INPUT,
 };
+pub use depthwise::depthwise_conv2d;
 pub use losses::{
     sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits,
     SIGMOID_CROSS_ENTROPY_WITH_LOGITS, SOFTMAX_CROSS_ENTROPY_WITH_LOGITS, SPARSE_SOFTMAX_CROSS_ENTROPY_WITH_LOGITS,

@@ -6,7 +6,7 @@ use super::Entry;
 use crate::interp::exceptions::{raise, PyResult};
 use crate::interp::value::{Args, Value};
 use crate::interp::Interp;
-use tensile::ops::{array, indexing, math};
+use tensile::ops::{array, math};
 use tensile::{DType, Tensor};
 
 type Out = PyResult<Value>;
@@ -214,14 +214,6 @@ fn as_dtype(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     Ok(Value::DType(super::args::dtype_of(&p.req("type_value")?)?))
 }
 
-/// `tf.math.unsorted_segment_sum(data, segment_ids, num_segments, name=None)`.
-fn unsorted_segment_sum(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
-    let p = Params::bind("unsorted_segment_sum", &["data", "segment_ids", "num_segments", "name"], a)?;
-    let data = p.tensor("data")?;
-    let ids = p.tensor("segment_ids")?;
-    Ok(t(r(indexing::unsorted_segment_sum(&data, &ids, p.req_int("num_segments")?))?))
-}
-
 /// `tf.math.count_nonzero(input, axis=None, keepdims=None, dtype=tf.int64, name=None)`.
 fn count_nonzero(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("count_nonzero", &["input", "axis", "keepdims", "dtype", "name"], a)?;
@@ -301,7 +293,6 @@ pub fn table() -> Vec<Entry> {
         (&["clip_by_value"], clip_by_value),
         (&["cast", "dtypes.cast"], cast),
         (&["as_dtype", "dtypes.as_dtype"], as_dtype),
-        (&["math.unsorted_segment_sum"], unsorted_segment_sum),
         (&["math.count_nonzero"], count_nonzero),
     ]
 }

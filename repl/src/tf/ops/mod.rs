@@ -3,6 +3,7 @@
 //! files every path into the `tf` module and its submodules (`tf.math`, `tf.nn`, ...).
 
 pub mod args;
+mod arrange;
 mod array;
 mod attrs;
 mod linalg;
@@ -11,6 +12,7 @@ mod nn;
 mod print;
 mod random;
 mod reduce;
+mod segment;
 pub mod shape;
 
 use crate::interp::exceptions::PyResult;
@@ -25,7 +27,16 @@ pub type Entry = (&'static [&'static str], NativeFn);
 /// Every table of this module.
 pub fn entries() -> Vec<Entry> {
     let mut v = Vec::new();
-    for table in [math::table(), reduce::table(), array::table(), linalg::table(), nn::table(), random::table()] {
+    for table in [
+        math::table(),
+        reduce::table(),
+        array::table(),
+        arrange::table(),
+        segment::table(),
+        linalg::table(),
+        nn::table(),
+        random::table(),
+    ] {
         v.extend(table);
     }
     v.extend(print::table());

@@ -118,6 +118,17 @@ fn conv2d(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     Ok(t(r(engine_nn::conv2d(&x, &w, &strides, padding(&p)?, &usizes("conv2d", &p, "dilations")?))?))
 }
 
+/// `tf.nn.depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None)`.
+fn depthwise_conv2d(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    const F: &str = "depthwise_conv2d";
+    let p = Params::bind(F, &["input", "filter", "strides", "padding", "data_format", "dilations", "name"], a)?;
+    check_format(F, &p, &["NHWC"])?;
+    let x = p.tensor("input")?;
+    let w = p.tensor_as("filter", Some(x.dtype()))?;
+    let strides = usizes(F, &p, "strides")?;
+    Ok(t(r(engine_nn::depthwise_conv2d(&x, &w, &strides, padding(&p)?, &usizes(F, &p, "dilations")?))?))
+}
+
 fn conv1d(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("conv1d", &["input", "filters", "stride", "padding", "data_format", "dilations", "name"], a)?;
     check_format("conv1d", &p, &["NWC"])?;
@@ -273,6 +284,7 @@ pub fn table() -> Vec<Entry> {
         (&["nn.log_softmax", "math.log_softmax"], log_softmax),
         (&["nn.bias_add"], bias_add),
         (&["nn.conv2d"], conv2d),
+        (&["nn.depthwise_conv2d"], depthwise_conv2d),
         (&["nn.conv1d"], conv1d),
         (&["nn.conv2d_transpose"], conv2d_transpose),
         (&["nn.max_pool2d"], max_pool2d),

@@ -87,6 +87,29 @@ fn stateless_truncated_normal(_: &mut Interp, _: Option<&Value>, a: Args) -> Out
     Ok(t(r(rnd::stateless_truncated_normal(&p.req_ints("shape")?, seed_pair(&p)?, mean, std, d))?))
 }
 
+/// `tf.random.shuffle(value, seed=None, name=None)`.
+fn shuffle(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("shuffle", &["value", "seed", "name"], a)?;
+    Ok(t(r(tensile::ops::random_sampling::shuffle(&p.tensor("value")?, p.opt_int("seed")?))?))
+}
+
+/// `tf.random.categorical(logits, num_samples, dtype=None, seed=None, name=None)`.
+fn categorical(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
+    let p = Params::bind("categorical", &["logits", "num_samples", "dtype", "seed", "name"], a)?;
+    let logits = p.tensor("logits")?;
+    let d = match p.dtype("dtype")?.unwrap_or(DType::I64) {
+        d @ (DType::I32 | DType::I64) => d,
+        d => {
+            return Err(raise(
+                "ValueError",
+                format!("Argument `dtype` got invalid value <dtype: '{d}'>. Accepted dtypes are (tf.int32, tf.int64)."),
+            ))
+        }
+    };
+    let n = p.req_int("num_samples")?;
+    Ok(t(r(tensile::ops::random_sampling::categorical(&logits, n, d, p.opt_int("seed")?))?))
+}
+
 /// The table of this family.
 pub fn table() -> Vec<Entry> {
     vec![
@@ -97,6 +120,8 @@ pub fn table() -> Vec<Entry> {
         (&["random.stateless_uniform"], stateless_uniform),
         (&["random.stateless_normal"], stateless_normal),
         (&["random.stateless_truncated_normal"], stateless_truncated_normal),
+        (&["random.shuffle"], shuffle),
+        (&["random.categorical"], categorical),
     ]
 }
 
