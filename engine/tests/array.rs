@@ -950,11 +950,16 @@ mod rearrange_and_segments {
         f32t(&[1., 2., 3., -4., 5., 6., -7., 8., 9., 0.5], &[5, 2])
     }
 
+    /// A sorted segment reduction `(data, ids)`.
+    type Sorted = fn(&Tensor, &Tensor) -> Result<Tensor>;
+    /// An unsorted segment reduction `(data, ids, num_segments)`.
+    type Unsorted = fn(&Tensor, &Tensor, i64) -> Result<Tensor>;
+
     #[test]
     fn sorted_segments_match_tensorflow() {
         let ids = i32t(&[0, 0, 2, 2, 2], &[5]);
         let d = data();
-        let cases: [(fn(&Tensor, &Tensor) -> Result<Tensor>, [f64; 6]); 5] = [
+        let cases: [(Sorted, [f64; 6]); 5] = [
             (segment::segment_sum, [4.0, -2.0, 0.0, 0.0, 7.0, 14.5]),
             (segment::segment_mean, [2.0, -1.0, 0.0, 0.0, 2.3333332538604736, 4.833333492279053]),
             (segment::segment_max, [3.0, 2.0, 0.0, 0.0, 9.0, 8.0]),
@@ -989,7 +994,7 @@ mod rearrange_and_segments {
         let d = data();
         let lo = f32::MIN as f64;
         let hi = f32::MAX as f64;
-        let cases: [(fn(&Tensor, &Tensor, i64) -> Result<Tensor>, [f64; 8]); 5] = [
+        let cases: [(Unsorted, [f64; 8]); 5] = [
             (tensile::ops::indexing::unsorted_segment_sum, [12.0, -3.5, 0.0, 0.0, -6.0, 10.0, 0.0, 0.0]),
             (segment::unsorted_segment_mean, [6.0, -1.75, 0.0, 0.0, -3.0, 5.0, 0.0, 0.0]),
             (segment::unsorted_segment_max, [9.0, 0.5, lo, lo, 1.0, 8.0, lo, lo]),
