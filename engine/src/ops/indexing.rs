@@ -16,7 +16,7 @@ pub(crate) static OPS: &[&OpDef] =
     &[&GATHER, &GATHER_GRAD, &GATHER_ND, &SCATTER_ND, &UNSORTED_SEGMENT_SUM, &GATHER_DROP_NEGATIVES];
 
 /// Fails unless `indices` holds int32 or int64 values.
-fn expect_indices(op: &str, name: &str, indices: &Spec) -> Result<()> {
+pub(crate) fn expect_indices(op: &str, name: &str, indices: &Spec) -> Result<()> {
     if !matches!(indices.dtype, DType::I32 | DType::I64) {
         return Err(Error::invalid(op, format!("{name} must be int32 or int64, got {}", indices.describe())));
     }
@@ -24,7 +24,7 @@ fn expect_indices(op: &str, name: &str, indices: &Spec) -> Result<()> {
 }
 
 /// The elements of an int32/int64 index tensor as i64.
-fn index_values<'a>(op: &str, t: &'a Tensor) -> Result<Cow<'a, [i64]>> {
+pub(crate) fn index_values<'a>(op: &str, t: &'a Tensor) -> Result<Cow<'a, [i64]>> {
     match t.dtype() {
         DType::I64 => Ok(Cow::Borrowed(t.as_slice::<i64>()?)),
         DType::I32 => Ok(Cow::Owned(t.as_slice::<i32>()?.iter().map(|&v| v as i64).collect())),

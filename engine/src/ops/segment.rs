@@ -6,12 +6,11 @@
 use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::ops::indexing::{gather_drop_negatives, unsorted_segment_sum};
+use crate::ops::indexing::{expect_indices, gather_drop_negatives, index_values, unsorted_segment_sum};
 use crate::ops::{array, execute1, expect_arity, expect_dtype_in, math, GradCtx, OpDef, Spec, NUMERIC};
 use crate::shape::{self, Dims};
 use crate::tensor::{Element, Tensor};
 use crate::with_numeric;
-use std::borrow::Cow;
 
 /// Ops of this family.
 pub(crate) static OPS: &[&OpDef] = &[
@@ -166,28 +165,13 @@ fn reduce_rows<T: SegmentElem>(data: &[T], ids: &[i64], n: usize, inner: usize, 
     out
 }
 
-fn expect_ids(op: &str, ids: &Spec) -> Result<()> {
-    if !matches!(ids.dtype, DType::I32 | DType::I64) {
-        return Err(Error::invalid(op, format!("segment_ids must be int32 or int64, got {}", ids.describe())));
-    }
-    Ok(())
-}
-
-fn id_values<'a>(op: &str, t: &'a Tensor) -> Result<Cow<'a, [i64]>> {
-    match t.dtype() {
-        DType::I64 => Ok(Cow::Borrowed(t.as_slice::<i64>()?)),
-        DType::I32 => Ok(Cow::Owned(t.as_slice::<i32>()?.iter().map(|&v| v as i64).collect())),
-        d => Err(Error::invalid(op, format!("segment_ids must be int32 or int64, got {d}"))),
-    }
-}
-
 /// Shape rule of the sorted ops: `data` at least 1-D, `segment_ids` a vector as long as its
 /// first dimension; the number of segments is unknown until the ids are read.
 fn infer_sorted(op: &str, s: &[Spec]) -> Result<Vec<Spec>> {
     expect_arity(op, s, 2)?;
     let (data, ids) = (&s[0], &s[1]);
     expect_dtype_in(op, data, NUMERIC)?;
-    expect_ids(op, ids)?;
+    expect_indices(op, "segment_ids", ids)?;
     if data.rank() == 0 {
         return Err(Error::invalid(op, format!("input must be at least rank 1, got {}", data.describe())));
     }
@@ -233,7 +217,7 @@ fn sorted_segments(op: &str, ids: &[i64]) -> Result<usize> {
 
 fn sorted_kernel(op: &'static str, r: Reduce, i: &[Tensor]) -> Result<Vec<Tensor>> {
     let (data, ids) = (&i[0], &i[1]);
-    let idx = id_values(op, ids)?;
+    let idx = index_values(op, ids)?;
     let n = sorted_segments(op, &idx)?;
     let mut osh = data.shape().to_vec();
     osh[0] = n;
@@ -252,7 +236,7 @@ fn infer_unsorted(op: &str, s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
     expect_arity(op, s, 2)?;
     let (data, ids) = (&s[0], &s[1]);
     expect_dtype_in(op, data, NUMERIC)?;
-    expect_ids(op, ids)?;
+    expect_indices(op, "segment_ids", ids)?;
     let n = a.int(op, "num_segments")?;
     if n < 0 {
         return Err(Error::invalid(op, format!("num_segments == {n} must not be negative")));
@@ -290,7 +274,7 @@ fn unsorted_kernel(op: &'static str, r: Reduce, i: &[Tensor], o: &[Spec]) -> Res
     let (data, ids) = (&i[0], &i[1]);
     let osh = o[0].shape().ok_or_else(|| Error::invalid(op, "the output shape must be fully known"))?;
     let n = osh[0];
-    let idx = id_values(op, ids)?;
+    let idx = index_values(op, ids)?;
     if let Some(p) = idx.iter().position(|&v| v >= n as i64) {
         let at = if ids.rank() == 0 { String::new() } else { format!("[{}]", fmt_pos(p, ids.shape())) };
         return Err(Error::invalid(op, format!("segment_ids{at} = {} is out of range [0, {n})", idx[p])));
