@@ -59,7 +59,7 @@ fn unique_with_counts(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 /// The table of this family.
 pub fn table() -> Vec<Entry> {
     vec![
-        (&["roll", "manip.roll"], roll),
+        (&["roll"], roll),
         (&["repeat"], repeat),
         (&["unique"], unique_),
         (&["unique_with_counts"], unique_with_counts),
