@@ -33,7 +33,7 @@ pub(crate) fn index_values<'a>(op: &str, t: &'a Tensor) -> Result<Cow<'a, [i64]>
 }
 
 /// Multi-index of flat position `flat` in `shape`, as TensorFlow prints it: `1,0`.
-fn fmt_pos(mut flat: usize, shape: &[usize]) -> String {
+pub(crate) fn fmt_pos(mut flat: usize, shape: &[usize]) -> String {
     let mut parts = vec![0usize; shape.len()];
     for d in (0..shape.len()).rev() {
         let n = shape[d].max(1);

@@ -6,7 +6,7 @@
 use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::ops::indexing::{expect_indices, gather_drop_negatives, index_values, unsorted_segment_sum};
+use crate::ops::indexing::{expect_indices, fmt_pos, gather_drop_negatives, index_values, unsorted_segment_sum};
 use crate::ops::{array, execute1, expect_arity, expect_dtype_in, math, GradCtx, OpDef, Spec, NUMERIC};
 use crate::shape::{self, Dims};
 use crate::tensor::{Element, Tensor};
@@ -257,17 +257,6 @@ fn infer_unsorted(op: &str, s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
         return Err(Error::invalid(op, format!("an output of shape {} has too many elements", shape::fmt_dims(&dims))));
     }
     Ok(vec![Spec { dtype: data.dtype, dims }])
-}
-
-/// Multi-index of flat position `flat` in `shape`, as TensorFlow prints it: `1,0`.
-fn fmt_pos(mut flat: usize, shape: &[usize]) -> String {
-    let mut parts = vec![0usize; shape.len()];
-    for d in (0..shape.len()).rev() {
-        let n = shape[d].max(1);
-        parts[d] = flat % n;
-        flat /= n;
-    }
-    parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
 }
 
 fn unsorted_kernel(op: &'static str, r: Reduce, i: &[Tensor], o: &[Spec]) -> Result<Vec<Tensor>> {
