@@ -130,6 +130,9 @@ fn main() -> Result<()> {
     if want("tensor_array_write_10k_traced_ms") {
         tensor_array_figure()?;
     }
+    if std::env::args().any(|a| a == "mlp_matmuls") {
+        mlp_matmul_figures();
+    }
     if ["mlp_step_eager_eps", "mlp_trace_ms", "mlp_step_traced_eps", "mlp_profile"].iter().any(|n| want(n)) {
         mlp_figures(&want)?;
     }
@@ -351,4 +354,30 @@ fn mlp_figures(want: &dyn Fn(&str) -> bool) -> Result<()> {
         emit("mlp_step_traced_eps", BATCH as f64 / s, "examples/s");
     }
     Ok(())
+}
+
+/// GFLOP/s of each product in the MLP's train step, with its transpose flags (a diagnostic).
+fn mlp_matmul_figures() {
+    let cases: [(&str, [usize; 2], [usize; 2], bool, bool); 7] = [
+        ("x.W1", [128, 784], [784, 512], false, false),
+        ("h1.W2", [128, 512], [512, 512], false, false),
+        ("h2.W3", [128, 512], [512, 10], false, false),
+        ("xT.g1", [128, 784], [128, 512], true, false),
+        ("h1T.g2", [128, 512], [128, 512], true, false),
+        ("g2.W2T", [128, 512], [512, 512], false, true),
+        ("g3.W3T", [128, 10], [512, 10], false, true),
+    ];
+    for (i, (name, sa, sb, ta, tb)) in cases.into_iter().enumerate() {
+        let (a, b) = (randn(&sa, 40 + i as u64), randn(&sb, 50 + i as u64));
+        let (m, k) = if ta { (sa[1], sa[0]) } else { (sa[0], sa[1]) };
+        let n = if tb { sb[0] } else { sb[1] };
+        let s = time(11, 20, || {
+            std::hint::black_box(linalg::matmul_t(&a, &b, ta, tb).expect("matmul"));
+        });
+        println!(
+            "{{\"product\": \"{name}\", \"m\": {m}, \"n\": {n}, \"k\": {k}, \"us\": {:.1}, \"gflops\": {:.1}}}",
+            s * 1e6,
+            2.0 * (m * n * k) as f64 / s / 1e9
+        );
+    }
 }

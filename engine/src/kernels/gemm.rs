@@ -7,6 +7,7 @@ use crate::cancel::Stop;
 use crate::error::{Error, ErrorKind, Result};
 use rayon::prelude::*;
 use smallvec::{smallvec, SmallVec};
+use std::mem::MaybeUninit;
 
 /// Element types the contraction kernels handle.
 pub trait MatElem: Copy + Send + Sync + Default + 'static {
@@ -14,8 +15,9 @@ pub trait MatElem: Copy + Send + Sync + Default + 'static {
     fn mul_add(acc: Self, a: Self, b: Self) -> Self;
     /// `a + b`, wrapping for integers.
     fn add(a: Self, b: Self) -> Self;
-    /// Runs one product with the `gemm` crate; returns false when the type has no such path.
-    fn gemm(d: &MatDims, a: &[Self], b: &[Self], out: &mut [Self], threads: usize) -> bool;
+    /// Runs one product with the `gemm` crate, writing every element of `out`; returns false,
+    /// having written nothing, when the type has no such path.
+    fn gemm(d: &MatDims, a: &[Self], b: &[Self], out: &mut [MaybeUninit<Self>], threads: usize) -> bool;
 }
 
 macro_rules! float_elem {
@@ -29,7 +31,7 @@ macro_rules! float_elem {
             fn add(a: $t, b: $t) -> $t {
                 a + b
             }
-            fn gemm(d: &MatDims, a: &[$t], b: &[$t], out: &mut [$t], threads: usize) -> bool {
+            fn gemm(d: &MatDims, a: &[$t], b: &[$t], out: &mut [MaybeUninit<$t>], threads: usize) -> bool {
                 // Callers check extents; this re-check keeps the unsafe call sound on its own.
                 if !d.fits(a.len(), b.len(), out.len()) || d.m == 0 || d.n == 0 || d.k == 0 {
                     return false;
@@ -37,12 +39,14 @@ macro_rules! float_elem {
                 let par = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
                 // SAFETY: `fits` proved every element (i, p) of A, (p, j) of B and (i, j) of the
                 // row-major output lies inside its slice; the output does not alias the inputs.
+                // With `read_dst` false gemm only stores to the output, so it may start
+                // uninitialized.
                 unsafe {
                     gemm::gemm(
                         d.m,
                         d.n,
                         d.k,
-                        out.as_mut_ptr(),
+                        out.as_mut_ptr().cast::<$t>(),
                         1,
                         d.n as isize,
                         false,
@@ -79,7 +83,7 @@ macro_rules! int_elem {
             fn add(a: $t, b: $t) -> $t {
                 a.wrapping_add(b)
             }
-            fn gemm(_: &MatDims, _: &[$t], _: &[$t], _: &mut [$t], _: usize) -> bool {
+            fn gemm(_: &MatDims, _: &[$t], _: &[$t], _: &mut [MaybeUninit<$t>], _: usize) -> bool {
                 false
             }
         }
@@ -164,14 +168,34 @@ fn block_rows(d: &MatDims) -> usize {
     (CANCEL_BLOCK_MNK / d.n.saturating_mul(d.k).max(1)).max(CANCEL_BLOCK_ROWS)
 }
 
-/// Computes `out = A @ B` for one product; `out` must be zero-filled. Large products stop
-/// between blocks of rows with `CancelledError` when the current cancel token is cancelled.
+/// Computes `out = A @ B` for one product, overwriting `out`. Large products stop between
+/// blocks of rows with `CancelledError` when the current cancel token is cancelled.
 pub fn matmul<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T], parallel: bool) -> Result<()> {
-    product(d, a, b, out, parallel, &Stop::current())
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, and the product only stores initialized
+    // values, so `out` stays initialized.
+    let view = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<T>>(), out.len()) };
+    product(d, a, b, view, parallel, &Stop::current())
 }
 
-/// [`matmul`] polling `stop` (captured by the caller, which may be a rayon worker).
-fn product<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T], parallel: bool, stop: &Stop) -> Result<()> {
+/// Zero-fills `out` and returns it as initialized values.
+fn zeroed<T: MatElem>(out: &mut [MaybeUninit<T>]) -> &mut [T] {
+    out.iter_mut().for_each(|o| {
+        o.write(T::default());
+    });
+    // SAFETY: every element was just written.
+    unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<T>(), out.len()) }
+}
+
+/// [`matmul`] polling `stop` (captured by the caller, which may be a rayon worker). On success
+/// every element of `out` has been written, so it may start uninitialized.
+fn product<T: MatElem>(
+    d: &MatDims,
+    a: &[T],
+    b: &[T],
+    out: &mut [MaybeUninit<T>],
+    parallel: bool,
+    stop: &Stop,
+) -> Result<()> {
     if !d.fits(a.len(), b.len(), out.len()) {
         return Err(Error::new(
             ErrorKind::Internal,
@@ -180,6 +204,7 @@ fn product<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T], parallel: b
         ));
     }
     if d.m == 0 || d.n == 0 || d.k == 0 {
+        zeroed(out);
         return Ok(());
     }
     stop.check("matmul")?;
@@ -191,10 +216,10 @@ fn product<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T], parallel: b
             return Ok(());
         }
         if parallel && flops >= PARALLEL_MNK && d.m > 1 {
-            return loops_parallel(d, a, b, out, stop);
+            return loops_parallel(d, a, b, zeroed(out), stop);
         }
     }
-    loops(d, a, b, out);
+    loops(d, a, b, zeroed(out));
     Ok(())
 }
 
@@ -204,7 +229,7 @@ fn gemm_blocks<T: MatElem>(
     d: &MatDims,
     a: &[T],
     b: &[T],
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
     threads: usize,
     rows: usize,
     stop: &Stop,
@@ -227,7 +252,7 @@ fn gemm_blocks<T: MatElem>(
     Ok(true)
 }
 
-/// Plain-loop product for small float and all integer products.
+/// Plain-loop product for small float and all integer products; `out` must be zero-filled.
 fn loops<T: MatElem>(d: &MatDims, a: &[T], b: &[T], out: &mut [T]) {
     let MatDims { m, n, k, a: sa, b: sb } = *d;
     if sb.cs == 1 {
@@ -321,9 +346,16 @@ impl BatchOffsets {
     }
 }
 
-/// Computes every product of a batch into `out` (zero-filled, `count * m * n` elements):
-/// threads go inside one large product, or across the batch when products are small.
-pub fn batched_matmul<T: MatElem>(d: &MatDims, a: &[T], b: &[T], batch: &BatchOffsets, out: &mut [T]) -> Result<()> {
+/// Computes every product of a batch into `out` (`count * m * n` elements, which may start
+/// uninitialized: on success every one has been written). Threads go inside one large product,
+/// or across the batch when products are small.
+pub fn batched_matmul<T: MatElem>(
+    d: &MatDims,
+    a: &[T],
+    b: &[T],
+    batch: &BatchOffsets,
+    out: &mut [MaybeUninit<T>],
+) -> Result<()> {
     let count = batch.count();
     let per = d.m * d.n;
     if out.len() != count * per {
@@ -337,11 +369,14 @@ pub fn batched_matmul<T: MatElem>(d: &MatDims, a: &[T], b: &[T], batch: &BatchOf
         return Ok(());
     }
     let stop = Stop::current();
-    let run = |bi: usize, o: &mut [T], parallel: bool| -> Result<()> {
+    let run = |bi: usize, o: &mut [MaybeUninit<T>], parallel: bool| -> Result<()> {
         let (oa, ob) = batch.offsets(bi);
         let (a, b) = match (a.get(oa..), b.get(ob..)) {
             (Some(a), Some(b)) => (a, b),
-            _ if d.k == 0 => return Ok(()),
+            _ if d.k == 0 => {
+                zeroed(o);
+                return Ok(());
+            }
             _ => return Err(Error::new(ErrorKind::Internal, "matmul", "batch offset out of range")),
         };
         product(d, a, b, o, parallel, &stop)
@@ -460,12 +495,13 @@ mod tests {
             let b: Vec<f64> = (0..k * n).map(|i| ((i * 5 % 11) as f64) - 5.0).collect();
             let want = naive(m, n, k, &a, &b);
             let d = MatDims { m, n, k, a: Strides::stored(k, false), b: Strides::stored(n, false) };
-            let mut got = vec![0.0; m * n];
+            // Outputs start as garbage: every path must overwrite them.
+            let mut got = vec![f64::NAN; m * n];
             matmul(&d, &a, &b, &mut got, true).unwrap();
             assert_eq!(got, want);
             let ai: Vec<i64> = a.iter().map(|&v| v as i64).collect();
             let bi: Vec<i64> = b.iter().map(|&v| v as i64).collect();
-            let mut goti = vec![0i64; m * n];
+            let mut goti = vec![i64::MIN; m * n];
             matmul(&d, &ai, &bi, &mut goti, true).unwrap();
             assert_eq!(goti.iter().map(|&v| v as f64).collect::<Vec<_>>(), want);
         }
@@ -488,8 +524,8 @@ mod tests {
         fn add(a: Self, b: Self) -> Self {
             Counted(a.0 + b.0)
         }
-        fn gemm(d: &MatDims, a: &[Self], b: &[Self], out: &mut [Self], _: usize) -> bool {
-            loops(d, a, b, out);
+        fn gemm(d: &MatDims, a: &[Self], b: &[Self], out: &mut [MaybeUninit<Self>], _: usize) -> bool {
+            loops(d, a, b, zeroed(out));
             let n = BLOCKS.with(|c| {
                 c.set(c.get() + 1);
                 c.get()
@@ -524,15 +560,16 @@ mod tests {
             };
             // Blocks of 3 rows: 4 blocks, the same product as one piece.
             BLOCKS.with(|c| c.set(0));
-            let mut out = vec![Counted::default(); m * n];
+            let mut out = vec![MaybeUninit::new(Counted(f64::NAN)); m * n];
             assert!(gemm_blocks(&d, &a, &b, &mut out, 1, 3, &Stop::never()).unwrap());
             assert_eq!(BLOCKS.with(|c| c.get()), 4);
-            assert_eq!(out.iter().map(|x| x.0).collect::<Vec<_>>(), want);
+            // SAFETY: initialized above, and gemm_blocks only stores initialized values.
+            assert_eq!(out.iter().map(|x| unsafe { x.assume_init() }.0).collect::<Vec<_>>(), want);
             // Cancelled while the second block runs: the third never starts.
             let token = CancelToken::new();
             CANCEL_AFTER.with(|c| *c.borrow_mut() = Some((2, token.clone())));
             BLOCKS.with(|c| c.set(0));
-            let mut out = vec![Counted::default(); m * n];
+            let mut out = vec![MaybeUninit::new(Counted::default()); m * n];
             let e = crate::cancel::with_cancel(&token, || gemm_blocks(&d, &a, &b, &mut out, 1, 3, &Stop::current()))
                 .unwrap_err();
             assert_eq!(e.kind, ErrorKind::Cancelled);

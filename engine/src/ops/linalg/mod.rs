@@ -9,6 +9,7 @@ pub use inverse::*;
 
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
+use crate::kernels::elementwise::alloc_out;
 use crate::kernels::elementwise::broadcast_strides;
 use crate::kernels::gemm::{batched_matmul, strided_sum, BatchOffsets, MatDims, MatElem, Strides};
 use crate::ops::reduce::reduce_sum;
@@ -119,8 +120,11 @@ fn matmul_typed<T: MatElem + Element>(a: &Tensor, b: &Tensor, ta: bool, tb: bool
             b_steps: steps(&bsh[..rb - 2], br * bc).into(),
         }
     };
-    let mut out = vec![T::default(); shape::num_elements(osh)];
-    batched_matmul(&d, a.as_slice::<T>()?, b.as_slice::<T>()?, &batch, &mut out)?;
+    let n = shape::num_elements(osh);
+    let mut out: Vec<T> = alloc_out(n);
+    batched_matmul(&d, a.as_slice::<T>()?, b.as_slice::<T>()?, &batch, &mut out.spare_capacity_mut()[..n])?;
+    // SAFETY: `batched_matmul` succeeded, so it wrote all `n` elements.
+    unsafe { out.set_len(n) };
     Tensor::from_vec(out, osh)
 }
 
@@ -509,11 +513,9 @@ fn einsum_typed<T: MatElem + Element>(inputs: &[Tensor], r: &Resolved, osh: &[us
     let tb = vb.plain && vb.labels == b_t && vb.labels != b_n;
     let b_data = vb.arrange(b.as_slice::<T>()?, if tb { &b_t } else { &b_n }, r)?;
 
-    let mut res = vec![T::default(); nb * m * n];
+    let mut res: Vec<T> = alloc_out(nb * m * n);
     if m == 1 && n == 1 && k == 1 {
-        for ((o, &x), &y) in res.iter_mut().zip(a_data.iter()).zip(b_data.iter()) {
-            *o = T::mul_add(T::default(), x, y);
-        }
+        res.extend(a_data.iter().zip(b_data.iter()).map(|(&x, &y)| T::mul_add(T::default(), x, y)));
     } else {
         let d = MatDims {
             m,
@@ -522,7 +524,16 @@ fn einsum_typed<T: MatElem + Element>(inputs: &[Tensor], r: &Resolved, osh: &[us
             a: Strides::stored(if ta { m } else { k }, ta),
             b: Strides::stored(if tb { k } else { n }, tb),
         };
-        batched_matmul(&d, &a_data, &b_data, &BatchOffsets::dense(nb, m * k, k * n), &mut res)?;
+        let len = nb * m * n;
+        batched_matmul(
+            &d,
+            &a_data,
+            &b_data,
+            &BatchOffsets::dense(nb, m * k, k * n),
+            &mut res.spare_capacity_mut()[..len],
+        )?;
+        // SAFETY: `batched_matmul` succeeded, so it wrote all `len` elements.
+        unsafe { res.set_len(len) };
     }
     let res_labels = [&batch[..], &free_a, &free_b].concat();
     if res_labels == *out {
