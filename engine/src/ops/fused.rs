@@ -157,14 +157,24 @@ fn infer_fused_matmul(specs: &[Spec], attrs: &Attrs) -> Result<Vec<Spec>> {
     Ok(out)
 }
 
-fn epilogue<T: FusedFloat + Element>(y: &Tensor, bias: &Tensor, act: Option<UnaryFn>) -> Result<Tensor> {
-    let (ys, bs) = (y.as_slice::<T>()?, bias.as_slice::<T>()?);
+/// Adds the bias to every row of the product `y` and applies the activation, in `y`'s own
+/// buffer when `y` holds it alone (the fresh product always does), else in a copy.
+fn epilogue<T: FusedFloat + Element>(mut y: Tensor, bias: &Tensor, act: Option<UnaryFn>) -> Result<Tensor> {
+    let bs = bias.as_slice::<T>()?;
     let c = bs.len();
-    let mut out: Vec<T> = crate::kernels::elementwise::alloc_out(ys.len());
-    out.extend_from_slice(ys);
-    if c == 0 {
-        return Tensor::from_vec(out, y.shape());
+    if c == 0 || y.size() == 0 {
+        return Ok(y);
     }
+    let mut copy: Option<Vec<T>> = None;
+    let out: &mut [T] = match y.storage_mut().and_then(T::slice_mut) {
+        Some(own) => own,
+        None => {
+            let ys = y.as_slice::<T>()?;
+            let mut v: Vec<T> = crate::kernels::elementwise::alloc_out(ys.len());
+            v.extend_from_slice(ys);
+            copy.insert(v)
+        }
+    };
     let row = |r: &mut [T]| {
         // The bias add and the activation are the unfused ops' formulas, applied while the
         // row is in cache.
@@ -185,7 +195,10 @@ fn epilogue<T: FusedFloat + Element>(y: &Tensor, bias: &Tensor, act: Option<Unar
     } else {
         out.chunks_mut(c).for_each(row);
     }
-    Tensor::from_vec(out, y.shape())
+    match copy {
+        Some(v) => Tensor::from_vec(v, y.shape()),
+        None => Ok(y),
+    }
 }
 
 /// `fused_matmul`: `activation(matmul(a, b) + bias)` for matrices `a`, `b` (with TensorFlow's
@@ -201,8 +214,8 @@ pub static FUSED_MATMUL: OpDef = OpDef {
             .next()
             .ok_or_else(|| Error::invalid("fused_matmul", "matmul gave no output"))?;
         let t = match y.dtype() {
-            DType::F32 => epilogue::<f32>(&y, &i[2], act)?,
-            DType::F64 => epilogue::<f64>(&y, &i[2], act)?,
+            DType::F32 => epilogue::<f32>(y, &i[2], act)?,
+            DType::F64 => epilogue::<f64>(y, &i[2], act)?,
             d => return Err(Error::invalid("fused_matmul", format!("unsupported dtype {d}"))),
         };
         Ok(vec![t])
