@@ -358,7 +358,7 @@ fn mlp_figures(want: &dyn Fn(&str) -> bool) -> Result<()> {
 
 /// GFLOP/s of each product in the MLP's train step, with its transpose flags (a diagnostic).
 fn mlp_matmul_figures() {
-    let cases: [(&str, [usize; 2], [usize; 2], bool, bool); 7] = [
+    let cases = [
         ("x.W1", [128, 784], [784, 512], false, false),
         ("h1.W2", [128, 512], [512, 512], false, false),
         ("h2.W3", [128, 512], [512, 10], false, false),

@@ -3,7 +3,7 @@
 //! the same code run eagerly (where the tape records the unrolled iterations that ran) and with
 //! a closed form.
 
-use tensile::control_flow::{cond, switch_case, while_loop, WhileOptions};
+use tensile::control_flow::{cond, switch_case, while_loop, TensorArray, WhileOptions};
 use tensile::function::{Function, FunctionOptions};
 use tensile::prelude::*;
 use tensile::Watchable;
@@ -444,5 +444,33 @@ fn mixed_second_derivative_reaches_a_variable_read_in_the_loop() -> Result<()> {
     close(&f64s(&out[0]), &at(|x, w| 3.0 * w.powi(3) * x * x), "dy/dx");
     close(&f64s(&out[1]), &at(|x, w| 6.0 * w.powi(3) * x), "d²y/dx²");
     close(&f64s(&out[2]), &at(|x, w| 9.0 * w * w * x * x), "d²y/dxdw");
+    Ok(())
+}
+
+/// Σ (x · i)² over `i < n`, the terms written into a fixed-size TensorArray of four rows in the
+/// loop and stacked after it (unwritten rows stay zero).
+fn tensor_array_terms(a: &[Tensor]) -> Result<Tensor> {
+    let (x, n) = (&a[0], &a[1]);
+    let (_, ta) = while_loop(
+        |(i, _): &(Tensor, TensorArray)| less(i, n),
+        |(i, ta): &(Tensor, TensorArray)| Ok(((i + 1)?, ta.write(i, &(x * &cast(i, DType::F64)?)?)?)),
+        (Tensor::from(0), TensorArray::new(DType::F64, 4, false).with_element_shape(&[])),
+        WhileOptions::default(),
+    )?;
+    reduce_sum(&square(&ta.stack()?)?, None, false)
+}
+
+#[test]
+fn gradient_through_a_tensor_array_written_in_a_traced_loop() -> Result<()> {
+    // The loop carries the array's buffer, so the backward loop reads each iteration's buffer
+    // from the stacks the forward loop kept.
+    let func = traced_gradients("tensor_array_terms", tensor_array_terms);
+    let x = Tensor::from(1.5f64);
+    for (n, sum_sq) in [(4, 14.0), (2, 1.0), (0, 0.0)] {
+        let r = both_ways(&func, tensor_array_terms, &[x.clone(), Tensor::from(n)])?;
+        close(&r[0], &[sum_sq * 2.25], &format!("y for n = {n}"));
+        close(&r[1], &[2.0 * sum_sq * 1.5], &format!("dy/dx for n = {n}"));
+    }
+    assert_eq!(func.tracing_count(), 1);
     Ok(())
 }

@@ -166,6 +166,17 @@ fn explicit_cases() -> Vec<(&'static str, Vec<Tensor>, Call)> {
             }),
         ),
         (
+            "tensor_list_resize",
+            vec![Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]), Tensor::from(4i32)],
+            Box::new(|i: &[Tensor]| {
+                let grown = tensile::ops::tensor_list::tensor_list_resize(&i[0], &i[1])?;
+                let shrunk = tensile::ops::tensor_list::tensor_list_resize(&i[0], &Tensor::from(1i64))?;
+                // A resize of an intermediate runs in place in the graph.
+                let again = tensile::ops::tensor_list::tensor_list_resize(&(&i[0] * 2.0)?, &Tensor::from(3i64))?;
+                Ok(vec![grown, shrunk, again])
+            }),
+        ),
+        (
             "write_summary",
             vec![Tensor::from(2.5f32), Tensor::from(3i64)],
             // No default writer here: both return false (writes in traced functions are tested

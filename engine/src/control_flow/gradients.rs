@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::function::concrete::replay_only;
 use crate::function::trace::{self, trace_graph, TraceOptions};
 use crate::graph::{Graph, NodeKind};
-use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_zeros_like};
+use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_resize, tensor_list_set_item, tensor_list_zeros_like};
 use crate::ops::{self, Spec};
 use crate::shape::Dims;
 use crate::tape::{self, CustomGradFn, GradientTape, PartialGradFn, UnconnectedGradients, Watchable};
@@ -317,10 +317,15 @@ fn while_with_gradient(
     let b = trace_graph(&all_specs, NESTED, |args| {
         let outs = replay_only(&body_g, &feeds(args), &all, &|_| true)?;
         let mut next = outs.clone();
+        // Iteration `count` appends row `count + 1`. The stacks are the loop's own buffers, so
+        // the resize extends them in place (amortized, with spare capacity) and the write fills
+        // the row in place: n iterations copy each stack O(log n) times, not n times.
+        let row = ops::math::add(&args[2 * n], &Tensor::from(1i32))?;
+        let rows = ops::math::add(&args[2 * n], &Tensor::from(2i32))?;
         for (stack, v) in args[n..2 * n].iter().zip(&outs) {
-            next.push(ops::array::concat(&[stack.clone(), ops::array::expand_dims(v, 0)?], 0)?);
+            next.push(tensor_list_set_item(&tensor_list_resize(stack, &rows)?, &row, v)?);
         }
-        next.push(ops::math::add(&args[2 * n], &Tensor::from(1i32))?);
+        next.push(row);
         Ok(next)
     })?;
     let caps2 = traced::merged_captures(&[&c, &b]);

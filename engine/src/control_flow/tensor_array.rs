@@ -99,23 +99,14 @@ fn index_tensor(op: &str, pos: Pos) -> Result<Tensor> {
     }
 }
 
-/// `buffer` with zero rows appended until row `index` exists. An op's output shape follows from
-/// its input shapes, so a size that depends on the index's value comes from a loop.
-fn grow(buffer: &Tensor, index: &Tensor, value: &Tensor) -> Result<Tensor> {
-    use crate::ops::math::{cast, less_equal};
-    let zero_row = array::zeros_like(&array::expand_dims(value, 0)?)?;
-    let mut dims = buffer.dims();
-    if let Some(d) = dims.first_mut() {
-        *d = None;
-    }
-    let options = super::WhileOptions::default().with_shape_invariants(vec![Some(dims)]);
-    let size = |b: &Tensor| cast(&indexing::gather(&array::shape(b)?, &Tensor::from(0i32), 0, 0)?, index.dtype());
-    super::while_loop(
-        |b: &Tensor| less_equal(&size(b)?, index),
-        |b: &Tensor| array::concat(&[b.clone(), zero_row.clone()], 0),
-        buffer.clone(),
-        options,
-    )
+/// `buffer` with zero rows appended until row `index` exists. The resize runs where the index's
+/// value is known; handed a loop's buffer it extends it in place, into spare capacity that grows
+/// geometrically, so a loop of appending writes copies the buffer O(log n) times in all.
+fn grow(buffer: &Tensor, index: &Tensor) -> Result<Tensor> {
+    use crate::ops::math::{add, cast, maximum};
+    let size = cast(&indexing::gather(&array::shape(buffer)?, &Tensor::from(0i32), 0, 0)?, index.dtype())?;
+    let needed = add(index, &Tensor::scalar_of(index.dtype(), 1.0))?;
+    tensor_list::tensor_list_resize(buffer, &maximum(&size, &needed)?)
 }
 
 /// Known where either side knows the dim.
@@ -334,7 +325,7 @@ impl TensorArray {
             _ => false,
         };
         let index = index_tensor(op, pos)?;
-        let buffer = if self.dynamic_size && !fits_now { grow(b, &index, value)? } else { b.clone() };
+        let buffer = if self.dynamic_size && !fits_now { grow(b, &index)? } else { b.clone() };
         let buffer = tensor_list::tensor_list_set_item(&buffer, &index, value)?;
         Ok(self.with_buffer(buffer))
     }

@@ -573,9 +573,11 @@ fn run_op_donating(
     let out_specs = checked_specs(op, node, inputs)?;
     if let (Some(inplace), Some(first)) = (op.inplace, out_specs.first()) {
         for &k in donors {
+            // When the output's shape depends on input values (`tensor_list_resize`), the shape
+            // rule cannot tell it and the in-place kernel sizes the buffer itself.
             let fits = inputs
                 .get(k)
-                .is_some_and(|t| t.dtype() == first.dtype && first.shape().is_some_and(|s| t.shape() == s.as_slice()));
+                .is_some_and(|t| t.dtype() == first.dtype && first.shape().is_none_or(|s| t.shape() == s.as_slice()));
             if fits {
                 if let Some(outputs) = inplace(inputs, k, &node.attrs, &out_specs)? {
                     return Ok((finish(op, node, inputs, outputs, out_specs.len())?, true));

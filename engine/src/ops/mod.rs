@@ -74,7 +74,9 @@ pub type KernelFn = fn(&[Tensor], &Attrs, &[Spec]) -> Result<Vec<Tensor>>;
 /// In-place kernel: like [`KernelFn`], but the caller hands over input `k` (it holds the only
 /// reference to that tensor and its buffer, and never reads it again), and output 0 may be
 /// written into that buffer. Returns `Ok(None)`, having changed nothing, when this call cannot
-/// run in place (the caller then runs the ordinary kernel). Results must be bit-identical.
+/// run in place (the caller then runs the ordinary kernel). Results must be bit-identical. The
+/// caller offers a buffer of output 0's shape, or any buffer of its dtype when the shape rule
+/// leaves that shape unknown (the kernel then checks what it needs).
 pub type InplaceFn = fn(&mut [Tensor], usize, &Attrs, &[Spec]) -> Result<Option<Vec<Tensor>>>;
 /// Gradient: input gradients from output gradients, written with ops so it can be taped again.
 pub type GradFn = fn(&GradCtx) -> Result<Vec<Option<Tensor>>>;

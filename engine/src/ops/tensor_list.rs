@@ -3,19 +3,22 @@
 //! TensorFlow's `TensorListSetItem`) returns a new buffer; reading one is
 //! `tensor_list_get_item`. Both are differentiable, with gradients written in terms of each other.
 //!
-//! Neither changes the buffer's size: an op's output shape must follow from its input shapes,
-//! so a growing array grows in a `while_loop` before the write (see `TensorArray::write`).
+//! Neither changes the buffer's size. A growing array (and the per-iteration stacks of a
+//! differentiated loop) first resizes it with `tensor_list_resize`, whose row count is a run-time
+//! value, like `std::vec::Vec::resize`.
 //!
 //! A write is O(element) when the graph executor hands over the buffer at its last use (the
-//! in-place kernel overwrites the row); otherwise it copies the buffer. [`buffer_copies`]
-//! counts those copies, so tests can check that a loop of writes does not copy per write.
+//! in-place kernel overwrites the row); otherwise it copies the buffer. A resize handed its
+//! buffer extends it in place, and its storage keeps spare capacity that grows geometrically, so
+//! n appends reallocate O(log n) times. [`buffer_copies`] counts full-buffer copies (copying
+//! kernels and reallocations), so tests can check that a loop of writes does not copy per write.
 
 use crate::attrs::Attrs;
 use crate::dtype::DType;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{execute1, expect_arity, GradCtx, OpDef, Spec};
 use crate::shape::{self, Dim, Dims};
-use crate::tensor::Tensor;
+use crate::tensor::{Element, Storage, Tensor};
 use crate::with_any;
 use std::cell::Cell;
 
@@ -23,18 +26,25 @@ thread_local! {
     static COPIES: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Buffers copied by `tensor_list_set_item` on this thread so far (a write that reuses its
-/// input's buffer copies none); for tests and profiling.
+/// Buffers copied by `tensor_list_set_item` and `tensor_list_resize` on this thread so far (a
+/// write that reuses its input's buffer copies none, a resize only when it reallocates); for
+/// tests and profiling.
 pub fn buffer_copies() -> u64 {
     COPIES.with(Cell::get)
 }
 
 /// Ops of this family.
-pub(crate) static OPS: &[&OpDef] = &[&TENSOR_LIST_SET_ITEM, &TENSOR_LIST_GET_ITEM, &TENSOR_LIST_ZEROS_LIKE];
+pub(crate) static OPS: &[&OpDef] =
+    &[&TENSOR_LIST_SET_ITEM, &TENSOR_LIST_GET_ITEM, &TENSOR_LIST_ZEROS_LIKE, &TENSOR_LIST_RESIZE];
 
 const SET: &str = "tensor_list_set_item";
 const GET: &str = "tensor_list_get_item";
 const ZEROS: &str = "tensor_list_zeros_like";
+const RESIZE: &str = "tensor_list_resize";
+
+fn count_copy() {
+    COPIES.with(|c| c.set(c.get() + 1));
+}
 
 /// True for the ops of this family. Their gradients read shapes only at run time, so a tape may
 /// differentiate them in a traced function even where a buffer's size is known only at run time
@@ -119,7 +129,7 @@ pub static TENSOR_LIST_SET_ITEM: OpDef = OpDef {
         let at = checked_row(&i[0], &i[1], &i[2])?;
         let (buf, value) = (&i[0], &i[2]);
         let row: usize = value.size();
-        COPIES.with(|c| c.set(c.get() + 1));
+        count_copy();
         let t = with_any!(buf.dtype(), T => {
             let mut out = buf.as_slice::<T>()?.to_vec();
             out[at * row..(at + 1) * row].copy_from_slice(value.as_slice::<T>()?);
@@ -240,9 +250,112 @@ pub static TENSOR_LIST_ZEROS_LIKE: OpDef = OpDef {
     inplace: None,
 };
 
+/// `tensor_list_resize(buffer, size)`: `buffer` with exactly `size` rows: its first rows, then
+/// zero rows. The row count is a run-time value, so the result's first dimension is unknown to
+/// the shape rule. Its gradient resizes the incoming gradient back to the buffer's row count.
+pub static TENSOR_LIST_RESIZE: OpDef = OpDef {
+    name: RESIZE,
+    infer: |s, _| {
+        expect_arity(RESIZE, s, 2)?;
+        check_buffer(RESIZE, &s[0])?;
+        if !matches!(s[1].dtype, DType::I32 | DType::I64) || s[1].rank() != 0 {
+            return Err(Error::invalid(
+                RESIZE,
+                format!("the TensorArray size must be a scalar int32 or int64 tensor, got {}", s[1].describe()),
+            ));
+        }
+        let dims: Dims = std::iter::once(None).chain(s[0].dims[1..].iter().copied()).collect();
+        Ok(vec![Spec { dtype: s[0].dtype, dims }])
+    },
+    kernel: |i, _, _| {
+        let (rows, shape) = resized_shape(&i[0], &i[1])?;
+        let row: usize = shape[1..].iter().product();
+        let keep = rows.min(i[0].shape()[0]) * row;
+        count_copy();
+        let t = with_any!(i[0].dtype(), T => {
+            let mut out: Vec<T> = Vec::new();
+            out.try_reserve_exact(rows * row).map_err(|_| too_big(i[0].dtype(), &shape))?;
+            out.extend_from_slice(&i[0].as_slice::<T>()?[..keep]);
+            out.resize(rows * row, T::from_f64(0.0));
+            Tensor::from_vec(out, &shape)?
+        });
+        Ok(vec![t])
+    },
+    grad: Some(|c: &GradCtx| {
+        let rows = crate::ops::indexing::gather(&crate::ops::array::shape(&c.inputs[0])?, &Tensor::from(0i32), 0, 0)?;
+        Ok(vec![Some(tensor_list_resize(&c.grad(0)?, &rows)?), None])
+    }),
+    stateful: false,
+    inplace: Some(resize_in_place),
+};
+
+/// The row count `size` asks for and the resized buffer's shape, checked to be allocatable.
+fn resized_shape(buf: &Tensor, size: &Tensor) -> Result<(usize, Vec<usize>)> {
+    let n = index_value(RESIZE, size)?;
+    let rows = usize::try_from(n)
+        .map_err(|_| Error::invalid(RESIZE, format!("the TensorArray size must be >= 0, got {n}")))?;
+    let mut shape = buf.shape().to_vec();
+    shape[0] = rows;
+    shape::check_allocation(RESIZE, buf.dtype(), &shape)?;
+    Ok((rows, shape))
+}
+
+fn too_big(dtype: DType, shape: &[usize]) -> Error {
+    Error::new(
+        ErrorKind::ResourceExhausted,
+        RESIZE,
+        format!("a {dtype} tensor of shape {} does not fit in memory", shape::fmt_shape(shape)),
+    )
+}
+
+/// `tensor_list_resize` on the handed-over buffer (input 0): truncates or zero-extends its
+/// storage. Growing past the storage's capacity reallocates to at least twice that capacity
+/// (counted as a copy), so a loop appending one row at a time reallocates O(log n) times.
+fn resize_in_place(i: &mut [Tensor], k: usize, _: &Attrs, _: &[Spec]) -> Result<Option<Vec<Tensor>>> {
+    if k != 0 {
+        return Ok(None);
+    }
+    let (rows, shape) = resized_shape(&i[0], &i[1])?;
+    let len = rows * shape[1..].iter().product::<usize>();
+    let dtype = i[0].dtype();
+    let Some(storage) = i[0].storage_mut() else { return Ok(None) };
+    let reallocated = match storage {
+        Storage::F32(v) => resize_vec(v, len, 0.0),
+        Storage::F64(v) => resize_vec(v, len, 0.0),
+        Storage::I32(v) => resize_vec(v, len, 0),
+        Storage::I64(v) => resize_vec(v, len, 0),
+        Storage::Bool(v) => resize_vec(v, len, false),
+    }
+    .ok_or_else(|| too_big(dtype, &shape))?;
+    if reallocated {
+        count_copy();
+    }
+    Ok(Some(vec![crate::ops::donated_output(i, 0, &shape)?]))
+}
+
+/// Resizes `v` to `len` elements, filling with `zero`; when that outgrows the capacity, the
+/// capacity at least doubles (falling back to exactly `len` when double cannot be had).
+/// Returns whether the elements moved to a new allocation, `None` when none could be made.
+fn resize_vec<T: Clone>(v: &mut Vec<T>, len: usize, zero: T) -> Option<bool> {
+    let reallocated = len > v.capacity();
+    if reallocated {
+        let target = len.max(v.capacity().saturating_mul(2));
+        if v.try_reserve_exact(target - v.len()).is_err() {
+            v.try_reserve_exact(len - v.len()).ok()?;
+        }
+    }
+    v.resize(len, zero);
+    Some(reallocated)
+}
+
 /// Writes `value` as row `index` of `buffer`.
 pub fn tensor_list_set_item(buffer: &Tensor, index: &Tensor, value: &Tensor) -> Result<Tensor> {
     execute1(&TENSOR_LIST_SET_ITEM, &[buffer.clone(), index.clone(), value.clone()], Attrs::new())
+}
+
+/// `buffer` resized to `size` rows (a scalar int32/int64): truncated, or extended with zero rows.
+pub fn tensor_list_resize(buffer: &Tensor, size: &Tensor) -> Result<Tensor> {
+    execute1(&TENSOR_LIST_RESIZE, &[buffer.clone(), size.clone()], Attrs::new())
 }
 
 /// Row `index` of `buffer`.

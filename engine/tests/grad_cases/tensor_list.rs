@@ -18,6 +18,13 @@ pub fn cases() -> Vec<GradCase> {
             vec![test_tensor(&[2, 2, 3], 63, -1.0, 1.0), test_tensor(&[2, 3], 64, -1.0, 1.0)],
             |x| tensor_list::tensor_list_set_item(&x[0], &Tensor::from(0i64), &x[1]),
         ),
+        // Grows by two zero rows, then shrinks to one row.
+        GradCase::new("tensor_list_resize", vec![test_tensor(&[3, 2], 66, -1.0, 1.0)], |x| {
+            tensor_list::tensor_list_resize(&x[0], &Tensor::from(5i32))
+        }),
+        GradCase::new("tensor_list_resize", vec![test_tensor(&[3, 2, 2], 67, -1.0, 1.0)], |x| {
+            tensor_list::tensor_list_resize(&x[0], &Tensor::from(1i64))
+        }),
         GradCase::new("tensor_list_get_item", vec![test_tensor(&[3, 2, 2], 65, -1.0, 1.0)], |x| {
             tensor_list::tensor_list_get_item(&x[0], &Tensor::from(2i32))
         }),
