@@ -12,9 +12,8 @@ use tensile::ops::tensor_list::buffer_copies;
 use tensile::prelude::*;
 use tensile::Watchable;
 
-/// `ta.write(i, [i, i²])` for `i < n` into an array of `size` rows, then stacked.
-fn squares(n: &Tensor, size: usize) -> Result<Tensor> {
-    let ta = TensorArray::new(DType::F64, size, false).with_element_shape(&[Some(2)]);
+/// `ta.write(i, [i, i²])` for `i < n` in a `while_loop`; returns the written array.
+fn write_squares(n: &Tensor, ta: TensorArray) -> Result<TensorArray> {
     let (_, ta) = while_loop(
         |(i, _): &(Tensor, TensorArray)| less(i, n),
         |(i, ta): &(Tensor, TensorArray)| {
@@ -24,7 +23,12 @@ fn squares(n: &Tensor, size: usize) -> Result<Tensor> {
         (Tensor::from(0), ta),
         WhileOptions::default(),
     )?;
-    ta.stack()
+    Ok(ta)
+}
+
+/// `ta.write(i, [i, i²])` for `i < n` into an array of `size` rows, then stacked.
+fn squares(n: &Tensor, size: usize) -> Result<Tensor> {
+    write_squares(n, TensorArray::new(DType::F64, size, false).with_element_shape(&[Some(2)]))?.stack()
 }
 
 fn want(n: usize, size: usize) -> Vec<f64> {
@@ -148,16 +152,7 @@ fn doublings(n: usize) -> u64 {
 
 /// `ta.write(i, [i, i²])` for `i < n` into a growing array, then stacked, and its size.
 fn growing_squares(n: &Tensor) -> Result<Vec<Tensor>> {
-    let ta = TensorArray::new(DType::F64, 0, true).with_element_shape(&[Some(2)]);
-    let (_, ta) = while_loop(
-        |(i, _): &(Tensor, TensorArray)| less(i, n),
-        |(i, ta): &(Tensor, TensorArray)| {
-            let x = cast(i, DType::F64)?;
-            Ok(((i + 1)?, ta.write(i, &stack(&[x.clone(), (&x * &x)?], 0)?)?))
-        },
-        (Tensor::from(0), ta),
-        WhileOptions::default(),
-    )?;
+    let ta = write_squares(n, TensorArray::new(DType::F64, 0, true).with_element_shape(&[Some(2)]))?;
     Ok(vec![ta.stack()?, ta.size()?])
 }
 
