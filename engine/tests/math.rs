@@ -745,3 +745,32 @@ fn inverse_trig_rejects_integers_and_mismatched_operands() {
     let e = math::atan2(&t32(&[1.0, 2.0]), &t32(&[1.0, 2.0, 3.0])).unwrap_err().to_string();
     assert!(e.contains("atan2") && e.contains("[2]") && e.contains("[3]"), "{e}");
 }
+
+#[test]
+fn relu_grad_passes_gradients_where_features_are_positive() {
+    let (inf, nan) = (f64::INFINITY, f64::NAN);
+    let g = t64(&[1.0, 2.0, 3.0, nan, inf, -4.0, 5.0]);
+    let f = t64(&[-1.0, 0.0, 2.0, 1.0, -1.0, 0.5, -0.0]);
+    let got = math::relu_grad(&g, &f).unwrap().to_f64_vec();
+    // TensorFlow's ReluGrad multiplies by the 0/1 mask, so an infinite gradient at a
+    // non-positive feature is NaN rather than 0.
+    assert_same(&got[..3], &[0.0, 0.0, 3.0]);
+    assert!(got[3].is_nan() && got[4].is_nan(), "{got:?}");
+    assert_same(&got[5..], &[-4.0, 0.0]);
+    let gi = math::relu_grad(&ti32(&[7, 8, 9]), &ti32(&[1, 0, -3])).unwrap();
+    assert_eq!(gi.to_f64_vec(), vec![7.0, 0.0, 0.0]);
+    // The gradient of relu is relu_grad of its output: zero at exactly 0, as TensorFlow.
+    let x = t32(&[-2.0, 0.0, 3.0]);
+    let tape = tensile::GradientTape::new();
+    let y = tape
+        .scope(|t| {
+            t.watch(&x);
+            math::relu(&x)
+        })
+        .unwrap()
+        .unwrap();
+    let dx = tape.gradient(&y, &[&x]).unwrap();
+    assert_eq!(dx[0].as_ref().unwrap().to_f64_vec(), vec![0.0, 0.0, 1.0]);
+    let e = math::relu_grad(&t32(&[1.0, 2.0]), &t32(&[1.0, 2.0, 3.0])).unwrap_err().to_string();
+    assert!(e.contains("relu_grad") && e.contains("[2]") && e.contains("[3]"), "{e}");
+}

@@ -444,7 +444,8 @@ impl Function {
 /// line per pass.
 pub(crate) fn optimize(graph: &crate::graph::Graph, fuse: bool) -> Result<(crate::graph::Graph, Vec<String>)> {
     use crate::graph::passes::{optimize_with, PassOptions};
-    let options = PassOptions { fuse_matmul: fuse, fuse_elementwise: fuse, ..PassOptions::default() };
+    let options =
+        PassOptions { fuse_matmul: fuse, fuse_elementwise: fuse, fuse_assign: fuse, ..PassOptions::default() };
     let (g, reports) = optimize_with(graph, &options)?;
     Ok((g, reports.iter().map(|r| r.to_string()).collect()))
 }

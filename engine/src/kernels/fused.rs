@@ -73,6 +73,7 @@ fn_enum!(
     BinaryFn {
         Add = "add", Sub = "sub", Mul = "mul", Div = "div", Maximum = "maximum", Minimum = "minimum",
         SquaredDifference = "squared_difference", Pow = "pow", Atan2 = "atan2",
+        ReluGrad = "relu_grad",
     }
 );
 
@@ -506,6 +507,7 @@ fn binary_slice<T: FusedFloat>(f: BinaryFn, a: Src<T>, b: Src<T>, dst: &mut [T])
         BinaryFn::SquaredDifference => each!(|x, y| (x - y) * (x - y)),
         BinaryFn::Pow => each!(|x, y| x.powf_(y)),
         BinaryFn::Atan2 => each!(|x, y| x.atan2_(y)),
+        BinaryFn::ReluGrad => each!(|g, f| g * if f > T::ZERO { T::ONE } else { T::ZERO }),
     }
 }
 

@@ -75,6 +75,12 @@ pub fn cases() -> Vec<GradCase> {
         unary_case!("tanh", math::tanh, x(&s, 34, -2.0, 2.0)),
         unary_case!("sigmoid", math::sigmoid, x(&s, 35, -4.0, 4.0)),
         unary_case!("relu", math::relu, away_from_zero(&s, 36, 0.1, 2.0)),
+        GradCase::new("relu_grad", vec![x(&s, 65, -1.0, 1.0), away_from_zero(&s, 66, 0.1, 2.0)], |v| {
+            math::relu_grad(&v[0], &v[1])
+        }),
+        GradCase::new("relu_grad", vec![x(&[3], 67, -1.0, 1.0), away_from_zero(&s, 68, 0.1, 2.0)], |v| {
+            math::relu_grad(&v[0], &v[1])
+        }),
         unary_case!("relu6", math::relu6, x(&[3, 4], 37, -2.0, 5.9)),
         unary_case!("elu", math::elu, away_from_zero(&s, 38, 0.1, 2.0)),
         unary_case!("selu", math::selu, away_from_zero(&s, 39, 0.1, 2.0)),

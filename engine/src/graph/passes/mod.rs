@@ -11,6 +11,7 @@
 
 pub mod constant_folding;
 pub mod cse;
+pub mod fuse_assign;
 pub mod fuse_elementwise;
 pub mod fuse_matmul;
 pub mod prune;
@@ -19,6 +20,7 @@ pub mod simplify;
 
 pub use constant_folding::constant_folding;
 pub use cse::cse;
+pub use fuse_assign::fuse_assign;
 pub use fuse_elementwise::fuse_elementwise;
 pub use fuse_matmul::fuse_matmul;
 pub use prune::prune;
@@ -61,6 +63,8 @@ pub struct PassOptions {
     pub fuse_matmul: bool,
     /// Elementwise chain fusion.
     pub fuse_elementwise: bool,
+    /// Folding variable updates (`assign_add`/`assign_sub`) into their elementwise programs.
+    pub fuse_assign: bool,
     /// Upper bound on cleanup rounds (each round runs every enabled cleanup pass once).
     pub max_rounds: usize,
 }
@@ -74,6 +78,7 @@ impl Default for PassOptions {
             prune: true,
             fuse_matmul: true,
             fuse_elementwise: true,
+            fuse_assign: true,
             max_rounds: 8,
         }
     }
@@ -89,6 +94,7 @@ impl PassOptions {
             prune: false,
             fuse_matmul: false,
             fuse_elementwise: false,
+            fuse_assign: false,
             max_rounds: 8,
         }
     }
@@ -148,6 +154,11 @@ pub fn optimize_with(graph: &Graph, options: &PassOptions) -> Result<(Graph, Vec
     }
     if options.fuse_elementwise {
         let (next, changed) = apply(g, "fuse_elementwise", fuse_elementwise, &mut reports)?;
+        g = next;
+        fused |= changed;
+    }
+    if options.fuse_assign {
+        let (next, changed) = apply(g, "fuse_assign", fuse_assign, &mut reports)?;
         g = next;
         fused |= changed;
     }

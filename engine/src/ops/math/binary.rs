@@ -359,6 +359,33 @@ fn go_float(
     }
 }
 
+/// `g` where the ReLU's feature is positive, else `g * 0` (so a NaN or infinite `g` stays NaN).
+#[inline(always)]
+fn relu_grad_f<T: Element + PartialOrd + std::ops::Mul<Output = T>>(g: T, f: T, zero: T, one: T) -> T {
+    g * if f > zero { one } else { zero }
+}
+
+/// Registry entry of `relu_grad`.
+pub static RELU_GRAD: OpDef = OpDef {
+    name: "relu_grad",
+    infer: |s, _| infer_numeric("relu_grad", s),
+    kernel: |i, _, o| binary_kernel!("relu_grad", i, o, f => |g, x| relu_grad_f(g, x, 0.0, 1.0), i => |g, x| relu_grad_f(g, x, 0, 1)),
+    // TensorFlow's ReluGradGrad: the result is linear in `g`, and the features get no gradient.
+    grad: Some(|c| {
+        let gg = relu_grad(&c.grad(0)?, &c.inputs[1])?;
+        Ok(vec![Some(unbroadcast(&gg, c.inputs[0].shape())?), Some(crate::ops::array::zeros_like(&c.inputs[1])?)])
+    }),
+    stateful: false,
+    inplace: Some(
+        |i, at, _, o| binary_inplace!(i, at, o, f => |g, x| relu_grad_f(g, x, 0.0, 1.0), i => |g, x| relu_grad_f(g, x, 0, 1)),
+    ),
+};
+public_binary!(
+    RELU_GRAD,
+    relu_grad,
+    "Gradient of `relu`: `gradients * (features > 0)` with broadcasting, where `features` is the ReLU's input or output (TensorFlow's `ReluGrad`)."
+);
+
 /// Registry entry of `atan2`.
 pub static ATAN2: OpDef = OpDef {
     name: "atan2",

@@ -69,6 +69,7 @@ pub(crate) static OPS: &[&OpDef] = &[
     &MINIMUM,
     &SQUARED_DIFFERENCE,
     &ATAN2,
+    &RELU_GRAD,
     &EQUAL,
     &NOT_EQUAL,
     &LESS,

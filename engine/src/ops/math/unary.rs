@@ -158,7 +158,8 @@ numeric_unary!(
     "relu",
     "Rectified linear unit `max(x, 0)` (`tf.nn.relu`).",
     |x| if x > T::ZERO { x } else { T::ZERO },
-    Some(|c| one(mask(&super::greater(x0(c), &k(x0(c), 0.0))?, &c.grad(0)?)))
+    // From the output, as TensorFlow: the pre-activation is then free to fuse into a matmul.
+    Some(|c| one(super::relu_grad(&c.grad(0)?, y0(c))))
 );
 numeric_unary!(
     RELU6,
