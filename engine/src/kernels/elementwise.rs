@@ -167,14 +167,18 @@ pub fn isa() -> Isa {
 fn detect_isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx512f")
+        // Both levels compile the math kernels with FMA; a CPU with AVX2 but no FMA takes
+        // the baseline path.
+        let fma = std::is_x86_feature_detected!("fma");
+        if fma
+            && std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512bw")
             && std::is_x86_feature_detected!("avx512dq")
             && std::is_x86_feature_detected!("avx512vl")
         {
             return Isa::Avx512;
         }
-        if std::is_x86_feature_detected!("avx2") {
+        if fma && std::is_x86_feature_detected!("avx2") {
             return Isa::Avx2;
         }
     }
@@ -282,26 +286,27 @@ macro_rules! dispatched {
         fn $name<$($g)*>($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx2")]
+                #[target_feature(enable = "avx2,fma")]
                 fn avx2<$($g)*>($($arg: $ty),*) {
                     $body($($arg),*)
                 }
-                #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+                #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,fma")]
                 fn avx512<$($g)*>($($arg: $ty),*) {
                     $body($($arg),*)
                 }
-                match isa() {
+                match $crate::kernels::elementwise::isa() {
                     // SAFETY: `isa()` reported that the CPU supports these features.
-                    Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    $crate::kernels::elementwise::Isa::Avx512 => return unsafe { avx512($($arg),*) },
                     // SAFETY: as above.
-                    Isa::Avx2 => return unsafe { avx2($($arg),*) },
-                    Isa::Base => {}
+                    $crate::kernels::elementwise::Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    $crate::kernels::elementwise::Isa::Base => {}
                 }
             }
             $body($($arg),*)
         }
     };
 }
+pub(crate) use dispatched;
 
 #[inline(always)]
 fn unary_update_body<T: Copy, F: Fn(T) -> T>(buf: &mut [T], f: &F) {

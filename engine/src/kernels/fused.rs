@@ -699,7 +699,7 @@ fn run_task<T: FusedFloat>(
 ) {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx2")]
+        #[target_feature(enable = "avx2,fma")]
         fn avx2<T: FusedFloat>(
             p: &Program,
             lay: &Layout<T>,
@@ -710,7 +710,7 @@ fn run_task<T: FusedFloat>(
         ) {
             task_body(p, lay, inputs, start, dsts, stream)
         }
-        #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+        #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,fma")]
         fn avx512<T: FusedFloat>(
             p: &Program,
             lay: &Layout<T>,

@@ -175,11 +175,27 @@ fn epilogue<T: FusedFloat + Element>(mut y: Tensor, bias: &Tensor, act: Option<U
             copy.insert(v)
         }
     };
-    let row = |r: &mut [T]| {
-        // The bias add and the activation are the unfused ops' formulas, applied while the
-        // row is in cache.
-        let mut tmp = [T::ZERO; BLOCK];
-        for (chunk, bchunk) in r.chunks_mut(BLOCK).zip(bs.chunks(BLOCK)) {
+    if out.len() >= PAR_THRESHOLD {
+        // Whole rows per task, about 16K elements each.
+        let rows = (16_384 / c).max(1);
+        out.par_chunks_mut(rows * c).for_each(|r| epilogue_rows(r, bs, act));
+    } else {
+        epilogue_rows(out, bs, act);
+    }
+    match copy {
+        Some(v) => Tensor::from_vec(v, y.shape()),
+        None => Ok(y),
+    }
+}
+
+/// Adds the bias to each row of `out` (rows of `bias.len()` elements) and applies `act`.
+#[inline(always)]
+fn epilogue_rows_body<T: FusedFloat>(out: &mut [T], bias: &[T], act: Option<UnaryFn>) {
+    // The bias add and the activation are the unfused ops' formulas, applied while the row
+    // is in cache.
+    let mut tmp = [T::ZERO; BLOCK];
+    for r in out.chunks_mut(bias.len()) {
+        for (chunk, bchunk) in r.chunks_mut(BLOCK).zip(bias.chunks(BLOCK)) {
             let t = &mut tmp[..chunk.len()];
             for ((t, &x), &b) in t.iter_mut().zip(chunk.iter()).zip(bchunk) {
                 *t = x + b;
@@ -189,17 +205,15 @@ fn epilogue<T: FusedFloat + Element>(mut y: Tensor, bias: &Tensor, act: Option<U
                 None => chunk.copy_from_slice(t),
             }
         }
-    };
-    if out.len() >= PAR_THRESHOLD {
-        out.par_chunks_mut(c).for_each(row);
-    } else {
-        out.chunks_mut(c).for_each(row);
-    }
-    match copy {
-        Some(v) => Tensor::from_vec(v, y.shape()),
-        None => Ok(y),
     }
 }
+
+crate::kernels::elementwise::dispatched!(
+    epilogue_rows,
+    epilogue_rows_body,
+    [T: FusedFloat],
+    (out: &mut [T], bias: &[T], act: Option<UnaryFn>)
+);
 
 /// `fused_matmul`: `activation(matmul(a, b) + bias)` for matrices `a`, `b` (with TensorFlow's
 /// `transpose_a`/`transpose_b`) and a bias along the last axis; `activation` is `none` or the
