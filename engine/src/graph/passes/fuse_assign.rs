@@ -38,7 +38,6 @@ pub fn fuse_assign(graph: &Graph) -> Result<Graph> {
     }
     let mut writes: HashMap<usize, usize> = HashMap::new();
     let mut uses = vec![0usize; nodes.len()];
-    let mut control_target = vec![false; nodes.len()];
     for n in nodes {
         if let NodeKind::Assign(v, _) = n.kind {
             *writes.entry(v).or_default() += 1;
@@ -46,14 +45,12 @@ pub fn fuse_assign(graph: &Graph) -> Result<Graph> {
         for o in &n.inputs {
             uses[o.node] += 1;
         }
-        for &c in &n.control_inputs {
-            control_target[c] = true;
-        }
     }
     for o in graph.outputs() {
         uses[o.node] += 1;
     }
     let mut rw = Rewrite::new(graph);
+    let control_target = rw.control_targets();
     for a in nodes {
         let NodeKind::Assign(var, mode) = a.kind else { continue };
         let combine = match mode {

@@ -3,7 +3,7 @@
 use super::{infer_binary, scalar_like, select, unbroadcast};
 use crate::attrs::Attrs;
 use crate::error::{Error, Result};
-use crate::kernels::elementwise::{broadcast_binary, broadcast_binary_inplace};
+use crate::kernels::elementwise::{broadcast_binary, broadcast_binary_inplace, Scalar};
 use crate::ops::{donated_output, execute1, split_donated, GradCtx, OpDef, Spec, NUMERIC};
 use crate::tensor::{Element, Tensor};
 use crate::DType;
@@ -361,24 +361,22 @@ fn go_float(
 
 /// `g` where the ReLU's feature is positive, else `g * 0` (so a NaN or infinite `g` stays NaN).
 #[inline(always)]
-fn relu_grad_f<T: Element + PartialOrd + std::ops::Mul<Output = T>>(g: T, f: T, zero: T, one: T) -> T {
-    g * if f > zero { one } else { zero }
+fn relu_grad_f<T: Scalar + std::ops::Mul<Output = T>>(g: T, f: T) -> T {
+    g * if f > T::ZERO { T::ONE } else { T::ZERO }
 }
 
 /// Registry entry of `relu_grad`.
 pub static RELU_GRAD: OpDef = OpDef {
     name: "relu_grad",
     infer: |s, _| infer_numeric("relu_grad", s),
-    kernel: |i, _, o| binary_kernel!("relu_grad", i, o, f => |g, x| relu_grad_f(g, x, 0.0, 1.0), i => |g, x| relu_grad_f(g, x, 0, 1)),
+    kernel: |i, _, o| binary_kernel!("relu_grad", i, o, f => relu_grad_f, i => relu_grad_f),
     // TensorFlow's ReluGradGrad: the result is linear in `g`, and the features get no gradient.
     grad: Some(|c| {
         let gg = relu_grad(&c.grad(0)?, &c.inputs[1])?;
         Ok(vec![Some(unbroadcast(&gg, c.inputs[0].shape())?), Some(crate::ops::array::zeros_like(&c.inputs[1])?)])
     }),
     stateful: false,
-    inplace: Some(
-        |i, at, _, o| binary_inplace!(i, at, o, f => |g, x| relu_grad_f(g, x, 0.0, 1.0), i => |g, x| relu_grad_f(g, x, 0, 1)),
-    ),
+    inplace: Some(|i, at, _, o| binary_inplace!(i, at, o, f => relu_grad_f, i => relu_grad_f)),
 };
 public_binary!(
     RELU_GRAD,
