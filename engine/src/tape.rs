@@ -196,6 +196,10 @@ pub trait Watchable {
     fn as_variable(&self) -> Option<&Variable> {
         None
     }
+    /// Zeros of the source's dtype and shape (its gradient when the target does not depend on it).
+    fn zero_gradient(&self) -> Result<Tensor> {
+        ops::array::zeros(self.source_dtype(), &self.source_shape())
+    }
 }
 
 impl Watchable for Tensor {
@@ -207,6 +211,10 @@ impl Watchable for Tensor {
     }
     fn source_shape(&self) -> Vec<usize> {
         self.shape().to_vec()
+    }
+    fn zero_gradient(&self) -> Result<Tensor> {
+        // A traced value's shape may be known only at run time.
+        ops::array::zeros_like(self)
     }
 }
 
@@ -449,9 +457,7 @@ impl GradientTape {
             .zip(sources)
             .map(|(g, s)| match (g, unconnected) {
                 (Some(g), _) => Ok(Some(g)),
-                (None, UnconnectedGradients::Zero) if s.source_dtype().is_float() => {
-                    Ok(Some(ops::array::zeros(s.source_dtype(), &s.source_shape())?))
-                }
+                (None, UnconnectedGradients::Zero) if s.source_dtype().is_float() => Ok(Some(s.zero_gradient()?)),
                 (None, _) => Ok(None),
             })
             .collect()
@@ -607,24 +613,6 @@ fn backprop(
                 let grad_fn = op.grad.ok_or_else(|| {
                     Error::new(ErrorKind::Internal, op.name, "recorded on a tape but has no gradient")
                 })?;
-                // Gradient functions build shapes from the static shapes of the op's values;
-                // a dimension only known at run time would silently become 0.
-                let unknown = |t: &&Tensor| t.symbol().is_some_and(|s| s.dims.contains(&None));
-                let shape_free = ops::tensor_list::has_shape_free_gradient(op);
-                if let Some(t) = e.inputs.iter().chain(&e.outputs).find(unknown).filter(|_| !shape_free) {
-                    return Err(Error::invalid(
-                        op.name,
-                        format!(
-                            "cannot differentiate {} inside a traced function: its {} value has shape {} with \
-                             dimensions known only at run time. Gradients in traced functions need fully known \
-                             shapes: trace with concrete shapes (no None in input_signature, no reduce_retracing) \
-                             or take the gradient outside the function",
-                            op.name,
-                            t.dtype(),
-                            crate::shape::fmt_dims(&t.dims())
-                        ),
-                    ));
-                }
                 let ctx = GradCtx { inputs: &e.inputs, outputs: &e.outputs, grads: &out_grads, attrs };
                 grad_fn(&ctx).map_err(|err| annotate(err, op.name))?
             }

@@ -474,3 +474,78 @@ fn gradient_through_a_tensor_array_written_in_a_traced_loop() -> Result<()> {
     assert_eq!(func.tracing_count(), 1);
     Ok(())
 }
+
+/// The first three derivatives of `Σ y(x)` from three nested tapes.
+fn three_derivatives(y: &dyn Fn(&Tensor) -> Result<Tensor>, x: &Tensor) -> Result<Vec<Tensor>> {
+    let t3 = GradientTape::new();
+    let (d1, d2) = t3.scope(|t3| -> Result<(Tensor, Tensor)> {
+        t3.watch(x);
+        let t2 = GradientTape::new();
+        let d1 = t2.scope(|t2| -> Result<Tensor> {
+            t2.watch(x);
+            let t1 = GradientTape::new();
+            let v = t1.scope(|t1| {
+                t1.watch(x);
+                y(x)
+            })??;
+            Ok(t1.gradient(&v, &[x])?.remove(0).expect("first derivative"))
+        })??;
+        Ok((d1.clone(), t2.gradient(&d1, &[x])?.remove(0).expect("second derivative")))
+    })??;
+    let d3 = t3.gradient(&d2, &[x])?.remove(0).expect("third derivative");
+    Ok(vec![d1, d2, d3])
+}
+
+#[test]
+fn third_order_gradient_through_a_traced_loop_with_a_data_dependent_trip_count() -> Result<()> {
+    // y = Σ xⁿ by n multiplications, n fed at run time: y' = n xⁿ⁻¹, y'' = n(n-1) xⁿ⁻², y''' = n(n-1)(n-2) xⁿ⁻³.
+    let func = Function::of_tensors("third", FunctionOptions::default(), |a| {
+        let n = a[1].clone();
+        three_derivatives(&move |x: &Tensor| power(&[x.clone(), n.clone()]), &a[0])
+    });
+    let xs = [1.5f64, -0.5, 2.0];
+    // From n = 3 on, so the second derivative still depends on x.
+    for n in [3i32, 4, 6] {
+        let out = func.call_tensors(&[&Tensor::from(xs), &Tensor::from(n)])?;
+        let eager = three_derivatives(&|x: &Tensor| power(&[x.clone(), Tensor::from(n)]), &Tensor::from(xs))?;
+        let k = n as f64;
+        let want = [
+            xs.map(|x| k * x.powi(n - 1)),
+            xs.map(|x| k * (k - 1.0) * x.powi(n - 2)),
+            xs.map(|x| k * (k - 1.0) * (k - 2.0) * x.powi(n - 3)),
+        ];
+        for (d, w) in want.iter().enumerate() {
+            close(&f64s(&out[d]), w, &format!("n = {n}: traced derivative {}", d + 1));
+            close(&f64s(&eager[d]), w, &format!("n = {n}: eager derivative {}", d + 1));
+        }
+    }
+    assert_eq!(func.tracing_count(), 1);
+    Ok(())
+}
+
+#[test]
+fn gradient_of_a_traced_loop_over_a_none_batch_dimension() -> Result<()> {
+    // y = Σ xⁿ over a batch of any length: the loop's stacks hold rows of the run-time batch.
+    let func = Function::new(
+        "power_none",
+        FunctionOptions {
+            input_signature: Some(vec![
+                tensile::function::TensorSpec::new(&[None], DType::F64),
+                tensile::function::TensorSpec::new(&[], DType::I32),
+            ]),
+            ..Default::default()
+        },
+        |args| {
+            let a = [args[0].tensor()?.clone(), args[1].tensor()?.clone()];
+            let g = gradients_of(power, &a)?;
+            Ok(tensile::function::Arg::Tensor(g[1].clone()))
+        },
+    );
+    for xs in [vec![1.5f64, -0.5, 2.0], vec![3.0], vec![0.5, 1.0, -2.0, 4.0, 1.25]] {
+        let out = func.call(&[Tensor::from(xs.clone()).into(), Tensor::from(3).into()])?;
+        let want: Vec<f64> = xs.iter().map(|x| 3.0 * x * x).collect();
+        close(&f64s(out.tensor()?), &want, "3 x²");
+    }
+    assert_eq!(func.tracing_count(), 1);
+    Ok(())
+}

@@ -405,9 +405,9 @@ fn get_concrete_function_traces_once_per_spec() -> Result<()> {
 }
 
 #[test]
-fn gradients_over_run_time_dimensions_are_refused_while_tracing() {
-    // With a None batch dimension, gradient code cannot size its results statically: the
-    // trace fails with an explanation instead of computing with a wrong size.
+fn gradients_over_a_none_batch_dimension_use_the_run_time_batch() -> Result<()> {
+    // One trace for any batch size: the mean's divisor and the broadcasts of the backward pass
+    // are computed from the batch each call brings.
     let w = Variable::new(t1(&[1.0, 2.0]), "w");
     let ww = w.clone();
     let f = Function::new(
@@ -424,20 +424,39 @@ fn gradients_over_run_time_dimensions_are_refused_while_tracing() {
             Ok(Arg::Tensor(g))
         },
     );
+    // d/dw mean((x w)²) = Σ_rows 2 x² w / (rows · 2): w0: 2(1+9)(1)/4 = 5, w1: 2(4+16)(2)/4 = 20.
+    let out = f.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()])?;
+    assert_eq!(f32s(out.tensor()?), vec![5.0, 20.0]);
+    // Three rows of ones: 2 · 3 · w / 6 = w.
+    let out = f.call(&[Tensor::from([[1.0f32, 1.0], [1.0, 1.0], [1.0, 1.0]]).into()])?;
+    assert_eq!(f32s(out.tensor()?), vec![1.0, 2.0]);
+    assert_eq!(f.tracing_count(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_gradient_that_needs_a_size_known_only_at_run_time_is_refused_while_tracing() {
+    // tile's gradient folds the tiled copies by the input's sizes: it can leave one of them to
+    // run time, not two.
+    let f = Function::new(
+        "tile_none",
+        FunctionOptions {
+            input_signature: Some(vec![TensorSpec::new(&[None, None], DType::F32)]),
+            ..Default::default()
+        },
+        |args| {
+            let x = args[0].tensor()?;
+            let tape = GradientTape::new();
+            let y = tape.scope(|t| {
+                t.watch(x);
+                reduce::reduce_sum(&tensile::ops::array::tile(x, &[2, 1])?, None, false)
+            })??;
+            Ok(Arg::Tensor(tape.gradient(&y, &[x])?.remove(0).expect("connected")))
+        },
+    );
     let err = f.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()]).expect_err("None batch dim");
-    assert!(err.message.contains("known only at run time") && err.message.contains("[None, 2]"), "{err}");
-    // The same function with concrete shapes differentiates: d/dw mean((x w)²) = mean over
-    // rows of 2 x² w / 2 columns.
-    let ww = w.clone();
-    let g = Function::new("grad_known", FunctionOptions::default(), move |args| {
-        let x = args[0].tensor()?;
-        let tape = GradientTape::new();
-        let loss = tape.scope(|_| reduce::reduce_mean(&math::square(&(x * &ww.read_value())?)?, None, false))??;
-        Ok(Arg::Tensor(tape.gradient(&loss, &[&ww])?.remove(0).expect("connected")))
-    });
-    let out = g.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()]).expect("concrete shapes");
-    // Σ_rows 2 x² w / 4 elements: w0: 2(1+9)(1)/4 = 5, w1: 2(4+16)(2)/4 = 20.
-    assert_eq!(f32s(out.tensor().expect("tensor")), vec![5.0, 20.0]);
+    assert!(err.message.contains("known only at run time") && err.message.contains("[None, None]"), "{err}");
+    assert!(err.message.contains("tile"), "{err}");
 }
 
 #[test]

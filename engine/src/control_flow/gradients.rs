@@ -306,6 +306,24 @@ fn while_with_gradient(
     let n = initial.len();
     let all = trace::root_variables()?;
     let specs: Vec<Spec> = cond_g.input_specs().into_iter().take(n).collect();
+    // The backward loop reads each iteration's variables from dense stacks, one row per
+    // iteration, so every iteration must give a variable the shape it enters with.
+    for (j, (v, s)) in initial.iter().zip(&specs).enumerate() {
+        if v.dims() != s.dims {
+            return Err(Error::invalid(
+                "while_loop",
+                format!(
+                    "cannot differentiate while_loop inside a traced function: loop variable {j} ({}{}) changes \
+                     shape between iterations (its shape invariant is {}), and the backward pass stacks every \
+                     iteration's value. A TensorArray with dynamic_size=True grows like this: give it a fixed \
+                     size, or take the gradient outside the function",
+                    v.dtype(),
+                    crate::shape::fmt_dims(&v.dims()),
+                    s.fmt_dims()
+                ),
+            ));
+        }
+    }
     let stack_specs: Vec<Spec> = specs
         .iter()
         .map(|s| Spec { dtype: s.dtype, dims: std::iter::once(None).chain(s.dims.iter().copied()).collect() })

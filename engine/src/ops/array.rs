@@ -6,6 +6,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels;
 use crate::kernels::layout::{self, PadMode};
+use crate::ops::shape_like::{self, unbroadcast_operand};
 use crate::ops::{execute, execute1, expect_arity, math, reduce, GradCtx, OpDef, Spec};
 use crate::shape::{self, normalize_axis, Dim, Dims, Shape};
 use crate::tensor::{Element, Storage, Tensor};
@@ -92,10 +93,7 @@ pub static RESHAPE: OpDef = OpDef {
         let sh = o[0].shape().ok_or_else(|| Error::invalid("reshape", "unknown output shape"))?;
         Ok(vec![i[0].view(&sh)?])
     },
-    grad: Some(|c: &GradCtx| {
-        let shape: Vec<i64> = c.inputs[0].shape().iter().map(|&d| d as i64).collect();
-        Ok(vec![Some(reshape(&c.grad(0)?, &shape)?)])
-    }),
+    grad: Some(|c: &GradCtx| Ok(vec![Some(shape_like::reshape_like(&c.grad(0)?, &c.inputs[0])?)])),
     stateful: false,
     inplace: None,
 };
@@ -123,7 +121,10 @@ pub static BROADCAST_TO: OpDef = OpDef {
         });
         Ok(vec![t])
     },
-    grad: Some(|c: &GradCtx| Ok(vec![Some(math::unbroadcast(&c.grad(0)?, c.inputs[0].shape())?)])),
+    grad: Some(|c: &GradCtx| {
+        let target: Dims = c.attrs.ints("broadcast_to", "shape")?.iter().map(|&d| Some(d.max(0) as usize)).collect();
+        Ok(vec![Some(unbroadcast_operand(&c.grad(0)?, &c.inputs[0], &[target])?)])
+    }),
     stateful: false,
     inplace: None,
 };
@@ -131,10 +132,6 @@ pub static BROADCAST_TO: OpDef = OpDef {
 /// The static output shape of an eager call (known once `infer` has run on eager specs).
 fn out_shape(op: &str, spec: &Spec) -> Result<Shape> {
     spec.shape().ok_or_else(|| Error::invalid(op, format!("output shape {} is not fully known", spec.fmt_dims())))
-}
-
-fn to_i64(shape: &[usize]) -> Vec<i64> {
-    shape.iter().map(|&d| d as i64).collect()
 }
 
 /// Converts an element count computed in floating point, failing like any oversized
@@ -158,8 +155,12 @@ pub static STACK: OpDef = OpDef {
             return Err(Error::invalid("stack", "expected at least one tensor"));
         }
         let axis = normalize_axis("stack", a.int("stack", "axis")?, s[0].rank() + 1)?;
+        // Dimensions known only at run time match anything here; the run checks them.
+        let mut dims = s[0].dims.clone();
         for (k, x) in s.iter().enumerate() {
-            if x.dtype != s[0].dtype || x.dims != s[0].dims {
+            let fits =
+                x.rank() == dims.len() && x.dims.iter().zip(&dims).all(|(p, q)| p.is_none() || q.is_none() || p == q);
+            if x.dtype != s[0].dtype || !fits {
                 return Err(Error::invalid(
                     "stack",
                     format!(
@@ -169,8 +170,8 @@ pub static STACK: OpDef = OpDef {
                     ),
                 ));
             }
+            dims = dims.iter().zip(&x.dims).map(|(p, q)| p.or(*q)).collect();
         }
-        let mut dims = s[0].dims.clone();
         dims.insert(axis, Some(s.len()));
         Ok(vec![Spec { dtype: s[0].dtype, dims }])
     },
@@ -324,7 +325,7 @@ fn expand_axis(x: &Spec, axis: i64) -> Result<usize> {
 
 /// The gradient of a view-like op: the incoming gradient reshaped to the input's shape.
 fn reshape_back(c: &GradCtx) -> Result<Vec<Option<Tensor>>> {
-    Ok(vec![Some(reshape(&c.grad(0)?, &to_i64(c.inputs[0].shape()))?)])
+    Ok(vec![Some(shape_like::reshape_like(&c.grad(0)?, &c.inputs[0])?)])
 }
 
 /// `tf.expand_dims`: inserts a size-1 axis at `axis`.
@@ -456,7 +457,15 @@ pub static CONCAT: OpDef = OpDef {
     grad: Some(|c: &GradCtx| {
         let axis_attr = c.attrs.int("concat", "axis")?;
         let axis = normalize_axis("concat", axis_attr, c.inputs[0].rank())?;
-        let sizes: Vec<i64> = c.inputs.iter().map(|t| t.shape()[axis] as i64).collect();
+        let sizes: Vec<i64> = c.inputs.iter().map(|t| t.dims()[axis].map_or(-1, |d| d as i64)).collect();
+        match sizes.iter().filter(|&&s| s < 0).count() {
+            0 | 1 => {}
+            // Split sizes may leave one part to run time (-1) only.
+            _ => {
+                let t = c.inputs.iter().find(|t| t.dims()[axis].is_none()).unwrap_or(&c.inputs[0]);
+                return Err(shape_like::unknown_dims_error("concat", t));
+            }
+        }
         Ok(split(&c.grad(0)?, Split::Sizes(sizes), axis_attr)?.into_iter().map(Some).collect())
     }),
     stateful: false,
@@ -636,7 +645,13 @@ pub static TILE: OpDef = OpDef {
             return Ok(vec![Some(g)]);
         }
         // View the gradient as [m0, s0, m1, s1, ...] and sum over the repeat axes.
-        let split_shape: Vec<i64> = m.iter().zip(x.shape()).flat_map(|(&k, &s)| [k as i64, s as i64]).collect();
+        // One size known only at run time can be left to the reshape (-1).
+        let xs = x.dims();
+        if xs.iter().filter(|d| d.is_none()).count() > 1 {
+            return Err(shape_like::unknown_dims_error("tile", x));
+        }
+        let split_shape: Vec<i64> =
+            m.iter().zip(&xs).flat_map(|(&k, s)| [k as i64, s.map_or(-1, |s| s as i64)]).collect();
         let axes: Vec<i64> = (0..m.len() as i64).map(|d| 2 * d).collect();
         let summed = reduce::reduce_sum(&reshape(&g, &split_shape)?, Some(&axes), false)?;
         Ok(vec![Some(summed)])
@@ -1024,8 +1039,8 @@ pub static LINSPACE: OpDef = OpDef {
         let g_all = reduce::reduce_sum(&g, Some(&ax), false)?;
         let g_start = math::sub(&g_all, &g_stop)?;
         Ok(vec![
-            Some(math::unbroadcast(&g_start, c.inputs[0].shape())?),
-            Some(math::unbroadcast(&g_stop, c.inputs[1].shape())?),
+            Some(unbroadcast_operand(&g_start, &c.inputs[0], &[c.inputs[1].dims()])?),
+            Some(unbroadcast_operand(&g_stop, &c.inputs[1], &[c.inputs[0].dims()])?),
         ])
     }),
     stateful: false,
@@ -1273,10 +1288,10 @@ pub fn ones(dtype: DType, shape: &[usize]) -> Result<Tensor> {
 
 /// Zeros with the dtype and shape of `x`.
 pub fn zeros_like(x: &Tensor) -> Result<Tensor> {
-    zeros(x.dtype(), x.shape())
+    super::shape_like::zeros_like(x)
 }
 
 /// Ones with the dtype and shape of `x`.
 pub fn ones_like(x: &Tensor) -> Result<Tensor> {
-    ones(x.dtype(), x.shape())
+    super::shape_like::ones_like(x)
 }

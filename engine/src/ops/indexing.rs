@@ -5,6 +5,7 @@ use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::indexing::{gather_axis, gather_slots, scatter_add_axis, scatter_add_slots, AxisLayout, NdLayout};
+use crate::ops::shape_like::static_shape;
 use crate::ops::{execute1, expect_arity, expect_dtype_in, GradCtx, OpDef, Spec, NUMERIC};
 use crate::shape::{fmt_dims, fmt_shape, normalize_axis, Dim, Dims};
 use crate::tensor::Tensor;
@@ -179,7 +180,8 @@ pub static GATHER: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let (axis, bd) = gather_attrs(c.attrs, "gather")?;
-        let g = gather_grad(&c.grad(0)?, &c.inputs[1], c.inputs[0].shape(), axis, bd)?;
+        let params = static_shape("gather", &c.inputs[0])?;
+        let g = gather_grad(&c.grad(0)?, &c.inputs[1], params, axis, bd)?;
         Ok(vec![Some(g), None])
     }),
     stateful: false,
@@ -346,7 +348,7 @@ pub static GATHER_DROP_NEGATIVES: OpDef = OpDef {
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
-        let n = c.inputs[0].shape()[0] as i64;
+        let n = static_shape("gather_drop_negatives", &c.inputs[0])?[0] as i64;
         Ok(vec![Some(unsorted_segment_sum(&c.grad(0)?, &c.inputs[1], n)?), None])
     }),
     stateful: false,
@@ -499,7 +501,7 @@ pub static GATHER_ND: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let bd = batch_dims_attr(c.attrs, "gather_nd")?;
-        let g = scatter_nd_batched(&c.inputs[1], &c.grad(0)?, c.inputs[0].shape(), bd)?;
+        let g = scatter_nd_batched(&c.inputs[1], &c.grad(0)?, static_shape("gather_nd", &c.inputs[0])?, bd)?;
         Ok(vec![Some(g), None])
     }),
     stateful: false,

@@ -22,6 +22,7 @@ pub mod random_sampling;
 pub mod rearrange;
 pub mod reduce;
 pub mod segment;
+pub mod shape_like;
 pub mod slicing;
 pub mod tensor_list;
 pub mod unique;
@@ -146,6 +147,7 @@ pub fn registry() -> &'static [&'static OpDef] {
         v.extend_from_slice(io::OPS);
         v.extend_from_slice(fused::OPS);
         v.extend_from_slice(tensor_list::OPS);
+        v.extend_from_slice(shape_like::OPS);
         v.extend_from_slice(crate::summary::write::OPS);
         v
     })

@@ -179,7 +179,7 @@ pub static REPEAT: OpDef = OpDef {
     grad: Some(|c: &GradCtx| {
         let x = &c.inputs[0];
         let (axis, counts) = repeat_counts("repeat", &Spec::of(x), c.attrs, true)?;
-        let n = x.shape()[axis];
+        let n = x.dims()[axis].ok_or_else(|| crate::ops::shape_like::unknown_dims_error("repeat", x))?;
         let full: Vec<i64> = (0..n).map(|i| counts[i.min(counts.len() - 1)] as i64).collect();
         Ok(vec![Some(repeat_grad(&c.grad(0)?, &full, axis as i64)?)])
     }),

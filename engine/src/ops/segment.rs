@@ -277,6 +277,13 @@ fn unsorted_kernel(op: &'static str, r: Reduce, i: &[Tensor], o: &[Spec]) -> Res
 
 /// `segment_ids` reshaped to broadcast against `data` (trailing size-1 axes).
 fn ids_like_data(ids: &Tensor, data: &Tensor) -> Result<Tensor> {
+    if !crate::ops::shape_like::has_static_shape(ids) {
+        let mut out = ids.clone();
+        for _ in ids.rank()..data.rank() {
+            out = array::expand_dims(&out, -1)?;
+        }
+        return Ok(out);
+    }
     let mut sh: Vec<i64> = ids.shape().iter().map(|&d| d as i64).collect();
     sh.extend(std::iter::repeat_n(1, data.rank() - ids.rank()));
     array::reshape(ids, &sh)
@@ -488,7 +495,7 @@ pub fn unsorted_segment_prod(data: &Tensor, segment_ids: &Tensor, num_segments: 
 /// gives float64 means.
 pub fn unsorted_segment_mean(data: &Tensor, segment_ids: &Tensor, num_segments: i64) -> Result<Tensor> {
     let summed = unsorted_segment_sum(data, segment_ids, num_segments)?;
-    let ones = array::ones(data.dtype(), segment_ids.shape())?;
+    let ones = math::cast(&array::ones_like(segment_ids)?, data.dtype())?;
     let counts = unsorted_segment_sum(&ones, segment_ids, num_segments)?;
     let counts = math::maximum(&counts, &Tensor::scalar_of(data.dtype(), 1.0))?;
     let counts = per_segment(&counts, summed.rank())?;

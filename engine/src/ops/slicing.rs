@@ -4,6 +4,7 @@
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::slicing::{gather_window, scatter_window, Window};
+use crate::ops::shape_like::{has_static_shape, static_shape};
 use crate::ops::{execute1, expect_arity, GradCtx, OpDef, Spec};
 use crate::shape::{fmt_dims, Dim, Dims};
 use crate::tensor::Tensor;
@@ -92,7 +93,8 @@ pub static SLICE: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let begin = c.attrs.ints("slice", "begin")?;
-        Ok(vec![Some(slice_grad(&c.grad(0)?, c.inputs[0].shape(), begin)?)])
+        let attrs = Attrs::new().with("begin", Attr::Ints(begin.to_vec()));
+        Ok(vec![Some(backward_into(&SLICE_GRAD, &c.grad(0)?, &c.inputs[0], attrs)?)])
     }),
     stateful: false,
     inplace: None,
@@ -102,8 +104,7 @@ pub static SLICE: OpDef = OpDef {
 pub static SLICE_GRAD: OpDef = OpDef {
     name: "slice_grad",
     infer: |s, a| {
-        expect_arity("slice_grad", s, 1)?;
-        let dims = shape_attr_dims("slice_grad", a)?;
+        let dims = backward_dims("slice_grad", s, a)?;
         let begin = a.ints("slice_grad", "begin")?;
         let dy = &s[0];
         let input = Spec { dtype: dy.dtype, dims: dims.clone() };
@@ -128,12 +129,45 @@ pub static SLICE_GRAD: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let begin = c.attrs.ints("slice_grad", "begin")?;
-        let size: Vec<i64> = c.inputs[0].shape().iter().map(|&d| d as i64).collect();
-        Ok(vec![Some(slice(&c.grad(0)?, begin, &size)?)])
+        let size: Vec<i64> = static_shape("slice_grad", &c.inputs[0])?.iter().map(|&d| d as i64).collect();
+        let g = slice(&c.grad(0)?, begin, &size)?;
+        Ok(std::iter::once(Some(g)).chain(c.inputs[1..].iter().map(|_| None)).collect())
     }),
     stateful: false,
     inplace: None,
 };
+
+/// The output dims of a backward op (`slice_grad`, `strided_slice_grad`): its `shape`
+/// attribute, completed by the run-time shape of the optional second input (the forward op's
+/// input, passed when that attribute has unknown dimensions).
+fn backward_dims(op: &str, s: &[Spec], a: &Attrs) -> Result<Dims> {
+    if s.is_empty() || s.len() > 2 {
+        return Err(Error::invalid(op, format!("expected 1 or 2 inputs, got {}", s.len())));
+    }
+    let dims = shape_attr_dims(op, a)?;
+    let Some(like) = s.get(1) else { return Ok(dims) };
+    let fits =
+        like.rank() == dims.len() && like.dims.iter().zip(&dims).all(|(x, y)| x.is_none() || y.is_none() || x == y);
+    if !fits {
+        return Err(Error::invalid(
+            op,
+            format!("the input {} does not have the attribute shape {}", like.describe(), fmt_dims(&dims)),
+        ));
+    }
+    Ok(like.dims.iter().zip(&dims).map(|(x, y)| x.or(*y)).collect())
+}
+
+/// A backward op writing `dy` into zeros shaped like the forward input `x`: its shape is an
+/// attribute, with `x` as a second input for the dimensions known only at run time.
+fn backward_into(op: &'static OpDef, dy: &Tensor, x: &Tensor, attrs: Attrs) -> Result<Tensor> {
+    let shape: Vec<i64> = x.dims().iter().map(|d| d.map_or(-1, |d| d as i64)).collect();
+    let attrs = attrs.with("shape", Attr::Ints(shape));
+    if has_static_shape(x) {
+        execute1(op, std::slice::from_ref(dy), attrs)
+    } else {
+        execute1(op, &[dy.clone(), x.clone()], attrs)
+    }
+}
 
 /// The `shape` attribute of a backward op as dims (`-1` = unknown).
 fn shape_attr_dims(op: &str, a: &Attrs) -> Result<Dims> {
@@ -447,7 +481,7 @@ pub static STRIDED_SLICE: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let spec = StridedSliceSpec::from_attrs("strided_slice", c.attrs)?;
-        Ok(vec![Some(strided_slice_grad(&c.grad(0)?, c.inputs[0].shape(), &spec)?)])
+        Ok(vec![Some(backward_into(&STRIDED_SLICE_GRAD, &c.grad(0)?, &c.inputs[0], spec.to_attrs())?)])
     }),
     stateful: false,
     inplace: None,
@@ -458,9 +492,8 @@ pub static STRIDED_SLICE: OpDef = OpDef {
 pub static STRIDED_SLICE_GRAD: OpDef = OpDef {
     name: "strided_slice_grad",
     infer: |s, a| {
-        expect_arity("strided_slice_grad", s, 1)?;
         let spec = StridedSliceSpec::from_attrs("strided_slice_grad", a)?;
-        let input = Spec { dtype: s[0].dtype, dims: shape_attr_dims("strided_slice_grad", a)? };
+        let input = Spec { dtype: s[0].dtype, dims: backward_dims("strided_slice_grad", s, a)? };
         let r = resolve_strided("strided_slice_grad", &input, &spec)?;
         check_compatible("strided_slice_grad", &s[0], &r.out)?;
         Ok(vec![input])
@@ -476,7 +509,8 @@ pub static STRIDED_SLICE_GRAD: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let spec = StridedSliceSpec::from_attrs("strided_slice_grad", c.attrs)?;
-        Ok(vec![Some(strided_slice_with(&c.grad(0)?, &spec)?)])
+        let g = strided_slice_with(&c.grad(0)?, &spec)?;
+        Ok(std::iter::once(Some(g)).chain(c.inputs[1..].iter().map(|_| None)).collect())
     }),
     stateful: false,
     inplace: None,

@@ -46,13 +46,6 @@ fn count_copy() {
     COPIES.with(|c| c.set(c.get() + 1));
 }
 
-/// True for the ops of this family. Their gradients read shapes only at run time, so a tape may
-/// differentiate them in a traced function even where a buffer's size is known only at run time
-/// (the accumulated iterations of a loop).
-pub(crate) fn has_shape_free_gradient(op: &OpDef) -> bool {
-    OPS.iter().any(|o| std::ptr::eq(*o, op))
-}
-
 fn check_buffer(op: &str, buffer: &Spec) -> Result<()> {
     if buffer.rank() == 0 {
         return Err(Error::invalid(

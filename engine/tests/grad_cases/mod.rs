@@ -9,6 +9,7 @@ pub mod random_ops;
 pub mod rearrange;
 pub mod reduce;
 pub mod segment;
+pub mod shape_like;
 pub mod slicing;
 pub mod tensor_list;
 
@@ -26,5 +27,6 @@ pub fn all() -> Vec<tensile::testing::GradCase> {
     v.extend(tensor_list::cases());
     v.extend(rearrange::cases());
     v.extend(segment::cases());
+    v.extend(shape_like::cases());
     v
 }

@@ -13,6 +13,7 @@ use crate::kernels::elementwise::alloc_out;
 use crate::kernels::elementwise::broadcast_strides;
 use crate::kernels::gemm::{batched_matmul, strided_sum, BatchOffsets, MatDims, MatElem, Strides};
 use crate::ops::reduce::reduce_sum;
+use crate::ops::shape_like::unbroadcast_operand;
 use crate::ops::{array, execute1, expect_arity, expect_dtype_in, expect_same_dtype, math, GradCtx, OpDef, Spec};
 use crate::shape::{self, Dim, Dims};
 use crate::tensor::{Element, Tensor};
@@ -137,7 +138,12 @@ fn matmul_grad(c: &GradCtx) -> Result<Vec<Option<Tensor>>> {
         (true, false) => (matmul_t(b, &g, false, true)?, matmul_t(a, &g, false, false)?),
         (true, true) => (matmul_t(b, &g, true, true)?, matmul_t(&g, a, true, true)?),
     };
-    Ok(vec![Some(math::unbroadcast(&ga, a.shape())?), Some(math::unbroadcast(&gb, b.shape())?)])
+    // Only batch dimensions broadcast: the matrix dimensions of each operand are its own.
+    let batch_of = |t: &Tensor| -> crate::shape::Dims {
+        let d = t.dims();
+        d[..d.len().saturating_sub(2)].iter().copied().chain([Some(1), Some(1)]).collect()
+    };
+    Ok(vec![Some(unbroadcast_operand(&ga, a, &[batch_of(b)])?), Some(unbroadcast_operand(&gb, b, &[batch_of(a)])?)])
 }
 
 /// `tf.linalg.matmul`: (batched) matrix product with optional transposes; batch dimensions
@@ -690,6 +696,10 @@ pub static EINSUM: OpDef = OpDef {
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
+        // The gradient equations reshape by the operands' sizes.
+        for t in c.inputs {
+            crate::ops::shape_like::static_shape("einsum", t)?;
+        }
         let dims: Vec<Dims> = c.inputs.iter().map(|t| t.dims()).collect();
         let dims: Vec<&[Dim]> = dims.iter().map(|d| &d[..]).collect();
         let (_, r) = einsum_setup(c.attrs, &dims)?;
@@ -774,7 +784,8 @@ impl<const N: usize> From<([i64; N], [i64; N])> for TensordotAxes {
 /// the free axes of `b`.
 pub fn tensordot(a: &Tensor, b: &Tensor, axes: impl Into<TensordotAxes>) -> Result<Tensor> {
     let (ra, rb) = (a.rank(), b.rank());
-    let desc = || format!("{}{:?} and {}{:?}", a.dtype(), a.shape(), b.dtype(), b.shape());
+    let desc =
+        || format!("{}{} and {}{}", a.dtype(), shape::fmt_dims(&a.dims()), b.dtype(), shape::fmt_dims(&b.dims()));
     let (xa, xb): (Vec<i64>, Vec<i64>) = match axes.into() {
         TensordotAxes::Count(n) => {
             if n > ra || n > rb {
@@ -799,16 +810,13 @@ pub fn tensordot(a: &Tensor, b: &Tensor, axes: impl Into<TensordotAxes>) -> Resu
         if na[..i].contains(&p) || nb[..i].contains(&q) {
             return Err(Error::invalid("tensordot", format!("repeated axis in {xa:?} / {xb:?} (tensors {})", desc())));
         }
-        if a.shape()[p] != b.shape()[q] {
-            return Err(Error::invalid(
-                "tensordot",
-                format!(
-                    "cannot contract axis {p} of size {} with axis {q} of size {} (tensors {})",
-                    a.shape()[p],
-                    b.shape()[q],
-                    desc()
-                ),
-            ));
+        if let (Some(x), Some(y)) = (a.dims()[p], b.dims()[q]) {
+            if x != y {
+                return Err(Error::invalid(
+                    "tensordot",
+                    format!("cannot contract axis {p} of size {x} with axis {q} of size {y} (tensors {})", desc()),
+                ));
+            }
         }
     }
     let alphabet: Vec<char> = ('a'..='z').chain('A'..='Z').collect();

@@ -1,9 +1,10 @@
 //! Broadcasting binary arithmetic.
 
-use super::{infer_binary, scalar_like, select, unbroadcast};
+use super::{infer_binary, scalar_like, select};
 use crate::attrs::Attrs;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{broadcast_binary, broadcast_binary_inplace, Scalar};
+use crate::ops::shape_like::unbroadcast_operand;
 use crate::ops::{donated_output, execute1, split_donated, GradCtx, OpDef, Spec, NUMERIC};
 use crate::tensor::{Element, Tensor};
 use crate::DType;
@@ -84,7 +85,8 @@ macro_rules! public_binary {
 }
 
 fn both(c: &GradCtx, ga: Result<Tensor>, gb: Result<Tensor>) -> Result<Vec<Option<Tensor>>> {
-    Ok(vec![Some(unbroadcast(&ga?, c.inputs[0].shape())?), Some(unbroadcast(&gb?, c.inputs[1].shape())?)])
+    let (a, b) = (&c.inputs[0], &c.inputs[1]);
+    Ok(vec![Some(unbroadcast_operand(&ga?, a, &[b.dims()])?), Some(unbroadcast_operand(&gb?, b, &[a.dims()])?)])
 }
 
 /// Registry entry of `add`.
@@ -373,7 +375,8 @@ pub static RELU_GRAD: OpDef = OpDef {
     // TensorFlow's ReluGradGrad: the result is linear in `g`, and the features get no gradient.
     grad: Some(|c| {
         let gg = relu_grad(&c.grad(0)?, &c.inputs[1])?;
-        Ok(vec![Some(unbroadcast(&gg, c.inputs[0].shape())?), Some(crate::ops::array::zeros_like(&c.inputs[1])?)])
+        let (g, f) = (&c.inputs[0], &c.inputs[1]);
+        Ok(vec![Some(unbroadcast_operand(&gg, g, &[f.dims()])?), Some(crate::ops::array::zeros_like(f)?)])
     }),
     stateful: false,
     inplace: Some(|i, at, _, o| binary_inplace!(i, at, o, f => relu_grad_f, i => relu_grad_f)),

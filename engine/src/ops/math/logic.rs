@@ -1,9 +1,10 @@
 //! Comparisons, logical operators, selection (`tf.where`) and clipping.
 
-use super::{infer_binary, scalar_like, unbroadcast};
+use super::{infer_binary, scalar_like};
 use crate::attrs::Attrs;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::{broadcast_binary, broadcast_ternary};
+use crate::ops::shape_like::unbroadcast_operand;
 use crate::ops::{execute1, expect_arity, OpDef, Spec, NUMERIC};
 use crate::shape;
 use crate::tensor::{Element, Tensor};
@@ -151,7 +152,12 @@ pub static SELECT: OpDef = OpDef {
         let zero = scalar_like(&g, 0.0);
         let gx = select(&c.inputs[0], &g, &zero)?;
         let gy = select(&c.inputs[0], &zero, &g)?;
-        Ok(vec![None, Some(unbroadcast(&gx, c.inputs[1].shape())?), Some(unbroadcast(&gy, c.inputs[2].shape())?)])
+        let (cond, x, y) = (&c.inputs[0], &c.inputs[1], &c.inputs[2]);
+        Ok(vec![
+            None,
+            Some(unbroadcast_operand(&gx, x, &[cond.dims(), y.dims()])?),
+            Some(unbroadcast_operand(&gy, y, &[cond.dims(), x.dims()])?),
+        ])
     }),
     stateful: false,
     inplace: None,
@@ -175,8 +181,15 @@ pub static CLIP_BY_VALUE: OpDef = OpDef {
         crate::ops::expect_dtype_in("clip_by_value", &s[0], NUMERIC)?;
         crate::ops::expect_same_dtype("clip_by_value", &s[0], &s[1])?;
         crate::ops::expect_same_dtype("clip_by_value", &s[0], &s[2])?;
+        let mut dims = s[0].dims.clone();
         for b in &s[1..] {
-            if shape::broadcast_dims(&s[0].dims, &b.dims).as_deref() != Some(&s[0].dims[..]) {
+            let out = shape::broadcast_dims(&dims, &b.dims);
+            let fits = out.as_ref().is_some_and(|o| {
+                o.len() == dims.len() && o.iter().zip(&dims).all(|(p, q)| p.is_none() || q.is_none() || p == q)
+            });
+            if let (true, Some(o)) = (fits, out) {
+                dims = o;
+            } else {
                 return Err(Error::invalid(
                     "clip_by_value",
                     format!(
@@ -187,7 +200,7 @@ pub static CLIP_BY_VALUE: OpDef = OpDef {
                 ));
             }
         }
-        Ok(vec![s[0].clone()])
+        Ok(vec![Spec { dtype: s[0].dtype, dims }])
     },
     kernel: |i, _, _| {
         let (x, lo, hi) = (&i[0], &i[1], &i[2]);
@@ -216,8 +229,8 @@ pub static CLIP_BY_VALUE: OpDef = OpDef {
         let inside = logical_not(&logical_or(&below, &above)?)?;
         Ok(vec![
             Some(select(&inside, &g, &zero)?),
-            Some(unbroadcast(&select(&below, &g, &zero)?, lo.shape())?),
-            Some(unbroadcast(&select(&above, &g, &zero)?, hi.shape())?),
+            Some(unbroadcast_operand(&select(&below, &g, &zero)?, lo, &[x.dims(), hi.dims()])?),
+            Some(unbroadcast_operand(&select(&above, &g, &zero)?, hi, &[x.dims(), lo.dims()])?),
         ])
     }),
     stateful: false,

@@ -5,6 +5,7 @@ use super::{make_window_attrs, parse_window, window_attrs, window_dim, Padding, 
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::conv::{self as kern, ConvGeom};
+use crate::ops::shape_like::static_shape;
 use crate::ops::{array, execute1, expect_arity, expect_dtype_in, expect_same_dtype, GradCtx, OpDef, Spec, FLOATS};
 use crate::shape::{fmt_dims, Dim, Dims};
 use crate::tensor::Tensor;
@@ -142,8 +143,8 @@ pub static CONV2D: OpDef = OpDef {
     grad: Some(|c: &GradCtx| {
         let dy = c.grad(0)?;
         let (x, f) = (&c.inputs[0], &c.inputs[1]);
-        let dx = backprop_input(x.shape(), f, &dy, c.attrs)?;
-        let df = backprop_filter(x, f.shape(), &dy, c.attrs)?;
+        let dx = backprop_input(super::input_sizes_attr("conv2d", x)?, f, &dy, c.attrs)?;
+        let df = backprop_filter(x, static_shape("conv2d", f)?, &dy, c.attrs)?;
         Ok(vec![Some(dx), Some(df)])
     }),
     stateful: false,
@@ -158,7 +159,7 @@ pub static CONV2D_BACKPROP_INPUT: OpDef = OpDef {
         const OP: &str = "conv2d_backprop_input";
         expect_arity(OP, s, 2)?;
         expect_float_pair(OP, &s[0], &s[1])?;
-        let x = sizes_spec(OP, a, "input_sizes", s[0].dtype)?;
+        let x = super::batch_sizes_spec(OP, a, "input_sizes", &s[1])?;
         let (out, _) = resolve(OP, &x, &s[0], a)?;
         expect_out_backprop(OP, &s[1], &out, &x, &s[0])?;
         Ok(vec![x])
@@ -176,7 +177,7 @@ pub static CONV2D_BACKPROP_INPUT: OpDef = OpDef {
         // dx = Bᵢ(f, dy) is bilinear: ⟨G, Bᵢ(f, dy)⟩ = ⟨conv2d(G, f), dy⟩.
         let gx = c.grad(0)?;
         let (f, dy) = (&c.inputs[0], &c.inputs[1]);
-        let df = backprop_filter(&gx, f.shape(), dy, c.attrs)?;
+        let df = backprop_filter(&gx, static_shape("conv2d_backprop_input", f)?, dy, c.attrs)?;
         let ddy = execute1(&CONV2D, &[gx, f.clone()], window_attrs(c.attrs, None))?;
         Ok(vec![Some(df), Some(ddy)])
     }),
@@ -210,7 +211,7 @@ pub static CONV2D_BACKPROP_FILTER: OpDef = OpDef {
         // df = B_f(x, dy) is bilinear: ⟨G, B_f(x, dy)⟩ = ⟨conv2d(x, G), dy⟩.
         let gf = c.grad(0)?;
         let (x, dy) = (&c.inputs[0], &c.inputs[1]);
-        let dx = backprop_input(x.shape(), &gf, dy, c.attrs)?;
+        let dx = backprop_input(super::input_sizes_attr("conv2d_backprop_filter", x)?, &gf, dy, c.attrs)?;
         let ddy = execute1(&CONV2D, &[x.clone(), gf], window_attrs(c.attrs, None))?;
         Ok(vec![Some(dx), Some(ddy)])
     }),
@@ -218,8 +219,8 @@ pub static CONV2D_BACKPROP_FILTER: OpDef = OpDef {
     inplace: None,
 };
 
-fn backprop_input(input_sizes: &[usize], f: &Tensor, dy: &Tensor, attrs: &Attrs) -> Result<Tensor> {
-    let a = window_attrs(attrs, Some(("input_sizes", usize_ints(input_sizes))));
+fn backprop_input(input_sizes: Attr, f: &Tensor, dy: &Tensor, attrs: &Attrs) -> Result<Tensor> {
+    let a = window_attrs(attrs, Some(("input_sizes", input_sizes)));
     execute1(&CONV2D_BACKPROP_INPUT, &[f.clone(), dy.clone()], a)
 }
 
@@ -283,30 +284,38 @@ pub fn conv1d(
     dilation: usize,
 ) -> Result<Tensor> {
     const OP: &str = "conv1d";
-    let (xs, fs) = (input.shape(), filters.shape());
+    let (xs, fs) = (input.dims(), filters.dims());
     if xs.len() != 3 {
         return Err(Error::invalid(
             OP,
-            format!("input must be a rank-3 NWC [batch, width, channels] tensor, got {}{xs:?}", input.dtype()),
+            format!(
+                "input must be a rank-3 NWC [batch, width, channels] tensor, got {}{}",
+                input.dtype(),
+                fmt_dims(&xs)
+            ),
         ));
     }
     if fs.len() != 3 {
         return Err(Error::invalid(
             OP,
             format!(
-                "filters must be a rank-3 WIO [width, in_channels, out_channels] tensor, got {}{fs:?}",
-                filters.dtype()
+                "filters must be a rank-3 WIO [width, in_channels, out_channels] tensor, got {}{}",
+                filters.dtype(),
+                fmt_dims(&fs)
             ),
         ));
     }
-    if xs[2] != fs[1] {
-        return Err(Error::invalid(
-            OP,
-            format!(
-                "input depth {} does not match filter in_channels {}: input shape {xs:?}, filter shape {fs:?}",
-                xs[2], fs[1]
-            ),
-        ));
+    if let (Some(c), Some(i)) = (xs[2], fs[1]) {
+        if c != i {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "input depth {c} does not match filter in_channels {i}: input shape {}, filter shape {}",
+                    fmt_dims(&xs),
+                    fmt_dims(&fs)
+                ),
+            ));
+        }
     }
     let padding = match padding.into() {
         Padding::Name(s) => Padding::Name(s),
@@ -315,9 +324,9 @@ pub fn conv1d(
             return Err(Error::invalid(OP, format!("explicit padding needs exactly one [left, right] pair, got {p:?}")))
         }
     };
-    let x4 = array::reshape(input, &[xs[0] as i64, 1, xs[1] as i64, xs[2] as i64])?;
-    let f4 = array::reshape(filters, &[1, fs[0] as i64, fs[1] as i64, fs[2] as i64])?;
+    // A height-1 image: [batch, 1, width, channels] with a [1, width, in, out] filter.
+    let x4 = array::expand_dims(input, 1)?;
+    let f4 = array::expand_dims(filters, 0)?;
     let y = conv2d(&x4, &f4, &[1, stride], padding, &[1, dilation])?;
-    let ys = y.shape();
-    array::reshape(&y, &[ys[0] as i64, ys[2] as i64, ys[3] as i64])
+    array::squeeze(&y, Some(&[1]))
 }

@@ -30,6 +30,9 @@ fn merge_dims(a: &[Option<usize>], b: &[Option<usize>]) -> Option<Dims> {
 
 /// `g` reshaped so it broadcasts against `like` along `axis` (which `g` lacks).
 fn expand_at(g: &Tensor, like: &Tensor, axis: usize) -> Result<Tensor> {
+    if !crate::ops::shape_like::has_static_shape(like) {
+        return array::expand_dims(g, axis as i64);
+    }
     let mut shape: Vec<i64> = like.shape().iter().map(|&d| d as i64).collect();
     shape[axis] = 1;
     array::reshape(g, &shape)
@@ -107,7 +110,15 @@ pub static SPARSE_SOFTMAX_CROSS_ENTROPY_WITH_LOGITS: OpDef = OpDef {
         // ∂/∂logits = (softmax(logits) - one_hot(labels)) · g
         let (labels, logits) = (&c.inputs[0], &c.inputs[1]);
         let last = logits.rank() - 1;
-        let classes = logits.shape()[last];
+        let classes = match logits.dims()[last] {
+            Some(n) => n,
+            None => {
+                return Err(crate::ops::shape_like::unknown_dims_error(
+                    "sparse_softmax_cross_entropy_with_logits",
+                    logits,
+                ))
+            }
+        };
         let iota = match labels.dtype() {
             DType::I32 => Tensor::from_vec((0..classes as i32).collect(), &[classes])?,
             _ => Tensor::from_vec((0..classes as i64).collect(), &[classes])?,

@@ -279,3 +279,37 @@ fn window_dim(
         }
     }))
 }
+
+/// The NHWC input shape of a backward op from its attribute `name`: 4 sizes, of which the batch
+/// may be `-1`, meaning the batch of `grad` (the incoming gradient), known at run time.
+pub(crate) fn batch_sizes_spec(
+    op: &str,
+    attrs: &Attrs,
+    name: &str,
+    grad: &crate::ops::Spec,
+) -> Result<crate::ops::Spec> {
+    let v = attrs.ints(op, name)?;
+    let batch_ok = |k: usize, d: i64| (0..=MAX_ATTR).contains(&d) || (k == 0 && d == -1);
+    if v.len() != 4 || v.iter().enumerate().any(|(k, &d)| !batch_ok(k, d)) {
+        return Err(Error::invalid(
+            op,
+            format!("{name} must be 4 sizes in [0, {MAX_ATTR}] (the batch may be -1), got {v:?}"),
+        ));
+    }
+    let dims = v
+        .iter()
+        .enumerate()
+        .map(|(k, &d)| if d == -1 { grad.dims.get(k).copied().flatten() } else { Some(d as usize) })
+        .collect();
+    Ok(crate::ops::Spec { dtype: grad.dtype, dims })
+}
+
+/// The `input_sizes` attribute for the gradient of a windowed op with NHWC input `x`: a batch
+/// known only at run time becomes `-1`; the other dimensions must be known while tracing.
+pub(crate) fn input_sizes_attr(op: &str, x: &crate::Tensor) -> Result<Attr> {
+    let dims = x.dims();
+    if dims.iter().skip(1).any(Option::is_none) {
+        return Err(crate::ops::shape_like::unknown_dims_error(op, x));
+    }
+    Ok(Attr::Ints(dims.iter().map(|d| d.map_or(-1, |d| d as i64)).collect()))
+}

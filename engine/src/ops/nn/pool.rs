@@ -2,7 +2,7 @@
 //! differentiable (max pooling's gradient routes through the window maxima; average pooling
 //! is linear, so its gradient and the pooling are each other's adjoints).
 
-use super::{make_window_attrs, parse_window, window_attrs, window_dim, Pad, Padding, MAX_ATTR};
+use super::{make_window_attrs, parse_window, window_attrs, window_dim, Pad, Padding};
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::pool::{self as kern, PoolGeom};
@@ -197,7 +197,7 @@ pub static AVG_POOL2D: OpDef = OpDef {
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
-        let sizes = Attr::Ints(c.inputs[0].shape().iter().map(|&d| d as i64).collect());
+        let sizes = super::input_sizes_attr("avg_pool2d", &c.inputs[0])?;
         let dx = execute1(&AVG_POOL2D_GRAD, &[c.grad(0)?], window_attrs(c.attrs, Some(("input_sizes", sizes))))?;
         Ok(vec![Some(dx)])
     }),
@@ -213,7 +213,7 @@ pub static AVG_POOL2D_GRAD: OpDef = OpDef {
         const OP: &str = "avg_pool2d_grad";
         expect_arity(OP, s, 1)?;
         expect_dtype_in(OP, &s[0], FLOATS)?;
-        let x = input_sizes_spec(OP, a, s[0].dtype)?;
+        let x = super::batch_sizes_spec(OP, a, "input_sizes", &s[0])?;
         let (out, _) = resolve(OP, &x, a, false)?;
         expect_dims(OP, "grad", &s[0], &out, &x)?;
         Ok(vec![x])
@@ -234,15 +234,6 @@ pub static AVG_POOL2D_GRAD: OpDef = OpDef {
     stateful: false,
     inplace: None,
 };
-
-fn input_sizes_spec(op: &str, attrs: &Attrs, dtype: crate::DType) -> Result<Spec> {
-    let v = attrs.ints(op, "input_sizes")?;
-    if v.len() != 4 || v.iter().any(|&d| !(0..=MAX_ATTR).contains(&d)) {
-        return Err(Error::invalid(op, format!("input_sizes must be 4 sizes in [0, {MAX_ATTR}], got {v:?}")));
-    }
-    let dims: Vec<usize> = v.iter().map(|&d| d as usize).collect();
-    Ok(Spec::new(dtype, &dims))
-}
 
 fn pool_attrs(ksize: &[usize], strides: &[usize], padding: impl Into<Padding>) -> Attrs {
     make_window_attrs(Some(ksize), strides, &padding.into(), None)

@@ -2,14 +2,14 @@
 //! `reduce_all`, `reduce_any`.
 
 use super::{
-    cumprod, expand_reduced_grad, infer_typed_reduction, keep_reduced, out_shape, reduced_count, reduction_attrs,
-    reduction_axes,
+    cumprod, expand_reduced_grad, infer_typed_reduction, keep_reduced, out_shape, reduced_count, reduced_count_as,
+    reduction_attrs, reduction_axes,
 };
 use crate::attrs::Attrs;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::reduce::{reduce, All, Any, Max, Min, Prod, Reducer, Sum};
-use crate::ops::{array, execute1, math, GradCtx, OpDef, Spec, NUMERIC};
+use crate::ops::{execute1, math, shape_like, GradCtx, OpDef, Spec, NUMERIC};
 use crate::tensor::Tensor;
 use crate::with_numeric;
 
@@ -102,9 +102,8 @@ reduction_op!(
     |i, a, o| Ok(vec![mean_kernel(&i[0], a, &o[0])?]),
     Some(|c: &GradCtx| {
         let x = &c.inputs[0];
-        let n = reduced_count(x.shape(), &reduction_axes("reduce_mean", c.attrs, x.rank())?);
         let g = expand_reduced_grad(&c.grad(0)?, x, c.attrs, "reduce_mean")?;
-        let n = Tensor::scalar_of(g.dtype(), n as f64);
+        let n = reduced_count_as(x, &reduction_axes("reduce_mean", c.attrs, x.rank())?, g.dtype())?;
         Ok(vec![Some(math::div(&g, &n)?)])
     }),
     "Mean over `axis` (`tf.reduce_mean`). Integer means truncate toward zero, as TensorFlow's do; \
@@ -167,7 +166,7 @@ fn prod_grad(c: &GradCtx) -> Result<Vec<Option<Tensor>>> {
         });
     }
     let grad = match others {
-        Some(o) => math::mul(&g, &array::broadcast_to(&o, x.shape())?)?,
+        Some(o) => math::mul(&g, &shape_like::broadcast_like(&o, x)?)?,
         None => g,
     };
     Ok(vec![Some(grad)])

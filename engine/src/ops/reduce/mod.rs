@@ -17,7 +17,7 @@ pub use topk::*;
 use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::ops::{array, expect_arity, expect_dtype_in, OpDef, Spec};
+use crate::ops::{array, expect_arity, expect_dtype_in, shape_like, OpDef, Spec};
 use crate::shape::{normalize_axis, Dim, Dims};
 use crate::tensor::Tensor;
 
@@ -146,12 +146,35 @@ pub(crate) fn out_shape(op: &str, spec: &Spec) -> Result<Vec<usize>> {
 /// Reshapes a reduction's output (or its gradient) to the `keepdims` shape of `input`.
 pub(crate) fn keep_reduced(t: &Tensor, input: &Tensor, attrs: &Attrs, op: &str) -> Result<Tensor> {
     let axes = reduction_axes(op, attrs, input.rank())?;
-    let kept: Vec<i64> = kept_shape(input.shape(), &axes).iter().map(|&d| d as i64).collect();
-    array::reshape(t, &kept)
+    if shape_like::has_static_shape(input) {
+        let kept: Vec<i64> = kept_shape(input.shape(), &axes).iter().map(|&d| d as i64).collect();
+        return array::reshape(t, &kept);
+    }
+    if t.rank() == input.rank() {
+        return Ok(t.clone());
+    }
+    // Reinserting the reduced axes as size 1 needs no run-time shape.
+    let mut out = t.clone();
+    for &a in &axes {
+        out = array::expand_dims(&out, a as i64)?;
+    }
+    Ok(out)
 }
 
 /// Broadcasts a reduction's output gradient back over the input shape.
 pub fn expand_reduced_grad(g: &Tensor, input: &Tensor, attrs: &Attrs, op: &str) -> Result<Tensor> {
     let g = keep_reduced(g, input, attrs, op)?;
-    array::broadcast_to(&g, input.shape())
+    shape_like::broadcast_like(&g, input)
+}
+
+/// The number of elements of `input` each output element of a reduction over `axes` folds, as
+/// a `dtype` scalar (computed at run time when a reduced dimension is unknown while tracing).
+pub(crate) fn reduced_count_as(input: &Tensor, axes: &[usize], dtype: DType) -> Result<Tensor> {
+    let dims = input.dims();
+    if let Some(n) = axes.iter().map(|&a| dims[a]).product::<Option<usize>>() {
+        return Ok(Tensor::scalar_of(dtype, n as f64));
+    }
+    let idx: Vec<i32> = axes.iter().map(|&a| a as i32).collect();
+    let sizes = crate::ops::indexing::gather(&array::shape(input)?, &Tensor::from_vec(idx, &[axes.len()])?, 0, 0)?;
+    crate::ops::math::cast(&reduce_prod(&sizes, None, false)?, dtype)
 }

@@ -1,8 +1,8 @@
 //! Statistical reductions: `reduce_logsumexp`, `reduce_variance`, `reduce_std`, `moments`.
 
 use super::{
-    infer_typed_reduction, keep_reduced, kept_shape, out_shape, reduce_mean, reduced_count, reduction_attrs,
-    reduction_axes,
+    infer_typed_reduction, keep_reduced, kept_shape, out_shape, reduce_mean, reduced_count, reduced_count_as,
+    reduction_attrs, reduction_axes,
 };
 use crate::attrs::Attrs;
 use crate::dtype::DType;
@@ -89,10 +89,10 @@ pub static REDUCE_VARIANCE: OpDef = OpDef {
         let x = &c.inputs[0];
         let axes: Vec<i64> =
             reduction_axes("reduce_variance", c.attrs, x.rank())?.into_iter().map(|d| d as i64).collect();
-        let n = reduced_count(x.shape(), &reduction_axes("reduce_variance", c.attrs, x.rank())?);
+        let n = reduced_count_as(x, &reduction_axes("reduce_variance", c.attrs, x.rank())?, x.dtype())?;
         let mean = reduce_mean(x, Some(&axes), true)?;
         let g = keep_reduced(&c.grad(0)?, x, c.attrs, "reduce_variance")?;
-        let scale = Tensor::scalar_of(x.dtype(), 2.0 / n as f64);
+        let scale = math::div(&Tensor::scalar_of(x.dtype(), 2.0), &n)?;
         Ok(vec![Some(math::mul(&math::mul(&g, &math::sub(x, &mean)?)?, &scale)?)])
     }),
     stateful: false,

@@ -17,6 +17,11 @@ fn last_dim(t: &Tensor) -> usize {
     t.shape().last().copied().unwrap_or(0)
 }
 
+/// The last dimension of `t` for a gradient formula, which needs it while tracing.
+fn static_last_dim(op: &str, t: &Tensor) -> Result<usize> {
+    Ok(crate::ops::shape_like::static_shape(op, t)?.last().copied().unwrap_or(0))
+}
+
 /// Rows (product of the leading dimensions) of an eager tensor.
 fn rows(t: &Tensor) -> usize {
     t.shape().split_last().map_or(1, |(_, lead)| lead.iter().product())
@@ -93,7 +98,7 @@ pub static TOP_K: OpDef = OpDef {
     grad: Some(|c: &GradCtx| {
         // Each selected value's gradient goes back to the position it was taken from.
         let g = c.grad(0)?;
-        Ok(vec![Some(scatter_last_axis(&g, &c.outputs[1], last_dim(&c.inputs[0]))?)])
+        Ok(vec![Some(scatter_last_axis(&g, &c.outputs[1], static_last_dim("top_k", &c.inputs[0])?)?)])
     }),
     stateful: false,
     inplace: None,
@@ -158,7 +163,8 @@ pub static GATHER_LAST_AXIS: OpDef = OpDef {
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
-        Ok(vec![Some(scatter_last_axis(&c.grad(0)?, &c.inputs[1], last_dim(&c.inputs[0]))?), None])
+        let n = static_last_dim("gather_last_axis", &c.inputs[0])?;
+        Ok(vec![Some(scatter_last_axis(&c.grad(0)?, &c.inputs[1], n)?), None])
     }),
     stateful: false,
     inplace: None,
