@@ -95,6 +95,18 @@ pub fn broadcast_dims(a: &[Dim], b: &[Dim]) -> Option<Dims> {
     Some(out)
 }
 
+/// True when two partially known shapes may be the same shape: equal ranks, and the
+/// dimensions known in both agree.
+pub fn dims_compatible(a: &[Dim], b: &[Dim]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.is_none() || y.is_none() || x == y)
+}
+
+/// The dimensions known in either of two partially known shapes; `None` when they are not
+/// [compatible](dims_compatible).
+pub fn merge_dims(a: &[Dim], b: &[Dim]) -> Option<Dims> {
+    dims_compatible(a, b).then(|| a.iter().zip(b).map(|(x, y)| x.or(*y)).collect())
+}
+
 /// Converts a static shape to partially known dims.
 pub fn to_dims(shape: &[usize]) -> Dims {
     shape.iter().map(|&d| Some(d)).collect()

@@ -645,5 +645,5 @@ fn finish(
 
 /// Whether run-time dims agree with declared dims wherever both are known.
 fn dims_agree(run: &[shape::Dim], declared: &[shape::Dim]) -> bool {
-    run.len() == declared.len() && run.iter().zip(declared).all(|(r, d)| r.is_none() || d.is_none() || r == d)
+    shape::dims_compatible(run, declared)
 }

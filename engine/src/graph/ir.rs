@@ -170,8 +170,7 @@ impl PartialEq for NodeKind {
 /// same rank, and every dim known on both sides equal (`assign_add`/`assign_sub` too: TensorFlow
 /// requires the delta to have the variable's shape).
 fn check_assign(mode: AssignMode, got: &Spec, var: &Spec) -> Result<()> {
-    let dims_fit = got.dims.len() == var.dims.len()
-        && got.dims.iter().zip(&var.dims).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+    let dims_fit = crate::shape::dims_compatible(&got.dims, &var.dims);
     if got.dtype != var.dtype || !dims_fit {
         return Err(Error::invalid(
             mode.name(),

@@ -158,9 +158,8 @@ pub static STACK: OpDef = OpDef {
         // Dimensions known only at run time match anything here; the run checks them.
         let mut dims = s[0].dims.clone();
         for (k, x) in s.iter().enumerate() {
-            let fits =
-                x.rank() == dims.len() && x.dims.iter().zip(&dims).all(|(p, q)| p.is_none() || q.is_none() || p == q);
-            if x.dtype != s[0].dtype || !fits {
+            let merged = shape::merge_dims(&x.dims, &dims).filter(|_| x.dtype == s[0].dtype);
+            let Some(merged) = merged else {
                 return Err(Error::invalid(
                     "stack",
                     format!(
@@ -169,8 +168,8 @@ pub static STACK: OpDef = OpDef {
                         x.describe()
                     ),
                 ));
-            }
-            dims = dims.iter().zip(&x.dims).map(|(p, q)| p.or(*q)).collect();
+            };
+            dims = merged;
         }
         dims.insert(axis, Some(s.len()));
         Ok(vec![Spec { dtype: s[0].dtype, dims }])

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::kernels::indexing::{gather_axis, gather_slots, scatter_add_axis, scatter_add_slots, AxisLayout, NdLayout};
 use crate::ops::shape_like::static_shape;
 use crate::ops::{execute1, expect_arity, expect_dtype_in, GradCtx, OpDef, Spec, NUMERIC};
-use crate::shape::{fmt_dims, fmt_shape, normalize_axis, Dim, Dims};
+use crate::shape::{dims_compatible, fmt_dims, fmt_shape, normalize_axis, Dim, Dims};
 use crate::tensor::Tensor;
 use crate::{with_any, with_numeric};
 use std::borrow::Cow;
@@ -46,10 +46,6 @@ pub(crate) fn fmt_pos(mut flat: usize, shape: &[usize]) -> String {
 
 fn unknown(op: &str) -> Error {
     Error::invalid(op, "the shape must be fully known to run this op")
-}
-
-fn dims_compatible(a: &[Dim], b: &[Dim]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.is_none() || y.is_none() || x == y)
 }
 
 /// Shape attribute as dims (`-1` = unknown).

@@ -241,8 +241,7 @@ fn infer_unsorted(op: &str, s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
     if n < 0 {
         return Err(Error::invalid(op, format!("num_segments == {n} must not be negative")));
     }
-    let prefix = ids.rank() <= data.rank()
-        && data.dims[..ids.rank()].iter().zip(&ids.dims).all(|(x, y)| x.is_none() || y.is_none() || x == y);
+    let prefix = ids.rank() <= data.rank() && crate::shape::dims_compatible(&data.dims[..ids.rank()], &ids.dims);
     if !prefix {
         return Err(Error::invalid(
             op,

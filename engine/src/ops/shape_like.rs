@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::kernels;
 use crate::kernels::reduce::{reduce, Sum};
 use crate::ops::{array, execute1, expect_arity, reduce as reduce_ops, GradCtx, OpDef, Spec};
-use crate::shape::{self, Dim, Dims};
+use crate::shape::{self, Dims};
 use crate::tensor::Tensor;
 use crate::{with_any, with_numeric};
 
@@ -25,10 +25,8 @@ pub fn has_static_shape(t: &Tensor) -> bool {
     t.symbol().is_none_or(|s| s.dims.iter().all(Option::is_some))
 }
 
-fn fill_like(op: &str, i: &[Tensor], value: f64) -> Result<Vec<Tensor>> {
-    let x = &i[0];
-    shape::check_allocation(op, x.dtype(), x.shape())?;
-    Ok(vec![array::fill(x.dtype(), x.shape(), value)?])
+fn fill_like(i: &[Tensor], value: f64) -> Result<Vec<Tensor>> {
+    Ok(vec![array::fill(i[0].dtype(), i[0].shape(), value)?])
 }
 
 /// `tf.zeros_like` as an op: zeros with the dtype and run-time shape of its input.
@@ -38,7 +36,7 @@ pub static ZEROS_LIKE: OpDef = OpDef {
         expect_arity("zeros_like", s, 1)?;
         Ok(vec![s[0].clone()])
     },
-    kernel: |i, _, _| fill_like("zeros_like", i, 0.0),
+    kernel: |i, _, _| fill_like(i, 0.0),
     grad: None,
     stateful: false,
     inplace: None,
@@ -51,21 +49,11 @@ pub static ONES_LIKE: OpDef = OpDef {
         expect_arity("ones_like", s, 1)?;
         Ok(vec![s[0].clone()])
     },
-    kernel: |i, _, _| fill_like("ones_like", i, 1.0),
+    kernel: |i, _, _| fill_like(i, 1.0),
     grad: None,
     stateful: false,
     inplace: None,
 };
-
-/// The dims that are known in either of two descriptions of the same shape.
-fn merge_dims(a: &[Dim], b: &[Dim]) -> Dims {
-    a.iter().zip(b).map(|(x, y)| x.or(*y)).collect()
-}
-
-/// Fails unless the known dims of `a` and `b` agree.
-fn compatible(a: &[Dim], b: &[Dim]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.is_none() || y.is_none() || x == y)
-}
 
 /// `broadcast_to(x, shape(like))`: `x` broadcast to the run-time shape of `like`.
 pub static BROADCAST_LIKE: OpDef = OpDef {
@@ -73,11 +61,9 @@ pub static BROADCAST_LIKE: OpDef = OpDef {
     infer: |s, _| {
         expect_arity("broadcast_like", s, 2)?;
         let (x, like) = (&s[0], &s[1]);
-        match shape::broadcast_dims(&x.dims, &like.dims) {
-            Some(d) if compatible(&d, &like.dims) => {
-                Ok(vec![Spec { dtype: x.dtype, dims: merge_dims(&like.dims, &d) }])
-            }
-            _ => Err(Error::invalid(
+        match shape::broadcast_dims(&x.dims, &like.dims).and_then(|d| shape::merge_dims(&like.dims, &d)) {
+            Some(dims) => Ok(vec![Spec { dtype: x.dtype, dims }]),
+            None => Err(Error::invalid(
                 "broadcast_like",
                 format!("cannot broadcast a tensor of shape {} to shape {}", x.fmt_dims(), like.fmt_dims()),
             )),
@@ -156,7 +142,9 @@ pub static SUM_TO_LIKE: OpDef = OpDef {
         let (g, like) = (&s[0], &s[1]);
         crate::ops::expect_dtype_in("sum_to_like", g, crate::ops::NUMERIC)?;
         match shape::broadcast_dims(&g.dims, &like.dims) {
-            Some(d) if compatible(&d, &g.dims) => Ok(vec![Spec { dtype: g.dtype, dims: like.dims.clone() }]),
+            Some(d) if shape::dims_compatible(&d, &g.dims) => {
+                Ok(vec![Spec { dtype: g.dtype, dims: like.dims.clone() }])
+            }
             _ => Err(Error::invalid(
                 "sum_to_like",
                 format!("a tensor of shape {} is not a broadcast of shape {}", g.fmt_dims(), like.fmt_dims()),

@@ -146,15 +146,12 @@ fn backward_dims(op: &str, s: &[Spec], a: &Attrs) -> Result<Dims> {
     }
     let dims = shape_attr_dims(op, a)?;
     let Some(like) = s.get(1) else { return Ok(dims) };
-    let fits =
-        like.rank() == dims.len() && like.dims.iter().zip(&dims).all(|(x, y)| x.is_none() || y.is_none() || x == y);
-    if !fits {
-        return Err(Error::invalid(
+    crate::shape::merge_dims(&like.dims, &dims).ok_or_else(|| {
+        Error::invalid(
             op,
             format!("the input {} does not have the attribute shape {}", like.describe(), fmt_dims(&dims)),
-        ));
-    }
-    Ok(like.dims.iter().zip(&dims).map(|(x, y)| x.or(*y)).collect())
+        )
+    })
 }
 
 /// A backward op writing `dy` into zeros shaped like the forward input `x`: its shape is an
@@ -195,8 +192,7 @@ fn check_size(op: &str, dims: &[Dim]) -> Result<()> {
 
 /// Fails unless `dy` has the (possibly partial) dims `expected`.
 fn check_compatible(op: &str, dy: &Spec, expected: &[Dim]) -> Result<()> {
-    let ok =
-        dy.rank() == expected.len() && dy.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+    let ok = crate::shape::dims_compatible(&dy.dims, expected);
     if !ok {
         return Err(Error::invalid(
             op,

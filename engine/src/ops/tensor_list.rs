@@ -101,8 +101,7 @@ pub static TENSOR_LIST_SET_ITEM: OpDef = OpDef {
             ));
         }
         let elem = &buf.dims[1..];
-        let fits = value.rank() == elem.len()
-            && value.dims.iter().zip(elem).all(|(v, e)| v.is_none() || e.is_none() || v == e);
+        let fits = shape::dims_compatible(&value.dims, elem);
         if !fits {
             return Err(Error::invalid(
                 SET,

@@ -285,7 +285,7 @@ fn infer_set_diag(s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
     check_offset(OP, x, k, rows, cols)?;
     let mut want: Dims = x.dims[..x.rank() - 2].into();
     want.push(diagonal_len(rows, cols, k));
-    let fits = d.rank() == want.len() && d.dims.iter().zip(&want).all(|(p, q)| p.is_none() || q.is_none() || p == q);
+    let fits = shape::dims_compatible(&d.dims, &want);
     if !fits {
         return Err(Error::invalid(
             OP,

@@ -183,12 +183,10 @@ pub static CLIP_BY_VALUE: OpDef = OpDef {
         crate::ops::expect_same_dtype("clip_by_value", &s[0], &s[2])?;
         let mut dims = s[0].dims.clone();
         for b in &s[1..] {
-            let out = shape::broadcast_dims(&dims, &b.dims);
-            let fits = out.as_ref().is_some_and(|o| {
-                o.len() == dims.len() && o.iter().zip(&dims).all(|(p, q)| p.is_none() || q.is_none() || p == q)
-            });
-            if let (true, Some(o)) = (fits, out) {
-                dims = o;
+            // The bounds may not widen the input: the broadcast must fit its dims.
+            let merged = shape::broadcast_dims(&dims, &b.dims).and_then(|o| shape::merge_dims(&o, &dims));
+            if let Some(m) = merged {
+                dims = m;
             } else {
                 return Err(Error::invalid(
                     "clip_by_value",

@@ -102,8 +102,7 @@ fn sizes_spec(op: &str, attrs: &Attrs, name: &str, dtype: crate::DType) -> Resul
 
 /// Fails unless the incoming gradient `dy` has the dims of the forward output `expected`.
 fn expect_out_backprop(op: &str, dy: &Spec, expected: &[Dim], x: &Spec, f: &Spec) -> Result<()> {
-    let compatible =
-        dy.rank() == expected.len() && dy.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+    let compatible = crate::shape::dims_compatible(&dy.dims, expected);
     if !compatible {
         return Err(Error::invalid(
             op,

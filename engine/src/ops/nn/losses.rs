@@ -10,23 +10,9 @@ use crate::kernels::softmax::{self as kern, AxisView};
 use crate::ops::{
     array, execute1, expect_arity, expect_dtype_in, expect_same_dtype, math, reduce, GradCtx, OpDef, Spec, FLOATS,
 };
-use crate::shape::{fmt_dims, normalize_axis, Dims};
+use crate::shape::{fmt_dims, merge_dims, normalize_axis};
 use crate::tensor::Tensor;
 use crate::with_float;
-
-/// Merges two partially known dims lists that must agree; `None` when they conflict.
-fn merge_dims(a: &[Option<usize>], b: &[Option<usize>]) -> Option<Dims> {
-    if a.len() != b.len() {
-        return None;
-    }
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| match (x, y) {
-            (Some(p), Some(q)) if p != q => None,
-            _ => Some(x.or(*y)),
-        })
-        .collect()
-}
 
 /// `g` reshaped so it broadcasts against `like` along `axis` (which `g` lacks).
 fn expand_at(g: &Tensor, like: &Tensor, axis: usize) -> Result<Tensor> {

@@ -71,8 +71,7 @@ fn geometry(op: &str, x: &Spec, attrs: &Attrs, allow_explicit: bool) -> Result<P
 
 /// Fails unless `g` (named `what`) has exactly the dims `expected`, where both are known.
 fn expect_dims(op: &str, what: &str, g: &Spec, expected: &[Option<usize>], input: &Spec) -> Result<()> {
-    let ok =
-        g.rank() == expected.len() && g.dims.iter().zip(expected).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+    let ok = crate::shape::dims_compatible(&g.dims, expected);
     if !ok {
         return Err(Error::invalid(
             op,

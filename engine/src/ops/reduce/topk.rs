@@ -122,10 +122,7 @@ pub fn top_k(x: &Tensor, k: i64, sorted: bool) -> Result<(Tensor, Tensor)> {
 fn leading_dims(op: &str, a: &Spec, b: &Spec, what: &str) -> Result<Dims> {
     let compatible = a.rank() == b.rank()
         && a.rank() >= 1
-        && a.dims[..a.rank() - 1]
-            .iter()
-            .zip(&b.dims[..b.rank() - 1])
-            .all(|(x, y)| x.is_none() || y.is_none() || x == y);
+        && crate::shape::dims_compatible(&a.dims[..a.rank() - 1], &b.dims[..b.rank() - 1]);
     if !compatible {
         return Err(Error::invalid(
             op,
