@@ -34,6 +34,7 @@ pub(crate) static OPS: &[&OpDef] = &[
     &RANK,
     &ONE_HOT,
     &LINSPACE,
+    &RESHAPE_DYNAMIC,
 ];
 
 /// Resolves a reshape target (one `-1` allowed) against `n` elements.
@@ -97,6 +98,67 @@ pub static RESHAPE: OpDef = OpDef {
     stateful: false,
     inplace: None,
 };
+
+/// What a traced reshape knows of a run-time target entry: nothing until it runs.
+pub const RUN_TIME_DIM: i64 = -2;
+
+/// The values of a reshape's run-time shape vector, checked against what its attribute knew.
+fn dynamic_target(op: &str, shape: &Tensor, known: &[i64]) -> Result<Vec<i64>> {
+    let values: Vec<i64> = match shape.dtype() {
+        DType::I32 => shape.as_slice::<i32>()?.iter().map(|&v| i64::from(v)).collect(),
+        _ => shape.as_slice::<i64>()?.to_vec(),
+    };
+    let agrees = values.len() == known.len() && values.iter().zip(known).all(|(v, k)| *k == RUN_TIME_DIM || v == k);
+    if !agrees {
+        return Err(Error::invalid(op, format!("the shape {values:?} does not match the traced shape {known:?}")));
+    }
+    Ok(values)
+}
+
+/// `tf.reshape` to a shape computed at run time (`tf.reshape(x, [tf.shape(x)[0], -1])`):
+/// input 1 is the int32/int64 shape vector; attribute `shape` is what tracing knew of it (an
+/// entry is a size, `-1` for the one size inferred from the element count, or
+/// [`RUN_TIME_DIM`]).
+pub static RESHAPE_DYNAMIC: OpDef = OpDef {
+    name: "reshape_dynamic",
+    infer: |s, a| {
+        const OP: &str = "reshape_dynamic";
+        expect_arity(OP, s, 2)?;
+        let known = a.ints(OP, "shape")?;
+        let vector_fits = s[1].rank() == 1 && s[1].dims[0].is_none_or(|n| n == known.len());
+        if !matches!(s[1].dtype, DType::I32 | DType::I64) || !vector_fits {
+            return Err(Error::invalid(
+                OP,
+                format!("the shape must be an int32 or int64 vector of {} sizes, got {}", known.len(), s[1].describe()),
+            ));
+        }
+        if known.iter().any(|&d| d < RUN_TIME_DIM) {
+            return Err(Error::invalid(OP, format!("invalid dimension in target shape {known:?}")));
+        }
+        let dims = if known.contains(&RUN_TIME_DIM) {
+            known.iter().map(|&d| (d >= 0).then_some(d as usize)).collect()
+        } else {
+            resolve_reshape(OP, &s[0], known)?
+        };
+        Ok(vec![Spec { dtype: s[0].dtype, dims }])
+    },
+    kernel: |i, a, _| {
+        const OP: &str = "reshape_dynamic";
+        let target = dynamic_target(OP, &i[1], a.ints(OP, "shape")?)?;
+        let dims = resolve_reshape(OP, &Spec::of(&i[0]), &target)?;
+        let sh = shape::to_shape(&dims).ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
+        Ok(vec![i[0].view(&sh)?])
+    },
+    grad: Some(|c: &GradCtx| Ok(vec![Some(shape_like::reshape_like(&c.grad(0)?, &c.inputs[0])?), None])),
+    stateful: false,
+    inplace: None,
+};
+
+/// Reshapes `x` to the run-time shape vector `shape`; `known` is what is known of it now (see
+/// [`RESHAPE_DYNAMIC`]).
+pub fn reshape_dynamic(x: &Tensor, shape: &Tensor, known: &[i64]) -> Result<Tensor> {
+    execute1(&RESHAPE_DYNAMIC, &[x.clone(), shape.clone()], Attrs::new().with("shape", Attr::Ints(known.to_vec())))
+}
 
 /// `tf.broadcast_to`.
 pub static BROADCAST_TO: OpDef = OpDef {

@@ -12,6 +12,12 @@ fn t(shape: &[usize], seed: u64) -> Tensor {
 pub fn cases() -> Vec<GradCase> {
     vec![
         GradCase::new("reshape", vec![t(&[2, 3], 21)], |x| array::reshape(&x[0], &[3, -1])),
+        GradCase::new("reshape_dynamic", vec![t(&[2, 3], 120), Tensor::from(vec![3i32, 2])], |x| {
+            array::reshape_dynamic(&x[0], &x[1], &[array::RUN_TIME_DIM, 2])
+        }),
+        GradCase::new("reshape_dynamic", vec![t(&[2, 3, 2], 121), Tensor::from(vec![-1i64, 2])], |x| {
+            array::reshape_dynamic(&x[0], &x[1], &[array::RUN_TIME_DIM, array::RUN_TIME_DIM])
+        }),
         GradCase::new("broadcast_to", vec![t(&[3, 1], 22)], |x| array::broadcast_to(&x[0], &[2, 3, 4])),
         GradCase::new("stack", vec![t(&[2, 3], 23), t(&[2, 3], 24)], |x| array::stack(x, 1)),
         GradCase::new("stack", vec![t(&[2, 3], 25), t(&[2, 3], 26), t(&[2, 3], 27)], |x| array::stack(x, -1)),

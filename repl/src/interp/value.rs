@@ -432,6 +432,7 @@ impl Value {
                 Descriptor::ClassMethod => "classmethod".into(),
                 Descriptor::Property => "property".into(),
             },
+            Value::Tensor(t) if t.is_symbolic() => "SymbolicTensor".into(),
             Value::Tensor(_) => "EagerTensor".into(),
             Value::Variable(_) => "ResourceVariable".into(),
             Value::Array(_) => "numpy.ndarray".into(),

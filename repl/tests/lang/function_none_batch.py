@@ -38,3 +38,20 @@ def grads_of_shapes(x):
 print(grads_of_shapes(tf.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).numpy())
 print(grads_of_shapes(tf.constant([[-1.0], [2.0], [0.5], [3.0]])).numpy())
 print(grads_of_shapes.experimental_get_tracing_count())
+
+v = tf.Variable(tf.ones([4, 2]))
+
+@tf.function(input_signature=[tf.TensorSpec([None, 2, 2], tf.float32)])
+def flatten_step(x):
+    with tf.GradientTape() as tape:
+        flat = tf.reshape(x, [tf.shape(x)[0], -1])
+        print("traced flat shape", flat.shape)
+        y = tf.matmul(flat, v) * tf.range(1.0, 3.0)
+        loss = tf.reduce_mean(tf.square(y)) + tf.reduce_sum(tf.zeros_like(y))
+    return loss, tape.gradient(loss, v)
+
+for n in [3, 1]:
+    loss, g = flatten_step(tf.reshape(tf.range(n * 4.0), [n, 2, 2]))
+    print(loss.numpy())
+    print(tf.round(g * 1000.0).numpy())
+print(flatten_step.experimental_get_tracing_count())

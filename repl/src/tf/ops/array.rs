@@ -16,7 +16,67 @@ type Out = PyResult<Value>;
 
 fn reshape(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("reshape", &["tensor", "shape", "name"], a)?;
-    Ok(t(r(arr::reshape(&p.tensor("tensor")?, &p.req_ints("shape")?))?))
+    let x = p.tensor("tensor")?;
+    if let Some((vector, known)) = run_time_shape(&p.req("shape")?)? {
+        return Ok(t(r(arr::reshape_dynamic(&x, &vector, &known))?));
+    }
+    Ok(t(r(arr::reshape(&x, &p.req_ints("shape")?))?))
+}
+
+/// A shape argument with sizes known only at run time (a traced value such as `tf.shape(x)[0]`,
+/// or a whole traced shape vector): the int64 shape vector and what is known of it now.
+fn run_time_shape(v: &Value) -> PyResult<Option<(Tensor, Vec<i64>)>> {
+    let traced = |v: &Value| matches!(v, Value::Tensor(t) if t.is_symbolic());
+    match v {
+        Value::Tensor(s) if s.is_symbolic() => match (s.dtype().is_int(), s.dims().as_slice()) {
+            (true, [Some(n)]) => Ok(Some((s.clone(), vec![arr::RUN_TIME_DIM; *n]))),
+            _ => Err(raise(
+                "ValueError",
+                format!(
+                    "shape must be an integer vector of known length, got a traced {}{}",
+                    s.dtype(),
+                    tensile::shape::fmt_dims(&s.dims())
+                ),
+            )),
+        },
+        Value::List(_) | Value::Tuple(_) => {
+            let items = match v {
+                Value::List(l) => l.borrow().clone(),
+                Value::Tuple(t) => t.to_vec(),
+                _ => Vec::new(),
+            };
+            if !items.iter().any(traced) {
+                return Ok(None);
+            }
+            let mut sizes = Vec::with_capacity(items.len());
+            let mut known = Vec::with_capacity(items.len());
+            for item in &items {
+                match item {
+                    Value::Tensor(s) if s.is_symbolic() => {
+                        if !s.dtype().is_int() || s.rank() != 0 {
+                            return Err(raise(
+                                "TypeError",
+                                format!(
+                                    "shape entries must be integer scalars, got a traced {}{}",
+                                    s.dtype(),
+                                    tensile::shape::fmt_dims(&s.dims())
+                                ),
+                            ));
+                        }
+                        sizes.push(r(math::cast(s, DType::I64))?);
+                        known.push(arr::RUN_TIME_DIM);
+                    }
+                    other => {
+                        let k = super::args::int_of("reshape", "shape element", other)?;
+                        sizes.push(Tensor::from(k));
+                        known.push(k);
+                    }
+                }
+            }
+            Ok(Some((r(arr::stack(&sizes, 0))?, known)))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn broadcast_to(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
