@@ -35,6 +35,7 @@ pub(crate) static OPS: &[&OpDef] = &[
     &ONE_HOT,
     &LINSPACE,
     &RESHAPE_DYNAMIC,
+    &FILL,
 ];
 
 /// Resolves a reshape target (one `-1` allowed) against `n` elements.
@@ -158,6 +159,56 @@ pub static RESHAPE_DYNAMIC: OpDef = OpDef {
 /// [`RESHAPE_DYNAMIC`]).
 pub fn reshape_dynamic(x: &Tensor, shape: &Tensor, known: &[i64]) -> Result<Tensor> {
     execute1(&RESHAPE_DYNAMIC, &[x.clone(), shape.clone()], Attrs::new().with("shape", Attr::Ints(known.to_vec())))
+}
+
+/// `tf.fill(dims, value)` with sizes known only at run time (`tf.zeros([tf.shape(x)[0], 3])`
+/// in a traced function): input 0 is the int32/int64 dims vector, input 1 the scalar value;
+/// attribute `shape` is what tracing knew of the dims (a size or [`RUN_TIME_DIM`]).
+pub static FILL: OpDef = OpDef {
+    name: "fill",
+    infer: |s, a| {
+        const OP: &str = "fill";
+        expect_arity(OP, s, 2)?;
+        let known = a.ints(OP, "shape")?;
+        let vector_fits = s[0].rank() == 1 && s[0].dims[0].is_none_or(|n| n == known.len());
+        if !matches!(s[0].dtype, DType::I32 | DType::I64) || !vector_fits || s[1].rank() != 0 {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "expected an int32 or int64 vector of {} sizes and a scalar value, got {} and {}",
+                    known.len(),
+                    s[0].describe(),
+                    s[1].describe()
+                ),
+            ));
+        }
+        if known.iter().any(|&d| d < 0 && d != RUN_TIME_DIM) {
+            return Err(Error::invalid(OP, format!("sizes must not be negative, got {known:?}")));
+        }
+        Ok(vec![Spec { dtype: s[1].dtype, dims: known.iter().map(|&d| (d >= 0).then_some(d as usize)).collect() }])
+    },
+    kernel: |i, a, _| {
+        const OP: &str = "fill";
+        let sizes = dynamic_target(OP, &i[0], a.ints(OP, "shape")?)?;
+        let sh: Vec<usize> = sizes
+            .iter()
+            .map(|&d| usize::try_from(d))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| Error::invalid(OP, format!("sizes must not be negative, got {sizes:?}")))?;
+        shape::check_allocation(OP, i[1].dtype(), &sh)?;
+        let v = &i[1];
+        let t = with_any!(v.dtype(), T => Tensor::from_vec(kernels::elementwise::broadcast_to(v.as_slice::<T>()?, &[], &sh)?, &sh)?);
+        Ok(vec![t])
+    },
+    grad: Some(|c: &GradCtx| Ok(vec![None, Some(reduce::reduce_sum(&c.grad(0)?, None, false)?)])),
+    stateful: false,
+    inplace: None,
+};
+
+/// A tensor of run-time `dims` filled with the scalar `value`; `known` is what is known of the
+/// dims now (see [`FILL`]).
+pub fn fill_dynamic(dims: &Tensor, value: &Tensor, known: &[i64]) -> Result<Tensor> {
+    execute1(&FILL, &[dims.clone(), value.clone()], Attrs::new().with("shape", Attr::Ints(known.to_vec())))
 }
 
 /// `tf.broadcast_to`.

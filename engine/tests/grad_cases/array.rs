@@ -12,6 +12,9 @@ fn t(shape: &[usize], seed: u64) -> Tensor {
 pub fn cases() -> Vec<GradCase> {
     vec![
         GradCase::new("reshape", vec![t(&[2, 3], 21)], |x| array::reshape(&x[0], &[3, -1])),
+        GradCase::new("fill", vec![Tensor::from(vec![2i32, 3]), Tensor::from(0.75f64)], |x| {
+            array::fill_dynamic(&x[0], &x[1], &[array::RUN_TIME_DIM, 3])
+        }),
         GradCase::new("reshape_dynamic", vec![t(&[2, 3], 120), Tensor::from(vec![3i32, 2])], |x| {
             array::reshape_dynamic(&x[0], &x[1], &[array::RUN_TIME_DIM, 2])
         }),

@@ -55,3 +55,13 @@ for n in [3, 1]:
     print(loss.numpy())
     print(tf.round(g * 1000.0).numpy())
 print(flatten_step.experimental_get_tracing_count())
+
+@tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+def filled(x):
+    n = tf.shape(x)[0]
+    z = tf.zeros([n, 2]) + tf.ones([2]) * tf.reduce_sum(tf.fill([n], 0.5))
+    return z, tf.zeros_like(x), tf.ones_like(x, dtype=tf.int32)
+
+z, zl, ol = filled(tf.constant([float("inf"), float("nan"), 1.0]))
+print(z.numpy())
+print(zl.numpy(), ol.numpy())

@@ -260,7 +260,6 @@ fn eye(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 
 fn fill(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("fill", &["dims", "value", "name"], a)?;
-    let shape = dims("fill", &p.req_ints("dims")?)?;
     let v = p.tensor("value")?;
     if v.size() != 1 || v.rank() != 0 {
         return Err(raise(
@@ -268,13 +267,21 @@ fn fill(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
             format!("fill: value must be a scalar, got shape {}", tensile::shape::fmt_dims(&v.dims())),
         ));
     }
+    if let Some((vector, known)) = run_time_shape(&p.req("dims")?)? {
+        return Ok(t(r(arr::fill_dynamic(&vector, &v, &known))?));
+    }
+    let shape = dims("fill", &p.req_ints("dims")?)?;
     Ok(t(r(arr::broadcast_to(&v, &shape))?))
 }
 
 fn filled(a: Args, func: &'static str, value: f64) -> Out {
     let p = Params::bind(func, &["shape", "dtype", "name"], a)?;
+    let dtype = p.dtype("dtype")?.unwrap_or(DType::F32);
+    if let Some((vector, known)) = run_time_shape(&p.req("shape")?)? {
+        return Ok(t(r(arr::fill_dynamic(&vector, &Tensor::scalar_of(dtype, value), &known))?));
+    }
     let shape = dims(func, &p.req_ints("shape")?)?;
-    Ok(t(r(arr::fill(p.dtype("dtype")?.unwrap_or(DType::F32), &shape, value))?))
+    Ok(t(r(arr::fill(dtype, &shape, value))?))
 }
 
 fn zeros(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
@@ -291,9 +298,8 @@ fn filled_like(a: Args, func: &'static str, value: f64) -> Out {
     let d = p.dtype("dtype")?.unwrap_or(x.dtype());
     if x.is_symbolic() {
         // The value follows the input's (possibly unknown) shape inside the graph.
-        let base = if d == x.dtype() { x } else { r(math::cast(&x, d))? };
-        let zero = r(math::sub(&base, &base))?;
-        return Ok(t(if value == 0.0 { zero } else { r(math::add(&zero, &Tensor::scalar_of(d, value)))? }));
+        let filled = r(if value == 0.0 { arr::zeros_like(&x) } else { arr::ones_like(&x) })?;
+        return Ok(t(if d == x.dtype() { filled } else { r(math::cast(&filled, d))? }));
     }
     Ok(t(r(arr::fill(d, x.shape(), value))?))
 }
