@@ -159,13 +159,6 @@ fn explicit_cases() -> Vec<(&'static str, Vec<Tensor>, Call)> {
             Box::new(|i: &[Tensor]| Ok(vec![tensile::ops::tensor_list::tensor_list_get_item(&i[0], &i[1])?])),
         ),
         (
-            "tensor_list_zeros_like",
-            vec![Tensor::from([[1.5f64, 2.0], [3.0, 4.0], [5.0, 6.0]])],
-            Box::new(|i: &[Tensor]| {
-                execute(&tensile::ops::tensor_list::TENSOR_LIST_ZEROS_LIKE, i, tensile::attrs::Attrs::new())
-            }),
-        ),
-        (
             "tensor_list_resize",
             vec![Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]), Tensor::from(4i32)],
             Box::new(|i: &[Tensor]| {

@@ -33,7 +33,8 @@ use crate::error::{Error, Result};
 use crate::function::concrete::replay_only;
 use crate::function::trace::{self, trace_graph, TraceOptions};
 use crate::graph::{Graph, NodeKind};
-use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_resize, tensor_list_set_item, tensor_list_zeros_like};
+use crate::ops::array::zeros_like;
+use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_resize, tensor_list_set_item};
 use crate::ops::{self, Spec};
 use crate::shape::Dims;
 use crate::tape::{self, CustomGradFn, GradientTape, PartialGradFn, UnconnectedGradients, Watchable};
@@ -237,7 +238,7 @@ fn vjp(
         tape.gradient_multi(&targets, &sources, Some(seeds), UnconnectedGradients::None)?
     };
     let zeros = |i: usize| match wrt.feeds.get(i) {
-        Some(&f) => tensor_list_zeros_like(&feeds[f]),
+        Some(&f) => zeros_like(&feeds[f]),
         None => {
             let v = &wrt.variables[i - wrt.feeds.len()];
             ops::array::zeros(v.dtype(), v.shape())
@@ -408,11 +409,11 @@ impl Reverse {
                 start.push(match (gs.get(j).cloned().flatten(), last) {
                     (Some(g), Some(l)) => ops::math::add(&g, &l)?,
                     (Some(g), None) | (None, Some(g)) => g,
-                    (None, None) => tensor_list_zeros_like(&s.finals[j])?,
+                    (None, None) => zeros_like(&s.finals[j])?,
                 });
             }
             for &c in &fc {
-                start.push(tensor_list_zeros_like(&s.caps[c])?);
+                start.push(zeros_like(&s.caps[c])?);
             }
             for v in &s.reads {
                 start.push(ops::array::zeros(v.dtype(), v.shape())?);

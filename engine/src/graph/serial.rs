@@ -565,6 +565,8 @@ fn node_from_doc(pos: usize, mut n: NodeDoc<'_>, depth: usize) -> Result<Node> {
             pos,
             n.value.ok_or_else(|| bad(format!("node %{pos}: a const node needs a `value`")))?,
         )?),
+        // Graphs saved before `tensor_list_zeros_like` became the general `zeros_like`.
+        ("tensor_list_zeros_like", None) => NodeKind::Op(&ops::shape_like::ZEROS_LIKE),
         (name, None) => match ops::lookup(name) {
             Some(op) => NodeKind::Op(op),
             None => {

@@ -103,6 +103,24 @@ pub static RESHAPE: OpDef = OpDef {
 /// What a traced reshape knows of a run-time target entry: nothing until it runs.
 pub const RUN_TIME_DIM: i64 = -2;
 
+/// Fails unless `vector` is an int32/int64 vector of `n` sizes (its length may be unknown while
+/// tracing).
+fn expect_shape_vector(op: &str, vector: &Spec, n: usize) -> Result<()> {
+    let fits = vector.rank() == 1 && vector.dims[0].is_none_or(|len| len == n);
+    if !matches!(vector.dtype, DType::I32 | DType::I64) || !fits {
+        return Err(Error::invalid(
+            op,
+            format!("the shape must be an int32 or int64 vector of {n} sizes, got {}", vector.describe()),
+        ));
+    }
+    Ok(())
+}
+
+/// The dims a traced run-time shape promises: its known sizes, `None` elsewhere.
+fn promised_dims(known: &[i64]) -> Dims {
+    known.iter().map(|&d| usize::try_from(d).ok()).collect()
+}
+
 /// The values of a reshape's run-time shape vector, checked against what its attribute knew.
 fn dynamic_target(op: &str, shape: &Tensor, known: &[i64]) -> Result<Vec<i64>> {
     let values: Vec<i64> = match shape.dtype() {
@@ -126,21 +144,12 @@ pub static RESHAPE_DYNAMIC: OpDef = OpDef {
         const OP: &str = "reshape_dynamic";
         expect_arity(OP, s, 2)?;
         let known = a.ints(OP, "shape")?;
-        let vector_fits = s[1].rank() == 1 && s[1].dims[0].is_none_or(|n| n == known.len());
-        if !matches!(s[1].dtype, DType::I32 | DType::I64) || !vector_fits {
-            return Err(Error::invalid(
-                OP,
-                format!("the shape must be an int32 or int64 vector of {} sizes, got {}", known.len(), s[1].describe()),
-            ));
-        }
+        expect_shape_vector(OP, &s[1], known.len())?;
         if known.iter().any(|&d| d < RUN_TIME_DIM) {
             return Err(Error::invalid(OP, format!("invalid dimension in target shape {known:?}")));
         }
-        let dims = if known.contains(&RUN_TIME_DIM) {
-            known.iter().map(|&d| (d >= 0).then_some(d as usize)).collect()
-        } else {
-            resolve_reshape(OP, &s[0], known)?
-        };
+        let dims =
+            if known.contains(&RUN_TIME_DIM) { promised_dims(known) } else { resolve_reshape(OP, &s[0], known)? };
         Ok(vec![Spec { dtype: s[0].dtype, dims }])
     },
     kernel: |i, a, _| {
@@ -170,22 +179,14 @@ pub static FILL: OpDef = OpDef {
         const OP: &str = "fill";
         expect_arity(OP, s, 2)?;
         let known = a.ints(OP, "shape")?;
-        let vector_fits = s[0].rank() == 1 && s[0].dims[0].is_none_or(|n| n == known.len());
-        if !matches!(s[0].dtype, DType::I32 | DType::I64) || !vector_fits || s[1].rank() != 0 {
-            return Err(Error::invalid(
-                OP,
-                format!(
-                    "expected an int32 or int64 vector of {} sizes and a scalar value, got {} and {}",
-                    known.len(),
-                    s[0].describe(),
-                    s[1].describe()
-                ),
-            ));
+        expect_shape_vector(OP, &s[0], known.len())?;
+        if s[1].rank() != 0 {
+            return Err(Error::invalid(OP, format!("the value must be a scalar, got {}", s[1].describe())));
         }
         if known.iter().any(|&d| d < 0 && d != RUN_TIME_DIM) {
             return Err(Error::invalid(OP, format!("sizes must not be negative, got {known:?}")));
         }
-        Ok(vec![Spec { dtype: s[1].dtype, dims: known.iter().map(|&d| (d >= 0).then_some(d as usize)).collect() }])
+        Ok(vec![Spec { dtype: s[1].dtype, dims: promised_dims(known) }])
     },
     kernel: |i, a, _| {
         const OP: &str = "fill";
@@ -570,13 +571,10 @@ pub static CONCAT: OpDef = OpDef {
         let axis_attr = c.attrs.int("concat", "axis")?;
         let axis = normalize_axis("concat", axis_attr, c.inputs[0].rank())?;
         let sizes: Vec<i64> = c.inputs.iter().map(|t| t.dims()[axis].map_or(-1, |d| d as i64)).collect();
-        match sizes.iter().filter(|&&s| s < 0).count() {
-            0 | 1 => {}
-            // Split sizes may leave one part to run time (-1) only.
-            _ => {
-                let t = c.inputs.iter().find(|t| t.dims()[axis].is_none()).unwrap_or(&c.inputs[0]);
-                return Err(shape_like::unknown_dims_error("concat", t));
-            }
+        // Split sizes may leave one part to run time (-1) only.
+        if sizes.iter().filter(|&&s| s < 0).count() > 1 {
+            let first = sizes.iter().position(|&s| s < 0).unwrap_or(0);
+            return Err(shape_like::unknown_dims_error("concat", &c.inputs[first]));
         }
         Ok(split(&c.grad(0)?, Split::Sizes(sizes), axis_attr)?.into_iter().map(Some).collect())
     }),

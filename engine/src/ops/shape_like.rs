@@ -25,6 +25,12 @@ pub fn has_static_shape(t: &Tensor) -> bool {
     t.symbol().is_none_or(|s| s.dims.iter().all(Option::is_some))
 }
 
+/// Shape rule of `zeros_like`/`ones_like`: the input's dtype and dims.
+fn infer_like(op: &str, s: &[Spec]) -> Result<Vec<Spec>> {
+    expect_arity(op, s, 1)?;
+    Ok(vec![s[0].clone()])
+}
+
 fn fill_like(i: &[Tensor], value: f64) -> Result<Vec<Tensor>> {
     Ok(vec![array::fill(i[0].dtype(), i[0].shape(), value)?])
 }
@@ -32,10 +38,7 @@ fn fill_like(i: &[Tensor], value: f64) -> Result<Vec<Tensor>> {
 /// `tf.zeros_like` as an op: zeros with the dtype and run-time shape of its input.
 pub static ZEROS_LIKE: OpDef = OpDef {
     name: "zeros_like",
-    infer: |s, _| {
-        expect_arity("zeros_like", s, 1)?;
-        Ok(vec![s[0].clone()])
-    },
+    infer: |s, _| infer_like("zeros_like", s),
     kernel: |i, _, _| fill_like(i, 0.0),
     grad: None,
     stateful: false,
@@ -45,10 +48,7 @@ pub static ZEROS_LIKE: OpDef = OpDef {
 /// `tf.ones_like` as an op: ones with the dtype and run-time shape of its input.
 pub static ONES_LIKE: OpDef = OpDef {
     name: "ones_like",
-    infer: |s, _| {
-        expect_arity("ones_like", s, 1)?;
-        Ok(vec![s[0].clone()])
-    },
+    infer: |s, _| infer_like("ones_like", s),
     kernel: |i, _, _| fill_like(i, 1.0),
     grad: None,
     stateful: false,

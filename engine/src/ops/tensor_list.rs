@@ -34,12 +34,10 @@ pub fn buffer_copies() -> u64 {
 }
 
 /// Ops of this family.
-pub(crate) static OPS: &[&OpDef] =
-    &[&TENSOR_LIST_SET_ITEM, &TENSOR_LIST_GET_ITEM, &TENSOR_LIST_ZEROS_LIKE, &TENSOR_LIST_RESIZE];
+pub(crate) static OPS: &[&OpDef] = &[&TENSOR_LIST_SET_ITEM, &TENSOR_LIST_GET_ITEM, &TENSOR_LIST_RESIZE];
 
 const SET: &str = "tensor_list_set_item";
 const GET: &str = "tensor_list_get_item";
-const ZEROS: &str = "tensor_list_zeros_like";
 const RESIZE: &str = "tensor_list_resize";
 
 fn count_copy() {
@@ -134,7 +132,7 @@ pub static TENSOR_LIST_SET_ITEM: OpDef = OpDef {
         let index = &c.inputs[1];
         let d_value = tensor_list_get_item(&g, index)?;
         // The overwritten row did not reach the output.
-        let d_buffer = tensor_list_set_item(&g, index, &tensor_list_zeros_like(&c.inputs[2])?)?;
+        let d_buffer = tensor_list_set_item(&g, index, &crate::ops::array::zeros_like(&c.inputs[2])?)?;
         Ok(vec![Some(d_buffer), None, Some(d_value)])
     }),
     stateful: false,
@@ -220,24 +218,9 @@ pub static TENSOR_LIST_GET_ITEM: OpDef = OpDef {
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
-        let zeros = tensor_list_zeros_like(&c.inputs[0])?;
+        let zeros = crate::ops::array::zeros_like(&c.inputs[0])?;
         Ok(vec![Some(tensor_list_set_item(&zeros, &c.inputs[1], &c.grad(0)?)?), None])
     }),
-    stateful: false,
-    inplace: None,
-};
-
-/// `tensor_list_zeros_like(x)`: zeros of `x`'s dtype and run-time shape (inside a traced
-/// function `x` may be a buffer whose size is known only when the graph runs). Its value does
-/// not depend on `x`'s values, so it has no gradient.
-pub static TENSOR_LIST_ZEROS_LIKE: OpDef = OpDef {
-    name: ZEROS,
-    infer: |s, _| {
-        expect_arity(ZEROS, s, 1)?;
-        Ok(vec![s[0].clone()])
-    },
-    kernel: |i, _, _| Ok(vec![crate::ops::array::zeros(i[0].dtype(), i[0].shape())?]),
-    grad: None,
     stateful: false,
     inplace: None,
 };
@@ -353,12 +336,4 @@ pub fn tensor_list_resize(buffer: &Tensor, size: &Tensor) -> Result<Tensor> {
 /// Row `index` of `buffer`.
 pub fn tensor_list_get_item(buffer: &Tensor, index: &Tensor) -> Result<Tensor> {
     execute1(&TENSOR_LIST_GET_ITEM, &[buffer.clone(), index.clone()], Attrs::new())
-}
-
-/// Zeros shaped like `x` when it runs; a constant when `x`'s shape is fully known now.
-pub fn tensor_list_zeros_like(x: &Tensor) -> Result<Tensor> {
-    if x.dims().iter().all(Option::is_some) {
-        return crate::ops::array::zeros_like(x);
-    }
-    execute1(&TENSOR_LIST_ZEROS_LIKE, std::slice::from_ref(x), Attrs::new())
 }
