@@ -462,8 +462,8 @@ fn tensor_array_terms(a: &[Tensor]) -> Result<Tensor> {
 
 #[test]
 fn gradient_through_a_tensor_array_written_in_a_traced_loop() -> Result<()> {
-    // The loop carries the array's buffer, so the backward loop reads each iteration's buffer
-    // from the stacks the forward loop kept.
+    // The loop only writes the array, so the forward loop keeps just its shape per iteration
+    // and the backward loop walks the writes back.
     let func = traced_gradients("tensor_array_terms", tensor_array_terms);
     let x = Tensor::from(1.5f64);
     for (n, sum_sq) in [(4, 14.0), (2, 1.0), (0, 0.0)] {
@@ -472,6 +472,17 @@ fn gradient_through_a_tensor_array_written_in_a_traced_loop() -> Result<()> {
         close(&r[1], &[2.0 * sum_sq * 1.5], &format!("dy/dx for n = {n}"));
     }
     assert_eq!(func.tracing_count(), 1);
+    // The loop only writes the buffer, so it stacks the buffer's shape per iteration (int32
+    // rows), never a copy of the [4] buffer (float64 rows of 4).
+    let g = func.concrete_functions()[0].graph().clone();
+    let stacked_buffers = g
+        .nodes()
+        .iter()
+        .filter(|n| n.kind.name() == "while")
+        .flat_map(|n| n.outputs.iter())
+        .filter(|s| s.dtype == DType::F64 && s.dims.len() == 2)
+        .count();
+    assert_eq!(stacked_buffers, 0, "{g}");
     Ok(())
 }
 
@@ -548,4 +559,183 @@ fn gradient_of_a_traced_loop_over_a_none_batch_dimension() -> Result<()> {
     }
     assert_eq!(func.tracing_count(), 1);
     Ok(())
+}
+
+/// Σ x^(2k) for k = 1..=n: the powers x^k are written into a TensorArray that starts empty and
+/// grows one row per iteration (`dynamic_size`), then stacked and squared.
+fn growing_powers(a: &[Tensor]) -> Result<Tensor> {
+    let (x, n) = (&a[0], &a[1]);
+    let (_, _, ta) = while_loop(
+        |(i, _, _): &(Tensor, Tensor, TensorArray)| less(i, n),
+        |(i, p, ta): &(Tensor, Tensor, TensorArray)| {
+            let p = (p * x)?;
+            Ok(((i + 1)?, p.clone(), ta.write(i, &p)?))
+        },
+        (Tensor::from(0), ones_like(x)?, TensorArray::new(DType::F64, 0, true).with_element_shape(&x.dims())),
+        WhileOptions::default(),
+    )?;
+    reduce_sum(&square(&ta.stack()?)?, None, false)
+}
+
+#[test]
+fn gradient_through_a_tensor_array_growing_in_a_traced_loop() -> Result<()> {
+    // The buffer changes shape every iteration, so it cannot be stacked per iteration; the
+    // backward loop walks its writes back instead. dy/dx = Σ 2k x^(2k-1).
+    let func = traced_gradients("growing_powers", growing_powers);
+    let x = 0.75f64;
+    for n in [1i32, 3, 6] {
+        let r = both_ways(&func, growing_powers, &[Tensor::from(x), Tensor::from(n)])?;
+        let y: f64 = (1..=n).map(|k| x.powi(2 * k)).sum();
+        let dy: f64 = (1..=n).map(|k| 2.0 * f64::from(k) * x.powi(2 * k - 1)).sum();
+        close(&r[0], &[y], &format!("y for n = {n}"));
+        close(&r[1], &[dy], &format!("dy/dx for n = {n}"));
+    }
+    assert_eq!(func.tracing_count(), 1);
+    Ok(())
+}
+
+/// Two rows per iteration into a growing array, the second written first and the first
+/// overwritten: rows 2k and 2k+1 end as x^k·w and (x^k)², from i = k iterations.
+fn two_writes_per_iteration(a: &[Tensor]) -> Result<Tensor> {
+    let (x, w, n) = (&a[0], &a[1], &a[2]);
+    let (_, _, ta) = while_loop(
+        |(i, _, _): &(Tensor, Tensor, TensorArray)| less(i, n),
+        |(i, p, ta): &(Tensor, Tensor, TensorArray)| {
+            let p = (p * x)?;
+            let even = (i * 2)?;
+            let odd = (&even + 1)?;
+            let ta = ta.write(&odd, &square(&p)?)?.write(&even, &(&p * 100.0)?)?.write(&even, &(&p * w)?)?;
+            Ok(((i + 1)?, p, ta))
+        },
+        (Tensor::from(0), ones_like(x)?, TensorArray::new(DType::F64, 0, true).with_element_shape(&[Some(2)])),
+        WhileOptions::default(),
+    )?;
+    reduce_sum(&ta.stack()?, None, false)
+}
+
+#[test]
+fn gradient_through_overwritten_rows_of_a_growing_array() -> Result<()> {
+    // y = Σ_k (x^k w + x^2k) summed over both elements: the overwritten x^k·100 contributes
+    // nothing. dy/dx = Σ_k (k x^(k-1) w + 2k x^(2k-1)), dy/dw = Σ_k x^k.
+    let func = traced_gradients("two_writes", two_writes_per_iteration);
+    let x = Tensor::from([0.5f64, -1.25]);
+    let w = Tensor::from([3.0f64, 2.0]);
+    for n in [1i32, 4] {
+        let r = both_ways(&func, two_writes_per_iteration, &[x.clone(), w.clone(), Tensor::from(n)])?;
+        let (xs, ws) = (f64s(&x), f64s(&w));
+        let y: f64 = (1..=n).map(|k| xs.iter().zip(&ws).map(|(x, w)| x.powi(k) * w + x.powi(2 * k)).sum::<f64>()).sum();
+        let dx: Vec<f64> = xs
+            .iter()
+            .zip(&ws)
+            .map(|(x, w)| {
+                (1..=n).map(|k| f64::from(k) * x.powi(k - 1) * w + 2.0 * f64::from(k) * x.powi(2 * k - 1)).sum()
+            })
+            .collect();
+        let dw: Vec<f64> = xs.iter().map(|x| (1..=n).map(|k| x.powi(k)).sum()).collect();
+        close(&r[0], &[y], &format!("y for n = {n}"));
+        close(&r[1], &dx, &format!("dy/dx for n = {n}"));
+        close(&r[2], &dw, &format!("dy/dw for n = {n}"));
+    }
+    assert_eq!(func.tracing_count(), 1);
+    Ok(())
+}
+
+/// Like [`growing_powers`], with an int32 array of the step numbers written alongside, which
+/// weights each term after the loop (so the integer buffer is a loop variable with no gradient).
+fn weighted_by_step(a: &[Tensor]) -> Result<Tensor> {
+    let (x, n) = (&a[0], &a[1]);
+    type Vars = (Tensor, Tensor, TensorArray, TensorArray);
+    let (_, _, ta, steps) = while_loop(
+        |(i, _, _, _): &Vars| less(i, n),
+        |(i, p, ta, steps): &Vars| {
+            let p = (p * x)?;
+            let next = (i + 1)?;
+            Ok((next.clone(), p.clone(), ta.write(i, &p)?, steps.write(i, &next)?))
+        },
+        (
+            Tensor::from(0),
+            ones_like(x)?,
+            TensorArray::new(DType::F64, 0, true).with_element_shape(&[]),
+            TensorArray::new(DType::I32, 0, true).with_element_shape(&[]),
+        ),
+        WhileOptions::default(),
+    )?;
+    reduce_sum(&(&ta.stack()? * &cast(&steps.stack()?, DType::F64)?)?, None, false)
+}
+
+#[test]
+fn gradient_next_to_an_integer_array_growing_in_a_traced_loop() -> Result<()> {
+    // y = Σ k x^k, dy/dx = Σ k² x^(k-1).
+    let func = traced_gradients("weighted_by_step", weighted_by_step);
+    let x = -1.5f64;
+    for n in [2i32, 5] {
+        let r = both_ways(&func, weighted_by_step, &[Tensor::from(x), Tensor::from(n)])?;
+        let y: f64 = (1..=n).map(|k| f64::from(k) * x.powi(k)).sum();
+        let dy: f64 = (1..=n).map(|k| f64::from(k * k) * x.powi(k - 1)).sum();
+        close(&r[0], &[y], &format!("y for n = {n}"));
+        close(&r[1], &[dy], &format!("dy/dx for n = {n}"));
+    }
+    Ok(())
+}
+
+/// Σ of the rows of `ta` after the loop sets row i to row i-1 times x for 1 <= i < n.
+fn read_back(x: &Tensor, n: &Tensor, ta: TensorArray) -> Result<Tensor> {
+    let (_, ta) = while_loop(
+        |(i, _): &(Tensor, TensorArray)| less(i, n),
+        |(i, ta): &(Tensor, TensorArray)| {
+            let prev = ta.read(&(i - 1)?)?;
+            Ok(((i + 1)?, ta.write(i, &(&prev * x)?)?))
+        },
+        (Tensor::from(1), ta),
+        WhileOptions::default(),
+    )?;
+    reduce_sum(&ta.stack()?, None, false)
+}
+
+/// A growing array the loop also reads (each term is the previous one times x).
+fn growing_and_read(a: &[Tensor]) -> Result<Tensor> {
+    read_back(&a[0], &a[1], TensorArray::new(DType::F64, 0, true).write(0, &ones_like(&a[0])?)?)
+}
+
+#[test]
+fn differentiating_a_growing_array_the_loop_reads_is_a_clear_error() {
+    let func = traced_gradients("growing_and_read", growing_and_read);
+    let err = func.call_tensors(&[&Tensor::from(2.0f64), &Tensor::from(3)]).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("while_loop") && msg.contains("changes shape between iterations"), "{msg}");
+    assert!(msg.contains("that the loop also reads") && msg.contains("give it a fixed size"), "{msg}");
+    // Eagerly the tape records the unrolled iterations: Σ_{k<3} x^k, derivative 1 + 2x.
+    let eager = gradients_of(growing_and_read, &[Tensor::from(2.0f64), Tensor::from(3)]).unwrap();
+    close(&f64s(&eager[1]), &[5.0], "eager gradient");
+}
+
+/// A fixed-size array the loop both reads and writes: rows hold x^k, each from the previous.
+fn fixed_and_read(a: &[Tensor]) -> Result<Tensor> {
+    read_back(&a[0], &a[1], TensorArray::new(DType::F64, 5, false).with_element_shape(&[]).write(0, &a[0])?)
+}
+
+#[test]
+fn gradient_through_a_fixed_size_array_the_loop_reads() -> Result<()> {
+    // Rows 0..n hold x^(k+1), the rest stay zero: dy/dx = Σ_{k<n} (k+1) x^k.
+    let func = traced_gradients("fixed_and_read", fixed_and_read);
+    let x = 1.25f64;
+    for n in [1i32, 3, 5] {
+        let r = both_ways(&func, fixed_and_read, &[Tensor::from(x), Tensor::from(n)])?;
+        let dy: f64 = (0..n).map(|k| f64::from(k + 1) * x.powi(k)).sum();
+        close(&r[1], &[dy], &format!("dy/dx for n = {n}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn second_order_gradient_through_a_growing_array() -> Result<()> {
+    // y = Σ_{k≤3} x^2k: y' = Σ 2k x^(2k-1), y'' = Σ 2k(2k-1) x^(2k-2).
+    fn y(x: &Tensor) -> Result<Tensor> {
+        growing_powers(&[x.clone(), Tensor::from(3)])
+    }
+    let xs = [0.5f64, -1.5];
+    let d1: Vec<f64> = xs.iter().map(|x| (1..=3).map(|k| 2.0 * f64::from(k) * x.powi(2 * k - 1)).sum()).collect();
+    let d2: Vec<f64> =
+        xs.iter().map(|x| (1..=3).map(|k| f64::from(2 * k * (2 * k - 1)) * x.powi(2 * k - 2)).sum()).collect();
+    check_second_order("growing_second", y, &Tensor::from(xs), &d1, &d2)
 }

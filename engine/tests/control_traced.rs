@@ -469,3 +469,98 @@ fn traced_tensor_array_dtype_and_index_errors() {
     let e = func.call_tensors(&[&Tensor::from(2)]).unwrap_err();
     assert!(e.message.contains("TensorArray(float32)") && e.message.contains("TensorArray(int32)"), "{e}");
 }
+
+/// Running sums of the rows of `x` through two arrays sized by `x`'s run-time length: one
+/// unstacked from `x` and read, one written.
+fn running_sums(x: &Tensor) -> Result<Vec<Tensor>> {
+    let n = gather(&shape(x)?, &Tensor::from(0), 0, 0)?;
+    let rows = TensorArray::with_size(DType::F64, &n, false)?.unstack(x)?;
+    let out = TensorArray::with_size(DType::F64, &n, false)?.with_element_shape(&[Some(2)]);
+    let (_, _, out) = while_loop(
+        |(i, _, _): &(Tensor, Tensor, TensorArray)| less(i, &n),
+        |(i, acc, out): &(Tensor, Tensor, TensorArray)| {
+            let acc = (acc + &rows.read(i)?)?;
+            Ok(((i + 1)?, acc.clone(), out.write(i, &acc)?))
+        },
+        (Tensor::from(0), zeros(DType::F64, &[2])?, out),
+        WhileOptions::default(),
+    )?;
+    Ok(vec![out.stack()?, out.size()?])
+}
+
+#[test]
+fn tensor_arrays_sized_at_run_time() -> Result<()> {
+    let func = Function::new(
+        "running_sums",
+        FunctionOptions {
+            input_signature: Some(vec![tensile::function::TensorSpec::new(&[None, Some(2)], DType::F64)]),
+            ..Default::default()
+        },
+        |args| {
+            let out = running_sums(args[0].tensor()?)?;
+            Ok(tensile::function::Arg::List(out.into_iter().map(tensile::function::Arg::Tensor).collect()))
+        },
+    );
+    for x in [vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], vec![0.5, -1.0]] {
+        let t = Tensor::from_vec(x.clone(), &[x.len() / 2, 2])?;
+        let out = func.call(&[t.clone().into()])?;
+        let parts = match out {
+            tensile::function::Arg::List(parts) => parts,
+            other => panic!("expected a list, got {other:?}"),
+        };
+        let mut want = Vec::new();
+        let (mut a, mut b) = (0.0, 0.0);
+        for row in x.chunks(2) {
+            a += row[0];
+            b += row[1];
+            want.extend([a, b]);
+        }
+        assert_eq!(parts[0].tensor()?.to_vec::<f64>()?, want);
+        assert_eq!(parts[1].tensor()?.item::<i32>()?, (x.len() / 2) as i32);
+        // Eagerly the size is a known number and the arrays are ordinary.
+        let eager = running_sums(&t)?;
+        assert_eq!(eager[0].to_vec::<f64>()?, want);
+    }
+    assert_eq!(func.tracing_count(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_run_time_sized_array_takes_its_element_shape_from_a_declaration_or_the_first_write() -> Result<()> {
+    // Unwritten rows are zeros of the declared element shape.
+    let declared = f("declared", |a| {
+        let n = size(&a[0])?;
+        let ta = TensorArray::with_size(DType::F32, &n, false)?.with_element_shape(&[Some(3)]);
+        Ok(vec![ta.write(1, &(&ones(DType::F32, &[3])? * 2.0)?)?.stack()?])
+    });
+    let out = declared.call_tensors(&[&Tensor::from([1.0f32, 1.0, 1.0])])?;
+    assert_eq!(out[0].shape(), &[3, 3]);
+    assert_eq!(out[0].to_vec::<f32>()?, vec![0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 0.0, 0.0, 0.0]);
+    // No declaration: the first write's value.
+    let written = f("written", |a| {
+        let n = size(&a[0])?;
+        let ta = TensorArray::with_size(DType::F32, &n, false)?;
+        Ok(vec![ta.write(0, &a[0])?.stack()?])
+    });
+    let out = written.call_tensors(&[&Tensor::from([4.0f32, 5.0])])?;
+    assert_eq!(out[0].to_vec::<f32>()?, vec![4.0, 5.0, 0.0, 0.0]);
+    // A read before any write has nothing to go by.
+    let unknown = f("unknown", |a| {
+        let n = size(&a[0])?;
+        Ok(vec![TensorArray::with_size(DType::F32, &n, false)?.read(0)?])
+    });
+    let e = unknown.call_tensors(&[&Tensor::from([1.0f32])]).unwrap_err();
+    assert!(e.message.contains("only known at run time") && e.message.contains("element_shape"), "{e}");
+    // Writing past the run-time size of a fixed-size array fails when the graph runs.
+    let past = f("past", |a| {
+        let n = size(&a[0])?;
+        let ta = TensorArray::with_size(DType::F32, &n, false)?;
+        Ok(vec![ta.write(2, &Tensor::from(1.0f32))?.stack()?])
+    });
+    let e = past.call_tensors(&[&Tensor::from([1.0f32, 2.0])]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutOfRange, "{e}");
+    // The size must be an integer scalar.
+    let e = TensorArray::with_size(DType::F32, &Tensor::from(2.0f32), false).unwrap_err();
+    assert!(e.message.contains("scalar integer"), "{e}");
+    Ok(())
+}

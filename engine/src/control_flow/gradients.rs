@@ -8,7 +8,9 @@
 //! - `while_loop`: the forward loop also accumulates each iteration's loop variables (a stack
 //!   per variable, one row per iteration) and counts its iterations; the backward loop runs
 //!   that many times in reverse, each time reading the iteration's variables from the stacks
-//!   and taking the body's vector-Jacobian product there.
+//!   and taking the body's vector-Jacobian product there. A TensorArray buffer the body only
+//!   writes (or grows) is stacked as its shape alone, and its adjoint is carried by walking
+//!   the writes back ([`super::accumulator`]).
 //!
 //! Variables read inside a sub-graph are differentiated too: the tape entry depends on them
 //! (tapes that watch accessed variables watch them, as a read outside would), and each
@@ -27,6 +29,7 @@
 //! adjoint of that iteration's variables). The backward loop is itself a differentiated loop,
 //! with stack reads (`tensor_list_get_item`) whose gradients need no static shapes.
 
+use super::accumulator::{self, Accumulator};
 use super::traced;
 use super::while_loop::WhileOptions;
 use crate::error::{Error, Result};
@@ -212,6 +215,18 @@ fn vjp(
     out_grads: &[Option<Tensor>],
     all: &[Variable],
 ) -> Result<Vec<Tensor>> {
+    vjp_with(op, g, feeds, wrt, |_| Ok(out_grads.to_vec()), all)
+}
+
+/// [`vjp`] whose output gradients are computed from the replayed outputs by `out_grads`.
+fn vjp_with(
+    op: &str,
+    g: &Graph,
+    feeds: &[Tensor],
+    wrt: &Wrt,
+    out_grads: impl FnOnce(&[Tensor]) -> Result<Vec<Option<Tensor>>>,
+    all: &[Variable],
+) -> Result<Vec<Tensor>> {
     let needed = needed_nodes(op, g)?;
     let tape = GradientTape::new();
     let outs = tape.scope(|tape| {
@@ -223,8 +238,9 @@ fn vjp(
         }
         replay_only(g, feeds, all, &|id| needed[id])
     })??;
+    let out_grads = out_grads(&outs)?;
     let (mut targets, mut seeds) = (Vec::new(), Vec::new());
-    for (o, g) in outs.into_iter().zip(out_grads) {
+    for (o, g) in outs.into_iter().zip(&out_grads) {
         if let (Some(g), true) = (g, o.dtype().is_float()) {
             targets.push(o);
             seeds.push(g.clone());
@@ -307,17 +323,20 @@ fn while_with_gradient(
     let n = initial.len();
     let all = trace::root_variables()?;
     let specs: Vec<Spec> = cond_g.input_specs().into_iter().take(n).collect();
+    let accs = accumulator::find(&body_g, n);
+    let is_acc = |j: usize| accs.iter().any(|a| a.var == j);
     // The backward loop reads each iteration's variables from dense stacks, one row per
-    // iteration, so every iteration must give a variable the shape it enters with.
+    // iteration, so every iteration must give a variable the shape it enters with (only the
+    // shapes of write-only buffers are stacked).
     for (j, (v, s)) in initial.iter().zip(&specs).enumerate() {
-        if v.dims() != s.dims {
+        if v.dims() != s.dims && !is_acc(j) {
             return Err(Error::invalid(
                 "while_loop",
                 format!(
                     "cannot differentiate while_loop inside a traced function: loop variable {j} ({}{}) changes \
                      shape between iterations (its shape invariant is {}), and the backward pass stacks every \
-                     iteration's value. A TensorArray with dynamic_size=True grows like this: give it a fixed \
-                     size, or take the gradient outside the function",
+                     iteration's value. A TensorArray with dynamic_size=True that the loop also reads grows like \
+                     this: give it a fixed size, or take the gradient outside the function",
                     v.dtype(),
                     crate::shape::fmt_dims(&v.dims()),
                     s.fmt_dims()
@@ -327,7 +346,11 @@ fn while_with_gradient(
     }
     let stack_specs: Vec<Spec> = specs
         .iter()
-        .map(|s| Spec { dtype: s.dtype, dims: std::iter::once(None).chain(s.dims.iter().copied()).collect() })
+        .enumerate()
+        .map(|(j, s)| match is_acc(j) {
+            true => accumulator::shape_stack_spec(s),
+            false => Spec { dtype: s.dtype, dims: std::iter::once(None).chain(s.dims.iter().copied()).collect() },
+        })
         .collect();
     let count_spec = Spec { dtype: crate::DType::I32, dims: Dims::new() };
     let all_specs: Vec<Spec> = specs.iter().chain(&stack_specs).chain([&count_spec]).cloned().collect();
@@ -341,15 +364,23 @@ fn while_with_gradient(
         // the row in place: n iterations copy each stack O(log n) times, not n times.
         let row = ops::math::add(&args[2 * n], &Tensor::from(1i32))?;
         let rows = ops::math::add(&args[2 * n], &Tensor::from(2i32))?;
-        for (stack, v) in args[n..2 * n].iter().zip(&outs) {
-            next.push(tensor_list_set_item(&tensor_list_resize(stack, &rows)?, &row, v)?);
+        for (j, (stack, v)) in args[n..2 * n].iter().zip(&outs).enumerate() {
+            let v = if is_acc(j) { ops::array::shape(v)? } else { v.clone() };
+            next.push(tensor_list_set_item(&tensor_list_resize(stack, &rows)?, &row, &v)?);
         }
         next.push(row);
         Ok(next)
     })?;
     let caps2 = traced::merged_captures(&[&c, &b]);
     let (cg, bg) = (traced::align(c, 2 * n + 1, &caps2)?, traced::align(b, 2 * n + 1, &caps2)?);
-    let stacks0 = initial.iter().map(|v| ops::array::expand_dims(v, 0)).collect::<Result<Vec<_>>>()?;
+    let stacks0 = initial
+        .iter()
+        .enumerate()
+        .map(|(j, v)| match is_acc(j) {
+            true => ops::array::expand_dims(&ops::array::shape(v)?, 0),
+            false => ops::array::expand_dims(v, 0),
+        })
+        .collect::<Result<Vec<_>>>()?;
     let lead: Vec<Tensor> = initial.iter().cloned().chain(stacks0).chain([Tensor::from(0i32)]).chain(caps2).collect();
     let inputs: Vec<Tensor> = initial.iter().chain(caps).cloned().collect();
     let out = trace::add_node(&lead, |g, ins| g.add_while(ins, cg, bg, maximum_iterations))?;
@@ -357,6 +388,10 @@ fn while_with_gradient(
     // the stacks through them, which is what lets an outer tape reach the forward loop).
     let out: Vec<Tensor> = out.iter().map(Tensor::fresh).collect();
     let (finals, rest) = out.split_at(n);
+    let replay = match accs.is_empty() {
+        true => body_g,
+        false => Arc::new(accumulator::replay_graph(&body_g, &accs)?),
+    };
     let reverse = Reverse {
         finals: finals.to_vec(),
         stacks: rest[..n].to_vec(),
@@ -365,7 +400,8 @@ fn while_with_gradient(
         initial: initial.to_vec(),
         caps: caps.to_vec(),
         reads: reads.clone(),
-        body_g,
+        replay,
+        accs,
         all,
     };
     tape::record_partial(&inputs, &reads, &out[..2 * n], reverse.gradient());
@@ -376,7 +412,8 @@ fn while_with_gradient(
 struct Reverse {
     /// The final loop variables.
     finals: Vec<Tensor>,
-    /// Per loop variable, its value entering each iteration (then the final value).
+    /// Per loop variable, its value entering each iteration (then the final value); for an
+    /// accumulator, its shape.
     stacks: Vec<Tensor>,
     /// Iterations the forward loop ran.
     count: Tensor,
@@ -384,7 +421,10 @@ struct Reverse {
     initial: Vec<Tensor>,
     caps: Vec<Tensor>,
     reads: Vec<Variable>,
-    body_g: Arc<Graph>,
+    /// The body as the backward loop replays it ([`accumulator::replay_graph`]).
+    replay: Arc<Graph>,
+    /// The write-only buffers among the loop variables.
+    accs: Vec<Accumulator>,
     all: Vec<Variable>,
 }
 
@@ -399,7 +439,10 @@ impl Reverse {
             let n = s.initial.len();
             let fv = float_positions(&s.initial);
             let fc = float_positions(&s.caps);
-            let stack_grads: Vec<Option<Tensor>> = (0..n).map(|j| gs.get(n + j).cloned().flatten()).collect();
+            let is_acc = |j: usize| s.accs.iter().any(|a| a.var == j);
+            // An accumulator's stack holds shapes, which have no gradient.
+            let stack_grads: Vec<Option<Tensor>> =
+                (0..n).map(|j| gs.get(n + j).cloned().flatten().filter(|_| !is_acc(j))).collect();
             let mut start = vec![ops::math::sub(&s.count, &Tensor::from(1i32))?];
             for &j in &fv {
                 let last = match &stack_grads[j] {
@@ -422,25 +465,61 @@ impl Reverse {
             allowed.extend(fv.iter().map(|&j| s.specs[j].dims.clone()));
             allowed.extend(fc.iter().map(|&c| s.caps[c].dims()));
             allowed.extend(s.reads.iter().map(|v| v.shape().iter().map(|&d| Some(d)).collect::<Dims>()));
-            let wrt_feeds: Vec<usize> = fv.iter().copied().chain(fc.iter().map(|&c| n + c)).collect();
+            // An accumulator's adjoint comes from walking its writes back, not from the replay.
+            let replayed: Vec<usize> = fv.iter().copied().filter(|&j| !is_acc(j)).collect();
+            let wrt_feeds: Vec<usize> = replayed.iter().copied().chain(fc.iter().map(|&c| n + c)).collect();
             let wrt = Wrt { feeds: &wrt_feeds, variables: &s.reads };
             let body = |lv: &Vec<Tensor>| -> Result<Vec<Tensor>> {
                 let k = &lv[0];
-                let mut feeds = s.stacks.iter().map(|st| tensor_list_get_item(st, k)).collect::<Result<Vec<_>>>()?;
-                feeds.extend(s.caps.iter().cloned());
-                let mut seeds: Vec<Option<Tensor>> = vec![None; n];
-                for (p, &j) in fv.iter().enumerate() {
-                    seeds[j] = Some(lv[1 + p].clone());
+                let mut feeds = Vec::with_capacity(s.replay.inputs().len());
+                for (j, st) in s.stacks.iter().enumerate() {
+                    // The replay never reads an accumulator's value.
+                    feeds.push(if is_acc(j) { Tensor::from(0i32) } else { tensor_list_get_item(st, k)? });
                 }
-                let r = vjp(OP, &s.body_g, &feeds, &wrt, &seeds, &s.all)?;
+                feeds.extend(s.caps.iter().cloned());
+                let shapes =
+                    s.accs.iter().map(|a| tensor_list_get_item(&s.stacks[a.var], k)).collect::<Result<Vec<_>>>()?;
+                feeds.extend(shapes.iter().cloned());
+                let adjoint = |j: usize| fv.iter().position(|&f| f == j).map(|p| &lv[1 + p]);
+                let mut acc_adjoints: Vec<(usize, Tensor)> = Vec::new();
+                let seeds = |outs: &[Tensor]| -> Result<Vec<Option<Tensor>>> {
+                    let mut seeds: Vec<Option<Tensor>> = vec![None; outs.len()];
+                    for &j in &replayed {
+                        seeds[j] = adjoint(j).cloned();
+                    }
+                    let mut at = n;
+                    for a in &s.accs {
+                        let sides = outs.get(at..at + a.side_count()).ok_or_else(|| {
+                            Error::new(crate::error::ErrorKind::Internal, OP, "replayed side values missing")
+                        })?;
+                        if let Some(adj) = adjoint(a.var) {
+                            let (entering, side_seeds) = accumulator::backward(a, adj, sides)?;
+                            acc_adjoints.push((a.var, entering));
+                            for (slot, seed) in seeds[at..].iter_mut().zip(side_seeds) {
+                                *slot = seed;
+                            }
+                        }
+                        at += a.side_count();
+                    }
+                    Ok(seeds)
+                };
+                let r = vjp_with(OP, &s.replay, &feeds, &wrt, seeds, &s.all)?;
                 let mut next = vec![ops::math::sub(k, &Tensor::from(1i32))?];
-                for (&j, a) in fv.iter().zip(&r) {
+                let mut replayed_grads = r.iter();
+                for &j in &fv {
+                    if let Some((_, entering)) = acc_adjoints.iter().find(|(v, _)| *v == j) {
+                        next.push(entering.clone());
+                        continue;
+                    }
+                    let a = replayed_grads
+                        .next()
+                        .ok_or_else(|| Error::new(crate::error::ErrorKind::Internal, OP, "gradient missing"))?;
                     next.push(match &stack_grads[j] {
                         Some(st) => ops::math::add(a, &tensor_list_get_item(st, k)?)?,
                         None => a.clone(),
                     });
                 }
-                for (acc, g) in lv[1 + fv.len()..].iter().zip(&r[fv.len()..]) {
+                for (acc, g) in lv[1 + fv.len()..].iter().zip(replayed_grads) {
                     next.push(ops::math::add(acc, g)?);
                 }
                 Ok(next)
@@ -448,6 +527,11 @@ impl Reverse {
             let cond = |lv: &Vec<Tensor>| ops::math::greater_equal(&lv[0], &Tensor::from(0i32));
             let end = traced::while_loop(cond, body, start, &WhileOptions::default(), &allowed)?;
             let mut grads = spread(n, &fv, end[1..=fv.len()].iter().cloned());
+            for a in &s.accs {
+                if let Some(g) = grads[a.var].as_mut() {
+                    *g = accumulator::initial_adjoint(g, &s.initial[a.var])?;
+                }
+            }
             let rest = &end[1 + fv.len()..];
             grads.extend(spread(s.caps.len(), &fc, rest[..fc.len()].iter().cloned()));
             grads.extend(rest[fc.len()..].iter().cloned().map(Some));

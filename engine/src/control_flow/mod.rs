@@ -9,6 +9,7 @@
 //!
 //! Loop variables and branch results are nested structures of tensors and `TensorArray`s ([`nest`]).
 
+mod accumulator;
 mod branch;
 mod gradients;
 pub mod nest;

@@ -151,6 +151,9 @@ pub struct TensorArray {
     element_shape: Option<Dims>,
     // The dense form: `[size, *element_shape]`, rows are the elements; `elements` is then empty.
     dense: Option<Tensor>,
+    // A size only known at run time (an int32 scalar in a trace): the array becomes dense at its
+    // first use, once an element shape is known.
+    run_time_size: Option<Tensor>,
 }
 
 impl TensorArray {
@@ -165,6 +168,38 @@ impl TensorArray {
             infer_shape: true,
             element_shape: None,
             dense: None,
+            run_time_size: None,
+        }
+    }
+
+    /// `tf.TensorArray(dtype, size=n)` with `n` a scalar int tensor: inside a traced function
+    /// it may be known only at run time (`size=tf.shape(x)[0]`); then the array is one dense
+    /// buffer from its first use, whose element shape comes from
+    /// [`TensorArray::with_element_shape`] or the first value written.
+    pub fn with_size(dtype: DType, size: &Tensor, dynamic_size: bool) -> Result<TensorArray> {
+        const OP: &str = "TensorArray";
+        if !size.dtype().is_int() || size.rank() != 0 {
+            return Err(Error::invalid(
+                OP,
+                format!("size must be a scalar integer tensor, got {}{}", size.dtype(), shape::fmt_dims(&size.dims())),
+            ));
+        }
+        if !size.is_symbolic() {
+            let n = super::scalar_index(OP, "size", size)?;
+            let n = usize::try_from(n).map_err(|_| Error::invalid(OP, format!("size must be >= 0, got {n}")))?;
+            return Ok(TensorArray::new(dtype, n, dynamic_size));
+        }
+        let mut ta = TensorArray::new(dtype, 0, dynamic_size);
+        ta.run_time_size = Some(crate::ops::math::cast(size, DType::I32)?);
+        Ok(ta)
+    }
+
+    /// This array ready for `op`: itself, or its dense form when its size is only known at run
+    /// time (`hint` is a value about to be written).
+    fn settled(&self, op: &str, hint: Option<&Tensor>) -> Result<Option<TensorArray>> {
+        match (&self.run_time_size, &self.dense) {
+            (Some(_), None) => self.to_dense(op, hint).map(Some),
+            _ => Ok(None),
         }
     }
 
@@ -215,6 +250,9 @@ impl TensorArray {
         if let Some(b) = &self.dense {
             return indexing::gather(&array::shape(b)?, &Tensor::from(0i32), 0, 0);
         }
+        if let Some(n) = &self.run_time_size {
+            return Ok(n.clone());
+        }
         let n = i32::try_from(self.size)
             .map_err(|_| Error::invalid("TensorArray.size", format!("size {} does not fit in int32", self.size)))?;
         Ok(Tensor::from(n))
@@ -239,6 +277,9 @@ impl TensorArray {
     /// of fully known shape.
     pub fn read(&self, index: impl Into<ArrayIndex>) -> Result<Tensor> {
         const OP: &str = "TensorArray.read";
+        if let Some(ta) = self.settled(OP, None)? {
+            return ta.read(index);
+        }
         let pos = resolve(OP, index.into())?;
         let index = match (&self.dense, pos) {
             (None, Pos::At(i)) => i,
@@ -279,6 +320,9 @@ impl TensorArray {
     /// `dynamic_size`.
     pub fn write(&self, index: impl Into<ArrayIndex>, value: &Tensor) -> Result<TensorArray> {
         const OP: &str = "TensorArray.write";
+        if let Some(ta) = self.settled(OP, Some(value))? {
+            return ta.write(index, value);
+        }
         let pos = resolve(OP, index.into())?;
         match (&self.dense, pos) {
             (None, Pos::At(i)) => {
@@ -297,7 +341,7 @@ impl TensorArray {
     pub fn write_owned(self, index: impl Into<ArrayIndex>, value: &Tensor) -> Result<TensorArray> {
         const OP: &str = "TensorArray.write";
         let index = index.into();
-        if self.dense.is_none() {
+        if self.dense.is_none() && self.run_time_size.is_none() {
             if let Pos::At(i) = resolve(OP, index.clone())? {
                 let mut out = self;
                 out.write_in_place(OP, i, value)?;
@@ -347,6 +391,7 @@ impl TensorArray {
             infer_shape: self.infer_shape,
             element_shape: Some(elem),
             dense: Some(buffer),
+            run_time_size: None,
         }
     }
 
@@ -361,12 +406,18 @@ impl TensorArray {
         if let (None, Some(h)) = (&declared, hint) {
             declared = Some(h.dims());
         }
+        if let Some(size) = &self.run_time_size {
+            return self.zeros_of_run_time_size(op, size, declared, hint);
+        }
         let full = declared.as_deref().and_then(shape::to_shape).is_some();
         if !full && self.elements.len() < self.size.max(1) {
             return Err(Error::invalid(
                 op,
                 format!(
-                    "this TensorArray must become one dense [size, *element_shape] tensor here (inside a traced                      function it is indexed by a tensor or carried through while_loop/cond), but its element                      shape is {} and {} of its {} elements were written; pass element_shape                      (TensorArray::with_element_shape) or write an element before the loop",
+                    "this TensorArray must become one dense [size, *element_shape] tensor here (inside a traced \
+                     function it is indexed by a tensor or carried through while_loop/cond), but its element \
+                     shape is {} and {} of its {} elements were written; pass element_shape \
+                     (TensorArray::with_element_shape) or write an element before the loop",
                     declared.as_deref().map_or("unknown".to_string(), shape::fmt_dims),
                     self.elements.len(),
                     self.size
@@ -376,6 +427,47 @@ impl TensorArray {
         let mut base = self.clone();
         base.element_shape = declared;
         let buffer = base.gather_impl(op, 0..self.size)?;
+        Ok(base.with_buffer(buffer))
+    }
+
+    /// The dense form of an unwritten array of run-time `size`: zeros of `[size, *element]`,
+    /// the element shape `declared` or, where that leaves dims unknown, `hint`'s at run time.
+    fn zeros_of_run_time_size(
+        &self,
+        op: &str,
+        size: &Tensor,
+        declared: Option<Dims>,
+        hint: Option<&Tensor>,
+    ) -> Result<TensorArray> {
+        let rows = array::reshape(size, &[1])?;
+        let (dims, known) = match (declared.as_deref().and_then(shape::to_shape), hint) {
+            (Some(s), _) => {
+                let elem: Vec<i32> = s.iter().map(|&d| i32::try_from(d).unwrap_or(i32::MAX)).collect();
+                let n = elem.len();
+                let known = s.iter().map(|&d| d as i64).collect::<Vec<_>>();
+                (array::concat(&[rows, Tensor::from_vec(elem, &[n])?], 0)?, known)
+            }
+            (None, Some(h)) => {
+                let known = h.dims().iter().map(|d| d.map_or(array::RUN_TIME_DIM, |d| d as i64)).collect();
+                (array::concat(&[rows, array::shape(h)?], 0)?, known)
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    op,
+                    format!(
+                        "this TensorArray's size is only known at run time, so it is one dense \
+                         [size, *element_shape] tensor from its first use, but its element shape is {}; \
+                         pass element_shape or write an element first",
+                        declared.as_deref().map_or("unknown".to_string(), shape::fmt_dims)
+                    ),
+                ))
+            }
+        };
+        let known: Vec<i64> = std::iter::once(array::RUN_TIME_DIM).chain(known).collect();
+        let buffer = array::fill_dynamic(&dims, &Tensor::scalar_of(self.dtype, 0.0), &known)?;
+        let mut base = self.clone();
+        base.run_time_size = None;
+        base.element_shape = declared;
         Ok(base.with_buffer(buffer))
     }
 
@@ -426,6 +518,9 @@ impl TensorArray {
 
     /// All elements stacked along a new axis 0 (`[size] + element_shape`).
     pub fn stack(&self) -> Result<Tensor> {
+        if let Some(ta) = self.settled("TensorArray.stack", None)? {
+            return ta.stack();
+        }
         if let Some(b) = &self.dense {
             return Ok(b.clone());
         }
@@ -434,6 +529,9 @@ impl TensorArray {
 
     /// The elements at `indices`, stacked along a new axis 0.
     pub fn gather(&self, indices: &[usize]) -> Result<Tensor> {
+        if let Some(ta) = self.settled("TensorArray.gather", None)? {
+            return ta.gather(indices);
+        }
         if let Some(b) = &self.dense {
             let idx = indices.iter().map(|&i| i64::try_from(i).unwrap_or(i64::MAX)).collect::<Vec<_>>();
             let n = idx.len();
@@ -477,6 +575,9 @@ impl TensorArray {
     /// All elements joined along their existing axis 0.
     pub fn concat(&self) -> Result<Tensor> {
         const OP: &str = "TensorArray.concat";
+        if let Some(ta) = self.settled(OP, None)? {
+            return ta.concat();
+        }
         if let Some(b) = &self.dense {
             let dims = b.dims();
             let rest: Option<Vec<i64>> = dims.get(2..).unwrap_or(&[]).iter().map(|d| d.map(|d| d as i64)).collect();
@@ -485,7 +586,8 @@ impl TensorArray {
                 _ => Err(Error::invalid(
                     OP,
                     format!(
-                        "elements of shape {} cannot be concatenated here: they need rank >= 1 and known                          dimensions after the first",
+                        "elements of shape {} cannot be concatenated here: they need rank >= 1 and known \
+                         dimensions after the first",
                         shape::fmt_dims(dims.get(1..).unwrap_or(&[]))
                     ),
                 )),
@@ -512,6 +614,28 @@ impl TensorArray {
 
     /// A new array whose elements `0..n` are the slices of `value` along axis 0.
     pub fn unstack(&self, value: &Tensor) -> Result<TensorArray> {
+        const OP: &str = "TensorArray.unstack";
+        if value.is_symbolic() && value.rank() > 0 && value.dims()[0].is_none() {
+            // As TensorFlow's TensorListFromTensor: `value` (of run-time length) is the buffer.
+            if value.dtype() != self.dtype {
+                return Err(Error::invalid(
+                    OP,
+                    format!("cannot unstack a {} value into a {} TensorArray", value.dtype(), self.dtype),
+                ));
+            }
+            let rows = value.dims();
+            if let Some(e) = self.element_shape.as_deref().filter(|e| !compatible(e, &rows[1..])) {
+                return Err(Error::invalid(
+                    OP,
+                    format!(
+                        "cannot unstack a value of shape {} into elements of shape {}",
+                        shape::fmt_dims(&rows),
+                        shape::fmt_dims(e)
+                    ),
+                ));
+            }
+            return Ok(self.with_buffer(value.clone()));
+        }
         let n = value.shape().first().copied().unwrap_or(0);
         let indices: Vec<usize> = (0..n).collect();
         self.scatter_impl("TensorArray.unstack", &indices, value)
@@ -523,6 +647,14 @@ impl TensorArray {
     }
 
     fn scatter_impl(&self, op: &str, indices: &[usize], value: &Tensor) -> Result<TensorArray> {
+        if self.run_time_size.is_some() && self.dense.is_none() {
+            // The slices of `value` tell the element shape.
+            let mut shaped = self.clone();
+            if shaped.element_shape.is_none() {
+                shaped.element_shape = value.dims().get(1..).map(|d| d.iter().copied().collect());
+            }
+            return shaped.to_dense(op, None)?.scatter_impl(op, indices, value);
+        }
         if value.rank() == 0 {
             return Err(Error::invalid(
                 op,
@@ -532,13 +664,14 @@ impl TensorArray {
                 ),
             ));
         }
-        if value.shape()[0] != indices.len() {
+        let rows = value.dims()[0];
+        if rows.is_some_and(|r| r != indices.len()) {
             return Err(Error::invalid(
                 op,
                 format!(
                     "value has shape {} ({} slices along axis 0) but {} indices were given",
-                    shape::fmt_shape(value.shape()),
-                    value.shape()[0],
+                    shape::fmt_dims(&value.dims()),
+                    rows.unwrap_or(0),
                     indices.len()
                 ),
             ));
@@ -547,7 +680,14 @@ impl TensorArray {
         if indices.is_empty() {
             return Ok(out);
         }
-        let parts = array::unstack(value, 0).map_err(|e| Error { op: Some(op.to_string()), ..e })?;
+        let parts = match rows {
+            Some(_) => array::unstack(value, 0),
+            // A traced value of run-time length: its rows are checked when the graph runs.
+            None => (0..indices.len())
+                .map(|k| indexing::gather(value, &Tensor::from(k as i64), 0, 0))
+                .collect::<Result<Vec<_>>>(),
+        }
+        .map_err(|e| Error { op: Some(op.to_string()), ..e })?;
         for (&i, part) in indices.iter().zip(&parts) {
             if out.dense.is_some() {
                 out = out.write_dense(op, Pos::At(i), part)?;
@@ -557,6 +697,11 @@ impl TensorArray {
         }
         Ok(out)
     }
+}
+
+/// Whether two partially known shapes can describe the same tensor.
+fn compatible(a: &[Dim], b: &[Dim]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.zip(*y).is_none_or(|(x, y)| x == y))
 }
 
 fn fits(dims: &[Dim], shape: &[usize]) -> bool {

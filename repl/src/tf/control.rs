@@ -270,21 +270,25 @@ fn new_tensor_array(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Valu
     )?;
     let dtype =
         dtype_arg(&a, 0)?.ok_or_else(|| raise("TypeError", "TensorArray() missing required argument: 'dtype'"))?;
-    let size = match a.get(1, "size") {
-        None | Some(Value::None) => 0,
-        Some(v) => eager_int(&v, "TensorArray size")?,
-    };
-    let size =
-        usize::try_from(size).map_err(|_| raise("ValueError", format!("TensorArray size must be >= 0, got {size}")))?;
     let flag = |i: usize, name: &str, default: bool| match a.get(i, name) {
         None | Some(Value::None) => Ok(default),
         Some(Value::Bool(b)) => Ok(b),
         Some(other) => Err(raise("TypeError", format!("TensorArray {name} must be a bool, got {}", other.type_name()))),
     };
     let dynamic = flag(2, "dynamic_size", false)?;
-    let mut ta = TensorArray::new(dtype, size, dynamic)
-        .with_clear_after_read(flag(3, "clear_after_read", true)?)
-        .with_infer_shape(flag(7, "infer_shape", true)?);
+    let ta = match a.get(1, "size") {
+        None | Some(Value::None) => TensorArray::new(dtype, 0, dynamic),
+        // Known only when the traced function runs (`size=tf.shape(x)[0]`).
+        Some(Value::Tensor(t)) if t.is_symbolic() => r(TensorArray::with_size(dtype, &t, dynamic))?,
+        Some(v) => {
+            let size = eager_int(&v, "TensorArray size")?;
+            let size = usize::try_from(size)
+                .map_err(|_| raise("ValueError", format!("TensorArray size must be >= 0, got {size}")))?;
+            TensorArray::new(dtype, size, dynamic)
+        }
+    };
+    let mut ta =
+        ta.with_clear_after_read(flag(3, "clear_after_read", true)?).with_infer_shape(flag(7, "infer_shape", true)?);
     if let Some(s) = a.get(8, "element_shape").filter(|v| !v.is_none()) {
         ta = ta.with_element_shape(&dims_arg(&s, "element_shape")?);
     }
