@@ -92,6 +92,43 @@ fn gather_gradient_adds_repeated_rows() -> Result<()> {
 }
 
 #[test]
+fn backward_ops_take_a_run_time_shape_that_must_agree_with_the_traced_one() -> Result<()> {
+    use tensile::attrs::{Attr, Attrs};
+    use tensile::ops::execute1;
+    // The traced shape [-1, 2] leaves the rows to the shape input.
+    let attrs = |shape: Vec<i64>| {
+        Attrs::new().with("axis", Attr::Int(0)).with("batch_dims", Attr::Int(0)).with("shape", Attr::Ints(shape))
+    };
+    let dy = Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]);
+    let idx = Tensor::from(vec![2i32, 0]);
+    let back =
+        execute1(&indexing::GATHER_GRAD, &[dy.clone(), idx.clone(), Tensor::from(vec![3i32, 2])], attrs(vec![-1, 2]))?;
+    assert_eq!(back.shape(), &[3, 2]);
+    assert_eq!(vals(&back), vec![3.0, 4.0, 0.0, 0.0, 1.0, 2.0]);
+    let m =
+        execute1(&indexing::GATHER_GRAD, &[dy.clone(), idx.clone(), Tensor::from(vec![3i32, 5])], attrs(vec![-1, 2]))
+            .unwrap_err()
+            .to_string();
+    assert!(m.contains("gather_grad") && m.contains("[3, 5]") && m.contains("[None, 2]"), "{m}");
+    let m = execute1(
+        &indexing::GATHER_GRAD,
+        &[dy.clone(), idx.clone(), Tensor::from(vec![3.0f32, 2.0])],
+        attrs(vec![-1, 2]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(m.contains("int32/int64 vector"), "{m}");
+    let nd = Attrs::new().with("batch_dims", Attr::Int(0)).with("shape", Attr::Ints(vec![-1, 2]));
+    let ind = Tensor::from([[1i32], [0]]);
+    let scattered =
+        execute1(&indexing::SCATTER_ND, &[ind.clone(), dy.clone(), Tensor::from(vec![2i64, 2])], nd.clone())?;
+    assert_eq!(vals(&scattered), vec![3.0, 4.0, 1.0, 2.0]);
+    let m = execute1(&indexing::SCATTER_ND, &[ind, dy, Tensor::from(vec![-1i64, 2])], nd).unwrap_err().to_string();
+    assert!(m.contains("scatter_nd") && m.contains("does not match"), "{m}");
+    Ok(())
+}
+
+#[test]
 fn embedding_lookup_is_a_row_gather() -> Result<()> {
     let table = Tensor::from([[0.0f32, 0.5], [1.0, 1.5], [2.0, 2.5]]);
     let ids = Tensor::from([[2i64, 0], [1, 2]]);

@@ -19,8 +19,8 @@ use tensile::testing::{test_tensor, GradCase};
 use tensile::{GradientTape, Result, Tensor, UnconnectedGradients};
 
 /// Differentiable ops whose gradients refuse some dimensions that are unknown while tracing:
-/// the windowed ops and `einsum` need all but the batch, the gathers and scatters the shape of
-/// the indexed tensor, `concat` all but one part's size along its axis, `repeat`, `top_k`,
+/// the windowed ops and `einsum` need all but the batch, `gather_drop_negatives` the number of
+/// rows, `concat` all but one part's size along its axis, `repeat`, `top_k`,
 /// `gather_last_axis`, `sparse_softmax_cross_entropy_with_logits` (the classes) and `tile` the
 /// sizes they spread the gradient over, `slice_grad` its input's size.
 const STATIC_ONLY: &[&str] = &[
@@ -30,10 +30,8 @@ const STATIC_ONLY: &[&str] = &[
     "conv2d_backprop_filter",
     "conv2d_backprop_input",
     "einsum",
-    "gather",
     "gather_drop_negatives",
     "gather_last_axis",
-    "gather_nd",
     "repeat",
     "slice_grad",
     "sparse_softmax_cross_entropy_with_logits",

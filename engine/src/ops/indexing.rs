@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::kernels::indexing::{gather_axis, gather_slots, scatter_add_axis, scatter_add_slots, AxisLayout, NdLayout};
 use crate::ops::shape_like::static_shape;
 use crate::ops::{execute1, expect_arity, expect_dtype_in, GradCtx, OpDef, Spec, NUMERIC};
-use crate::shape::{dims_compatible, fmt_dims, fmt_shape, normalize_axis, Dim, Dims};
+use crate::shape::{self, dims_compatible, fmt_dims, fmt_shape, normalize_axis, Dim, Dims};
 use crate::tensor::Tensor;
 use crate::{with_any, with_numeric};
 use std::borrow::Cow;
@@ -46,6 +46,51 @@ pub(crate) fn fmt_pos(mut flat: usize, shape: &[usize]) -> String {
 
 fn unknown(op: &str) -> Error {
     Error::invalid(op, "the shape must be fully known to run this op")
+}
+
+/// Checks the optional last input of a backward op, the run-time shape vector of the tensor
+/// whose shape the `shape` attribute holds only partly (see [`output_shape`]).
+fn expect_shape_input(op: &str, s: &[Spec], n: usize, rank: usize) -> Result<()> {
+    if s.len() != n && s.len() != n + 1 {
+        return Err(Error::invalid(op, format!("expected {n} inputs (or {} with a shape), got {}", n + 1, s.len())));
+    }
+    match s.get(n) {
+        Some(v) if !matches!(v.dtype, DType::I32 | DType::I64) || !dims_compatible(&v.dims, &[Some(rank)]) => {
+            Err(Error::invalid(
+                op,
+                format!("the shape input must be an int32/int64 vector of {rank}, got {}", v.describe()),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The output shape of a backward op: its traced spec's when that is fully known, else the
+/// run-time shape vector input `i[at]`, which must agree with the traced dims.
+fn output_shape(op: &str, i: &[Tensor], at: usize, o: &Spec) -> Result<Vec<usize>> {
+    let Some(v) = i.get(at) else { return o.shape().map(|s| s.to_vec()).ok_or_else(|| unknown(op)) };
+    let values: Vec<i64> = index_values(op, v)?.into_owned();
+    let agrees =
+        values.len() == o.dims.len() && values.iter().zip(&o.dims).all(|(&v, d)| d.is_none_or(|d| v == d as i64));
+    if !agrees || values.iter().any(|&v| v < 0) {
+        return Err(Error::invalid(
+            op,
+            format!("the shape {values:?} does not match the traced shape {}", fmt_dims(&o.dims)),
+        ));
+    }
+    Ok(values.into_iter().map(|v| v as usize).collect())
+}
+
+/// The `shape` attribute for `x`'s dims (`-1` where unknown) and, unless they are all known,
+/// the run-time shape of `x` as an extra input.
+fn shape_of(x: &Tensor) -> Result<(Vec<i64>, Option<Tensor>)> {
+    let dims = x.dims();
+    let attr = dims.iter().map(|d| d.map_or(-1, |d| d as i64)).collect();
+    let run_time = match dims.iter().all(Option::is_some) {
+        true => None,
+        false => Some(crate::ops::array::shape(x)?),
+    };
+    Ok((attr, run_time))
 }
 
 /// Shape attribute as dims (`-1` = unknown).
@@ -176,8 +221,7 @@ pub static GATHER: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let (axis, bd) = gather_attrs(c.attrs, "gather")?;
-        let params = static_shape("gather", &c.inputs[0])?;
-        let g = gather_grad(&c.grad(0)?, &c.inputs[1], params, axis, bd)?;
+        let g = gather_grad_like(&c.grad(0)?, &c.inputs[1], &c.inputs[0], axis, bd)?;
         Ok(vec![Some(g), None])
     }),
     stateful: false,
@@ -189,10 +233,10 @@ pub static GATHER: OpDef = OpDef {
 pub static GATHER_GRAD: OpDef = OpDef {
     name: "gather_grad",
     infer: |s, a| {
-        expect_arity("gather_grad", s, 2)?;
-        expect_dtype_in("gather_grad", &s[0], NUMERIC)?;
+        expect_dtype_in("gather_grad", s.first().ok_or_else(|| Error::invalid("gather_grad", "no inputs"))?, NUMERIC)?;
         let (axis, bd) = gather_attrs(a, "gather_grad")?;
         let params = Spec { dtype: s[0].dtype, dims: shape_attr_dims("gather_grad", a)? };
+        expect_shape_input("gather_grad", s, 2, params.rank())?;
         let (_, _, expected) = resolve_gather("gather_grad", &params, &s[1], axis, bd)?;
         if !dims_compatible(&s[0].dims, &expected) {
             return Err(Error::invalid(
@@ -212,7 +256,7 @@ pub static GATHER_GRAD: OpDef = OpDef {
         let (dy, ind) = (&i[0], &i[1]);
         let (axis, bd) = gather_attrs(a, "gather_grad")?;
         let (axis, bd, _) = resolve_gather("gather_grad", &o[0], &Spec::of(ind), axis, bd)?;
-        let psh = o[0].shape().ok_or_else(|| unknown("gather_grad"))?;
+        let psh = output_shape("gather_grad", i, 2, &o[0])?;
         let l = axis_layout(&psh, ind.shape(), axis, bd);
         let idx = index_values("gather_grad", ind)?;
         check_range("gather_grad", "indices", &idx, ind.shape(), l.n, false)?;
@@ -223,7 +267,9 @@ pub static GATHER_GRAD: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let (axis, bd) = gather_attrs(c.attrs, "gather_grad")?;
-        Ok(vec![Some(gather(&c.grad(0)?, &c.inputs[1], axis, bd)?), None])
+        let mut grads = vec![Some(gather(&c.grad(0)?, &c.inputs[1], axis, bd)?), None];
+        grads.resize(c.inputs.len(), None);
+        Ok(grads)
     }),
     stateful: false,
     inplace: None,
@@ -251,6 +297,17 @@ pub fn gather_grad(
         .with("batch_dims", Attr::Int(batch_dims))
         .with("shape", Attr::Ints(to_i64_shape(params_shape)));
     execute1(&GATHER_GRAD, &[dy.clone(), indices.clone()], attrs)
+}
+
+/// [`gather_grad`] into the shape of `params`, which a traced function may know only at run time.
+pub fn gather_grad_like(dy: &Tensor, indices: &Tensor, params: &Tensor, axis: i64, batch_dims: i64) -> Result<Tensor> {
+    let (shape, run_time) = shape_of(params)?;
+    let attrs = Attrs::new()
+        .with("axis", Attr::Int(axis))
+        .with("batch_dims", Attr::Int(batch_dims))
+        .with("shape", Attr::Ints(shape));
+    let inputs: Vec<Tensor> = [dy.clone(), indices.clone()].into_iter().chain(run_time).collect();
+    execute1(&GATHER_GRAD, &inputs, attrs)
 }
 
 /// `tf.nn.embedding_lookup(params, ids)`: rows of `params` (gather along axis 0).
@@ -497,7 +554,7 @@ pub static GATHER_ND: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let bd = batch_dims_attr(c.attrs, "gather_nd")?;
-        let g = scatter_nd_batched(&c.inputs[1], &c.grad(0)?, static_shape("gather_nd", &c.inputs[0])?, bd)?;
+        let g = scatter_nd_like(&c.inputs[1], &c.grad(0)?, &c.inputs[0], bd)?;
         Ok(vec![Some(g), None])
     }),
     stateful: false,
@@ -510,10 +567,10 @@ pub static GATHER_ND: OpDef = OpDef {
 pub static SCATTER_ND: OpDef = OpDef {
     name: "scatter_nd",
     infer: |s, a| {
-        expect_arity("scatter_nd", s, 2)?;
+        let shape = shape_attr_dims("scatter_nd", a)?;
+        expect_shape_input("scatter_nd", s, 2, shape.len())?;
         expect_dtype_in("scatter_nd", &s[1], NUMERIC)?;
         let bd = batch_dims_attr(a, "scatter_nd")?;
-        let shape = shape_attr_dims("scatter_nd", a)?;
         let (_, _, expected) = resolve_nd("scatter_nd", &shape, "shape", &s[0], bd)?;
         if !dims_compatible(&s[1].dims, &expected) {
             return Err(Error::invalid(
@@ -533,8 +590,8 @@ pub static SCATTER_ND: OpDef = OpDef {
     kernel: |i, a, o| {
         let (ind, upd) = (&i[0], &i[1]);
         let bd = batch_dims_attr(a, "scatter_nd")?;
-        let shape = o[0].shape().ok_or_else(|| unknown("scatter_nd"))?;
-        let (bd, k, _) = resolve_nd("scatter_nd", &o[0].dims, "shape", &Spec::of(ind), bd)?;
+        let shape = output_shape("scatter_nd", i, 2, &o[0])?;
+        let (bd, k, _) = resolve_nd("scatter_nd", &shape::to_dims(&shape), "shape", &Spec::of(ind), bd)?;
         let idx = index_values("scatter_nd", ind)?;
         let slots = nd_slots("scatter_nd", &idx, ind.shape(), &shape, bd, k, "shape")?;
         let l = nd_layout(&shape, ind.shape(), bd, k);
@@ -545,7 +602,9 @@ pub static SCATTER_ND: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let bd = batch_dims_attr(c.attrs, "scatter_nd")?;
-        Ok(vec![None, Some(gather_nd(&c.grad(0)?, &c.inputs[0], bd)?)])
+        let mut grads = vec![None, Some(gather_nd(&c.grad(0)?, &c.inputs[0], bd)?)];
+        grads.resize(c.inputs.len(), None);
+        Ok(grads)
     }),
     stateful: false,
     inplace: None,
@@ -564,6 +623,15 @@ pub fn gather_nd(params: &Tensor, indices: &Tensor, batch_dims: i64) -> Result<T
 /// tuple; repeated indices add up.
 pub fn scatter_nd(indices: &Tensor, updates: &Tensor, shape: &[usize]) -> Result<Tensor> {
     scatter_nd_batched(indices, updates, shape, 0)
+}
+
+/// [`scatter_nd_batched`] into the shape of `params`, which a traced function may know only at
+/// run time (the backward of [`gather_nd`]).
+pub fn scatter_nd_like(indices: &Tensor, updates: &Tensor, params: &Tensor, batch_dims: i64) -> Result<Tensor> {
+    let (shape, run_time) = shape_of(params)?;
+    let attrs = Attrs::new().with("shape", Attr::Ints(shape)).with("batch_dims", Attr::Int(batch_dims));
+    let inputs: Vec<Tensor> = [indices.clone(), updates.clone()].into_iter().chain(run_time).collect();
+    execute1(&SCATTER_ND, &inputs, attrs)
 }
 
 /// [`scatter_nd`] whose first `batch_dims` dimensions of `indices` run in step with those of
