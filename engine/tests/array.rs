@@ -311,6 +311,23 @@ fn split_errors() {
     expect_err(array::split(&x, Split::Num(2), 2), &["split", "axis 2 is out of range"]);
 }
 
+#[test]
+fn split_with_run_time_sizes() -> Result<()> {
+    // The sizes a traced concat's gradient learns only when the graph runs.
+    let x = i32t(&(0..12).collect::<Vec<_>>(), &[2, 6]);
+    let rt = array::RUN_TIME_DIM;
+    let p = array::split_dynamic(&x, &Tensor::from(vec![1i32, 0, 5]), &[rt, 0, rt], 1)?;
+    assert_eq!(p.iter().map(|t| t.shape().to_vec()).collect::<Vec<_>>(), vec![vec![2, 1], vec![2, 0], vec![2, 5]]);
+    assert_eq!(p[0].to_vec::<i32>()?, vec![0, 6]);
+    assert_eq!(p[2].to_vec::<i32>()?, vec![1, 2, 3, 4, 5, 7, 8, 9, 10, 11]);
+    let sizes = |v: Vec<i64>| Tensor::from(v);
+    expect_err(array::split_dynamic(&x, &sizes(vec![2, 3]), &[rt, rt], 1), &["split", "[2, 3]", "sum to 5"]);
+    expect_err(array::split_dynamic(&x, &sizes(vec![4, 2]), &[rt, 3], 1), &["split", "does not match"]);
+    expect_err(array::split_dynamic(&x, &sizes(vec![8, -2]), &[rt, rt], 1), &["split", "negative"]);
+    expect_err(array::split_dynamic(&x, &sizes(vec![6]), &[rt, rt], 1), &["split", "shape"]);
+    Ok(())
+}
+
 // ---------- tile / pad ----------
 
 #[test]

@@ -20,12 +20,11 @@ use tensile::{GradientTape, Result, Tensor, UnconnectedGradients};
 
 /// Differentiable ops whose gradients refuse some dimensions that are unknown while tracing:
 /// the windowed ops and `einsum` need all but the batch, `gather_drop_negatives` the number of
-/// rows, `concat` all but one part's size along its axis, `repeat`, `top_k`,
+/// rows, `repeat`, `top_k`,
 /// `gather_last_axis`, `sparse_softmax_cross_entropy_with_logits` (the classes) and `tile` the
 /// sizes they spread the gradient over, `slice_grad` its input's size.
 const STATIC_ONLY: &[&str] = &[
     "avg_pool2d",
-    "concat",
     "conv2d",
     "conv2d_backprop_filter",
     "conv2d_backprop_input",

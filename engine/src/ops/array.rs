@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::kernels;
 use crate::kernels::layout::{self, PadMode};
 use crate::ops::shape_like::{self, unbroadcast_operand};
-use crate::ops::{execute, execute1, expect_arity, math, reduce, GradCtx, OpDef, Spec};
+use crate::ops::{execute, execute1, expect_arity, indexing, math, reduce, GradCtx, OpDef, Spec};
 use crate::shape::{self, normalize_axis, Dim, Dims, Shape};
 use crate::tensor::{Element, Storage, Tensor};
 use crate::{with_any, with_float, with_numeric};
@@ -571,12 +571,18 @@ pub static CONCAT: OpDef = OpDef {
         let axis_attr = c.attrs.int("concat", "axis")?;
         let axis = normalize_axis("concat", axis_attr, c.inputs[0].rank())?;
         let sizes: Vec<i64> = c.inputs.iter().map(|t| t.dims()[axis].map_or(-1, |d| d as i64)).collect();
-        // Split sizes may leave one part to run time (-1) only.
-        if sizes.iter().filter(|&&s| s < 0).count() > 1 {
-            let first = sizes.iter().position(|&s| s < 0).unwrap_or(0);
-            return Err(shape_like::unknown_dims_error("concat", &c.inputs[first]));
-        }
-        Ok(split(&c.grad(0)?, Split::Sizes(sizes), axis_attr)?.into_iter().map(Some).collect())
+        let pieces = match sizes.iter().filter(|&&s| s < 0).count() {
+            // One part may take the rest of the axis.
+            0 | 1 => split(&c.grad(0)?, Split::Sizes(sizes), axis_attr)?,
+            _ => {
+                let at = Tensor::from(axis as i32);
+                let run_time =
+                    c.inputs.iter().map(|t| indexing::gather(&shape(t)?, &at, 0, 0)).collect::<Result<Vec<_>>>()?;
+                let known: Vec<i64> = sizes.iter().map(|&s| if s < 0 { RUN_TIME_DIM } else { s }).collect();
+                split_dynamic(&c.grad(0)?, &stack(&run_time, 0)?, &known, axis_attr)?
+            }
+        };
+        Ok(pieces.into_iter().map(Some).collect())
     }),
     stateful: false,
     inplace: None,
@@ -663,10 +669,15 @@ fn split_sizes(x: &Spec, a: &Attrs) -> Result<(usize, Vec<Dim>)> {
     }
 }
 
-/// `tf.split`: splits a tensor along `axis` into several outputs.
+/// `tf.split`: splits a tensor along `axis` into several outputs. With a second input, the
+/// int32/int64 vector of piece sizes known only at run time, attribute `size_splits` is what
+/// tracing knew of them (a size or [`RUN_TIME_DIM`]).
 pub static SPLIT: OpDef = OpDef {
     name: "split",
     infer: |s, a| {
+        if s.len() == 2 {
+            return run_time_split_specs(s, a);
+        }
         expect_arity("split", s, 1)?;
         let (axis, sizes) = split_sizes(&s[0], a)?;
         Ok(sizes
@@ -680,15 +691,25 @@ pub static SPLIT: OpDef = OpDef {
     },
     kernel: |i, a, o| {
         let x = &i[0];
-        let (axis, _) = split_sizes(&Spec::of(x), a)?;
+        let (axis, widths) = match i.get(1) {
+            Some(sizes) => {
+                let axis = normalize_axis("split", a.int("split", "axis")?, x.rank())?;
+                (axis, run_time_split_sizes(x, sizes, a, axis)?)
+            }
+            None => {
+                let (axis, _) = split_sizes(&Spec::of(x), a)?;
+                (axis, o.iter().map(|spec| out_shape("split", spec).map(|sh| sh[axis])).collect::<Result<Vec<_>>>()?)
+            }
+        };
         let outer: usize = x.shape()[..axis].iter().product();
         let inner: usize = x.shape()[axis + 1..].iter().product();
         let row_len = x.shape()[axis] * inner;
         let mut offset = 0;
         let mut out = Vec::with_capacity(o.len());
-        for spec in o {
-            let sh = out_shape("split", spec)?;
-            let width = sh[axis] * inner;
+        for size in widths {
+            let mut sh = x.shape().to_vec();
+            sh[axis] = size;
+            let width = size * inner;
             out.push(with_any!(x.dtype(), T => {
                 Tensor::from_vec(layout::split_piece(x.as_slice::<T>()?, outer, row_len, offset, width), &sh)?
             }));
@@ -698,11 +719,62 @@ pub static SPLIT: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let grads = (0..c.outputs.len()).map(|k| c.grad(k)).collect::<Result<Vec<_>>>()?;
-        Ok(vec![Some(concat(&grads, c.attrs.int("split", "axis")?)?)])
+        let mut out = vec![Some(concat(&grads, c.attrs.int("split", "axis")?)?)];
+        out.resize(c.inputs.len(), None);
+        Ok(out)
     }),
     stateful: false,
     inplace: None,
 };
+
+/// Output specs of a split whose sizes are the run-time vector `s[1]`.
+fn run_time_split_specs(s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
+    const OP: &str = "split";
+    let axis = normalize_axis(OP, a.int(OP, "axis")?, s[0].rank())?;
+    let known = a.ints(OP, "size_splits")?;
+    expect_shape_vector(OP, &s[1], known.len())?;
+    if known.is_empty() || known.iter().any(|&d| d < 0 && d != RUN_TIME_DIM) {
+        return Err(Error::invalid(OP, format!("invalid traced sizes {known:?}")));
+    }
+    check_outputs(OP, &s[0], known.len() as u64)?;
+    Ok(known
+        .iter()
+        .map(|&k| {
+            let mut dims = s[0].dims.clone();
+            dims[axis] = usize::try_from(k).ok();
+            Spec { dtype: s[0].dtype, dims }
+        })
+        .collect())
+}
+
+/// The run-time piece sizes of a split: they must agree with the traced ones and fill the axis.
+fn run_time_split_sizes(x: &Tensor, sizes: &Tensor, a: &Attrs, axis: usize) -> Result<Vec<usize>> {
+    const OP: &str = "split";
+    let sizes = dynamic_target(OP, sizes, a.ints(OP, "size_splits")?)?;
+    let sizes: Vec<usize> = sizes
+        .iter()
+        .map(|&v| usize::try_from(v))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| Error::invalid(OP, format!("sizes must not be negative, got {sizes:?}")))?;
+    let total: usize = sizes.iter().sum();
+    if total != x.shape()[axis] {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "cannot split axis {axis} of input {} into sizes {sizes:?}: they sum to {total}",
+                Spec::of(x).describe()
+            ),
+        ));
+    }
+    Ok(sizes)
+}
+
+/// `x` split along `axis` into pieces of the run-time sizes `sizes` (an int vector); `known` is
+/// what tracing knew of each (a size or [`RUN_TIME_DIM`]).
+pub fn split_dynamic(x: &Tensor, sizes: &Tensor, known: &[i64], axis: i64) -> Result<Vec<Tensor>> {
+    let attrs = Attrs::new().with("size_splits", Attr::Ints(known.to_vec())).with("axis", Attr::Int(axis));
+    execute(&SPLIT, &[x.clone(), sizes.clone()], attrs)
+}
 
 /// Checks `multiples` against the input and converts them.
 fn tile_multiples(x: &Spec, a: &Attrs) -> Result<Vec<usize>> {
