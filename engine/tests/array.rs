@@ -328,6 +328,27 @@ fn split_with_run_time_sizes() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn range_of_scalar_tensors() -> Result<()> {
+    let r = array::range_dynamic(&Tensor::from(7i32), &Tensor::from(-2i32), &Tensor::from(-3i32))?;
+    assert_eq!(r.to_vec::<i32>()?, vec![7, 4, 1]);
+    let r = array::range_dynamic(&Tensor::from(0.5f64), &Tensor::from(1.75f64), &Tensor::from(0.5f64))?;
+    assert_eq!(r.to_vec::<f64>()?, vec![0.5, 1.0, 1.5]);
+    // Inside a traced function the length is a run-time dimension.
+    let f = tensile::function::Function::of_tensors("r", Default::default(), |a| {
+        let r = array::range_dynamic(&Tensor::from(0i32), &a[0], &Tensor::from(2i32))?;
+        assert_eq!(r.dims().as_slice(), &[None]);
+        Ok(vec![r])
+    });
+    assert_eq!(f.call_tensors(&[&Tensor::from(5i32)])?[0].to_vec::<i32>()?, vec![0, 2, 4]);
+    assert_eq!(f.call_tensors(&[&Tensor::from(2i32)])?[0].to_vec::<i32>()?, vec![0]);
+    let e = f.call_tensors(&[&Tensor::from(2.0f32)]).unwrap_err();
+    assert!(e.message.contains("one dtype") && e.message.contains("float32"), "{e}");
+    expect_err(array::range_dynamic(&Tensor::from(0i32), &Tensor::from(5i32), &Tensor::from(0i32)), &["range"]);
+    expect_err(array::range_dynamic(&Tensor::from(0i32), &Tensor::from([5i32]), &Tensor::from(1i32)), &["scalars"]);
+    Ok(())
+}
+
 // ---------- tile / pad ----------
 
 #[test]

@@ -4,6 +4,7 @@
 use tensile::control_flow::{cond, switch_case, while_loop, TensorArray, WhileOptions};
 use tensile::function::{Function, FunctionOptions};
 use tensile::graph::Graph;
+use tensile::ops::array::range_dynamic;
 use tensile::prelude::*;
 use tensile::ErrorKind;
 
@@ -562,5 +563,30 @@ fn a_run_time_sized_array_takes_its_element_shape_from_a_declaration_or_the_firs
     // The size must be an integer scalar.
     let e = TensorArray::with_size(DType::F32, &Tensor::from(2.0f32), false).unwrap_err();
     assert!(e.message.contains("scalar integer"), "{e}");
+    Ok(())
+}
+
+#[test]
+fn tensor_array_gather_with_run_time_indices() -> Result<()> {
+    let func = f("gather_at", |a| {
+        let ta = TensorArray::new(DType::F64, 4, false).unstack(&a[0])?;
+        let idx = range_dynamic(&a[1], &Tensor::from(4), &Tensor::from(2))?;
+        Ok(vec![ta.gather_at(&idx)?])
+    });
+    let values = Tensor::from([10.0f64, 20.0, 30.0, 40.0]);
+    assert_eq!(func.call_tensors(&[&values, &Tensor::from(1)])?[0].to_vec::<f64>()?, vec![20.0, 40.0]);
+    assert_eq!(func.call_tensors(&[&values, &Tensor::from(0)])?[0].to_vec::<f64>()?, vec![10.0, 30.0]);
+    // Eagerly the indices are read now; out of range and negative indices are errors.
+    let ta = TensorArray::new(DType::F64, 4, false).unstack(&values)?;
+    assert_eq!(ta.gather_at(&Tensor::from(vec![3i64, 0]))?.to_vec::<f64>()?, vec![40.0, 10.0]);
+    let e = ta.gather_at(&Tensor::from(vec![-1i32])).unwrap_err();
+    assert!(e.message.contains("negative"), "{e}");
+    let e = ta.gather_at(&Tensor::from(vec![4i32])).unwrap_err();
+    assert!(e.message.contains("index 4") && e.message.contains("size 4"), "{e}");
+    let e = ta.gather_at(&Tensor::from(1.0f32)).unwrap_err();
+    assert!(e.message.contains("int32 or int64 vector"), "{e}");
+    // When the graph runs, a bad index names the gather and the valid range.
+    let e = func.call_tensors(&[&values, &Tensor::from(-7)]).unwrap_err();
+    assert!(e.message.contains("-7 is not in [0, 4)"), "{e}");
     Ok(())
 }

@@ -29,6 +29,16 @@ fn explicit_cases() -> Vec<(&'static str, Vec<Tensor>, Call)> {
     let key_counter = |s: &Tensor| r::stateless_random_get_key_counter(s);
     vec![
         ("argmax", vec![m.clone()], Box::new(|i: &[Tensor]| Ok(vec![reduce::argmax(&i[0], 1)?])) as Call),
+        (
+            "range",
+            vec![Tensor::from(7i64), Tensor::from(-2i64), Tensor::from(-3i64)],
+            Box::new(|i: &[Tensor]| Ok(vec![array::range_dynamic(&i[0], &i[1], &i[2])?])),
+        ),
+        (
+            "range",
+            vec![Tensor::from(0.5f32), Tensor::from(2.0f32), Tensor::from(0.25f32)],
+            Box::new(|i: &[Tensor]| Ok(vec![array::range_dynamic(&i[0], &i[1], &i[2])?])),
+        ),
         ("argmin", vec![m.clone()], Box::new(|i: &[Tensor]| Ok(vec![reduce::argmin(&i[0], 0)?]))),
         (
             "one_hot",

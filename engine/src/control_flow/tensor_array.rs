@@ -548,6 +548,37 @@ impl TensorArray {
         self.gather_impl("TensorArray.gather", indices.iter().copied())
     }
 
+    /// The elements at the int32/int64 vector `indices`, stacked along a new axis 0; inside a
+    /// traced function the indices may be known only at run time (`ta.gather(tf.range(k, n))`).
+    pub fn gather_at(&self, indices: &Tensor) -> Result<Tensor> {
+        const OP: &str = "TensorArray.gather";
+        if !matches!(indices.dtype(), DType::I32 | DType::I64) || indices.rank() != 1 {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "indices must be an int32 or int64 vector, got {}{}",
+                    indices.dtype(),
+                    shape::fmt_dims(&indices.dims())
+                ),
+            ));
+        }
+        if !indices.is_symbolic() {
+            let idx = indices.to_f64_vec().into_iter().map(|v| {
+                usize::try_from(v as i64).map_err(|_| {
+                    Error::new(
+                        ErrorKind::OutOfRange,
+                        OP,
+                        format!("index {v} is negative; TensorArray indices start at 0"),
+                    )
+                })
+            });
+            return self.gather(&idx.collect::<Result<Vec<_>>>()?);
+        }
+        let dense = self.to_dense(OP, None)?;
+        let buffer = dense.dense.as_ref().ok_or_else(|| Error::new(ErrorKind::Internal, OP, "no dense buffer"))?;
+        indexing::gather(buffer, indices, 0, 0).map_err(|e| Error { op: Some(OP.to_string()), ..e })
+    }
+
     fn gather_impl(&self, op: &str, indices: impl ExactSizeIterator<Item = usize>) -> Result<Tensor> {
         let n = indices.len();
         self.check_total(op, n)?;

@@ -36,6 +36,7 @@ pub(crate) static OPS: &[&OpDef] = &[
     &LINSPACE,
     &RESHAPE_DYNAMIC,
     &FILL,
+    &RANGE,
 ];
 
 /// Resolves a reshape target (one `-1` allowed) against `n` elements.
@@ -1428,6 +1429,42 @@ pub fn range(start: f64, limit: f64, delta: f64, dtype: DType) -> Result<Tensor>
         }
         DType::Bool => Err(Error::invalid("range", "bool is not a valid dtype for range; expected a numeric dtype")),
     }
+}
+
+/// `tf.range(start, limit, delta)` with bounds known only at run time (`tf.range(tf.shape(x)[0])`
+/// in a traced function): three scalar inputs of the result's dtype; the length is a run-time
+/// dimension.
+pub static RANGE: OpDef = OpDef {
+    name: "range",
+    infer: |s, _| {
+        const OP: &str = "range";
+        expect_arity(OP, s, 3)?;
+        for (name, spec) in ["start", "limit", "delta"].iter().zip(s) {
+            if spec.rank() != 0 || spec.dtype != s[0].dtype || spec.dtype == DType::Bool {
+                return Err(Error::invalid(
+                    OP,
+                    format!(
+                        "start, limit and delta must be numeric scalars of one dtype; {name} is {} (start is {})",
+                        spec.describe(),
+                        s[0].describe()
+                    ),
+                ));
+            }
+        }
+        Ok(vec![Spec { dtype: s[0].dtype, dims: [None].into_iter().collect() }])
+    },
+    kernel: |i, _, _| {
+        let v = |t: &Tensor| t.to_f64_vec().first().copied().unwrap_or(0.0);
+        Ok(vec![range(v(&i[0]), v(&i[1]), v(&i[2]), i[0].dtype())?])
+    },
+    grad: None,
+    stateful: false,
+    inplace: None,
+};
+
+/// [`range`] of scalar tensors of one dtype, which a traced function may know only at run time.
+pub fn range_dynamic(start: &Tensor, limit: &Tensor, delta: &Tensor) -> Result<Tensor> {
+    execute1(&RANGE, &[start.clone(), limit.clone(), delta.clone()], Attrs::new())
 }
 
 /// `tf.eye`: a `num_rows x num_columns` matrix (square when `None`) with ones on the diagonal.

@@ -23,9 +23,6 @@ pub fn register(m: &NativeModule) {
     m.add_fn("while_loop", while_loop);
     m.add_fn("switch_case", switch_case);
     m.add_fn("TensorArray", new_tensor_array);
-    if !m.attrs.borrow().contains_key("range") {
-        m.add_fn("range", range);
-    }
 }
 
 /// The interpreter lent to engine closures, and the first Python exception they raised.
@@ -196,7 +193,13 @@ fn usize_list(v: &Value, what: &str) -> PyResult<Vec<usize>> {
 
 fn ta_gather(_: &mut Interp, t: Option<&Value>, a: Args) -> PyResult<Value> {
     a.check("gather", 2, &["indices", "name"])?;
-    let idx = usize_list(&a.req(0, "indices", "gather")?, "gather")?;
+    let indices = a.req(0, "indices", "gather")?;
+    if let Value::Tensor(t_idx) = &indices {
+        if t_idx.is_symbolic() {
+            return Ok(Value::Tensor(r(array_of(t)?.gather_at(t_idx))?));
+        }
+    }
+    let idx = usize_list(&indices, "gather")?;
     Ok(Value::Tensor(r(array_of(t)?.gather(&idx))?))
 }
 
@@ -293,40 +296,6 @@ fn new_tensor_array(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Valu
         ta = ta.with_element_shape(&dims_arg(&s, "element_shape")?);
     }
     Ok(array_value(ta))
-}
-
-/// `tf.range(start, limit, delta, dtype)` on known values.
-fn range(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
-    a.check("range", 4, &["start", "limit", "delta", "dtype", "name"])?;
-    let start = a.req(0, "start", "range")?;
-    let (start, limit) = match a.get(1, "limit") {
-        None | Some(Value::None) => (Value::Int(0), start),
-        Some(l) => (start, l),
-    };
-    let delta = a.get(2, "delta").filter(|v| !v.is_none()).unwrap_or(Value::Int(1));
-    let parts = [&start, &limit, &delta];
-    let mut inferred = DType::I32;
-    let mut values = [0.0f64; 3];
-    for (slot, v) in values.iter_mut().zip(parts) {
-        let t = to_tensor(v, None)?;
-        if t.is_symbolic() {
-            return Err(raise(
-                "TypeError",
-                "tf.range: a symbolic start/limit/delta is only supported as the iterable of a `for` loop in a traced function",
-            ));
-        }
-        if t.rank() != 0 {
-            return Err(raise("ValueError", "tf.range: start, limit and delta must be scalars"));
-        }
-        if t.dtype().is_float() && !inferred.is_float() || t.dtype() == DType::F64 {
-            inferred = t.dtype();
-        } else if t.dtype() == DType::I64 && inferred == DType::I32 {
-            inferred = DType::I64;
-        }
-        *slot = t.to_f64_vec().first().copied().unwrap_or(0.0);
-    }
-    let dtype = dtype_arg(&a, 3)?.unwrap_or(inferred);
-    Ok(Value::Tensor(r(tensile::ops::array::range(values[0], values[1], values[2], dtype))?))
 }
 
 // ----- nested structures -----

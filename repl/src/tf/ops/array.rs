@@ -234,6 +234,27 @@ fn range(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
         })
         .unwrap_or(DType::I32);
     let dtype = p.dtype("dtype")?.unwrap_or(inferred);
+    let symbolic = |v: &Value| matches!(v, Value::Tensor(x) if x.is_symbolic());
+    if args.iter().chain([&delta]).any(symbolic) {
+        // Bounds known only when the traced function runs.
+        let scalar = |v: &Value| -> PyResult<Tensor> {
+            let x = to_tensor(v, Some(dtype))?;
+            if x.rank() != 0 {
+                return Err(raise("ValueError", "tf.range: start, limit and delta must be scalars"));
+            }
+            if x.dtype() == dtype {
+                Ok(x)
+            } else {
+                r(tensile::ops::math::cast(&x, dtype))
+            }
+        };
+        let (start, limit) = match args.as_slice() {
+            [l] => (scalar(&Value::Int(0))?, scalar(l)?),
+            [s, l] => (scalar(s)?, scalar(l)?),
+            _ => return Err(raise("TypeError", "tf.range: missing limit")),
+        };
+        return Ok(t(r(arr::range_dynamic(&start, &limit, &scalar(&delta)?))?));
+    }
     let num = |v: &Value| super::args::float_of("range", "start", v);
     let (start, limit) = match args.as_slice() {
         [l] => (0.0, num(l)?),
