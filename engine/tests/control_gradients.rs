@@ -739,3 +739,41 @@ fn second_order_gradient_through_a_growing_array() -> Result<()> {
         xs.iter().map(|x| (1..=3).map(|k| f64::from(2 * k * (2 * k - 1)) * x.powi(2 * k - 2)).sum()).collect();
     check_second_order("growing_second", y, &Tensor::from(xs), &d1, &d2)
 }
+
+/// Like [`growing_powers`], also carrying the array's size after each write as a loop variable
+/// (the body reads the shape of the buffer it produces), which weights the result.
+fn growing_with_size(a: &[Tensor]) -> Result<Tensor> {
+    let (x, n) = (&a[0], &a[1]);
+    type Vars = (Tensor, Tensor, TensorArray, Tensor);
+    let (_, _, ta, size) = while_loop(
+        |(i, _, _, _): &Vars| less(i, n),
+        |(i, p, ta, _): &Vars| {
+            let p = (p * x)?;
+            let ta = ta.write(i, &p)?;
+            let size = ta.size()?;
+            Ok(((i + 1)?, p, ta, size))
+        },
+        (
+            Tensor::from(0),
+            ones_like(x)?,
+            TensorArray::new(DType::F64, 0, true).with_element_shape(&[]),
+            Tensor::from(0),
+        ),
+        WhileOptions::default(),
+    )?;
+    &reduce_sum(&ta.stack()?, None, false)? * &cast(&size, DType::F64)?
+}
+
+#[test]
+fn gradient_through_a_growing_array_whose_new_size_the_loop_reads() -> Result<()> {
+    // y = n Σ_{k≤n} x^k, dy/dx = n Σ k x^(k-1).
+    let func = traced_gradients("growing_with_size", growing_with_size);
+    let x = 1.25f64;
+    for n in [1i32, 4] {
+        let r = both_ways(&func, growing_with_size, &[Tensor::from(x), Tensor::from(n)])?;
+        let k = f64::from(n);
+        close(&r[0], &[k * (1..=n).map(|j| x.powi(j)).sum::<f64>()], &format!("y for n = {n}"));
+        close(&r[1], &[k * (1..=n).map(|j| f64::from(j) * x.powi(j - 1)).sum::<f64>()], &format!("dy/dx, n = {n}"));
+    }
+    Ok(())
+}

@@ -109,8 +109,7 @@ pub(super) fn find(body: &Graph, n: usize) -> Vec<Accumulator> {
         chain.push(entering);
         steps.reverse();
         chain.reverse();
-        // What the loop does with the body's result is not replayed, so shapes of it are left out.
-        let shape_nodes = chain[..steps.len()]
+        let shape_nodes = chain
             .iter()
             .enumerate()
             .flat_map(|(k, o)| shape_readers.get(o).into_iter().flatten().map(move |&id| (id, k)))
