@@ -20,9 +20,8 @@ use tensile::{GradientTape, Result, Tensor, UnconnectedGradients};
 
 /// Differentiable ops whose gradients refuse some dimensions that are unknown while tracing:
 /// the windowed ops and `einsum` need all but the batch, `gather_drop_negatives` the number of
-/// rows, `repeat`, `top_k`,
-/// `gather_last_axis`, `sparse_softmax_cross_entropy_with_logits` (the classes) and `tile` the
-/// sizes they spread the gradient over, `slice_grad` its input's size.
+/// rows, `repeat`, `top_k`, `gather_last_axis` and `sparse_softmax_cross_entropy_with_logits`
+/// (the classes) the sizes they spread the gradient over, `slice_grad` its input's size.
 const STATIC_ONLY: &[&str] = &[
     "avg_pool2d",
     "conv2d",
@@ -34,7 +33,6 @@ const STATIC_ONLY: &[&str] = &[
     "repeat",
     "slice_grad",
     "sparse_softmax_cross_entropy_with_logits",
-    "tile",
     "top_k",
 ];
 

@@ -828,15 +828,29 @@ pub static TILE: OpDef = OpDef {
             return Ok(vec![Some(g)]);
         }
         // View the gradient as [m0, s0, m1, s1, ...] and sum over the repeat axes.
-        // One size known only at run time can be left to the reshape (-1).
         let xs = x.dims();
-        if xs.iter().filter(|d| d.is_none()).count() > 1 {
-            return Err(shape_like::unknown_dims_error("tile", x));
-        }
-        let split_shape: Vec<i64> =
-            m.iter().zip(&xs).flat_map(|(&k, s)| [k as i64, s.map_or(-1, |s| s as i64)]).collect();
         let axes: Vec<i64> = (0..m.len() as i64).map(|d| 2 * d).collect();
-        let summed = reduce::reduce_sum(&reshape(&g, &split_shape)?, Some(&axes), false)?;
+        let split = match xs.iter().filter(|d| d.is_none()).count() {
+            // One size known only at run time can be left to the reshape (-1).
+            0 | 1 => {
+                let split_shape: Vec<i64> =
+                    m.iter().zip(&xs).flat_map(|(&k, s)| [k as i64, s.map_or(-1, |s| s as i64)]).collect();
+                reshape(&g, &split_shape)?
+            }
+            _ => {
+                let sizes = shape(x)?;
+                let mut parts = Vec::with_capacity(2 * m.len());
+                let mut known = Vec::with_capacity(2 * m.len());
+                for (d, (&k, s)) in m.iter().zip(&xs).enumerate() {
+                    let k =
+                        i32::try_from(k).map_err(|_| Error::invalid("tile", format!("multiple {k} is too large")))?;
+                    parts.extend([Tensor::from(k), indexing::gather(&sizes, &Tensor::from(d as i32), 0, 0)?]);
+                    known.extend([i64::from(k), s.map_or(RUN_TIME_DIM, |s| s as i64)]);
+                }
+                reshape_dynamic(&g, &stack(&parts, 0)?, &known)?
+            }
+        };
+        let summed = reduce::reduce_sum(&split, Some(&axes), false)?;
         Ok(vec![Some(summed)])
     }),
     stateful: false,
