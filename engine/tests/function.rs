@@ -434,29 +434,45 @@ fn gradients_over_a_none_batch_dimension_use_the_run_time_batch() -> Result<()> 
     Ok(())
 }
 
-#[test]
-fn a_gradient_that_needs_a_size_known_only_at_run_time_is_refused_while_tracing() {
-    // tile's gradient folds the tiled copies by the input's sizes: it can leave one of them to
-    // run time, not two.
-    let f = Function::new(
-        "tile_none",
+/// `sum(op(x))`'s gradient taken inside a function over a `[None, None]` float32 input.
+fn unknown_dims_gradient(name: &str, op: fn(&Tensor) -> Result<Tensor>) -> Function {
+    Function::new(
+        name,
         FunctionOptions {
             input_signature: Some(vec![TensorSpec::new(&[None, None], DType::F32)]),
             ..Default::default()
         },
-        |args| {
+        move |args| {
             let x = args[0].tensor()?;
             let tape = GradientTape::new();
             let y = tape.scope(|t| {
                 t.watch(x);
-                reduce::reduce_sum(&tensile::ops::array::tile(x, &[2, 1])?, None, false)
+                reduce::reduce_sum(&op(x)?, None, false)
             })??;
             Ok(Arg::Tensor(tape.gradient(&y, &[x])?.remove(0).expect("connected")))
         },
-    );
-    let err = f.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()]).expect_err("None batch dim");
+    )
+}
+
+#[test]
+fn a_gradient_that_needs_a_size_known_only_at_run_time_is_refused_while_tracing() {
+    // repeat's gradient sums the repeated copies by the input's sizes along the axis.
+    let f = unknown_dims_gradient("repeat_none", |x| tensile::ops::rearrange::repeat(x, &[2], 0));
+    let err = f.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()]).expect_err("None dims");
     assert!(err.message.contains("known only at run time") && err.message.contains("[None, None]"), "{err}");
-    assert!(err.message.contains("tile"), "{err}");
+    assert!(err.message.contains("repeat"), "{err}");
+}
+
+#[test]
+fn tile_gradient_with_every_size_known_only_at_run_time() -> Result<()> {
+    // Each element appears twice in tile(x, [2, 1]).
+    let f = unknown_dims_gradient("tile_none", |x| tensile::ops::array::tile(x, &[2, 1]));
+    let out = f.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()])?;
+    assert_eq!(f32s(out.tensor()?), vec![2.0; 4]);
+    let out = f.call(&[Tensor::from([[1.0f32, 2.0, 3.0]]).into()])?;
+    assert_eq!(f32s(out.tensor()?), vec![2.0; 3]);
+    assert_eq!(f.tracing_count(), 1);
+    Ok(())
 }
 
 #[test]
