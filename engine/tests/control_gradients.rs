@@ -698,15 +698,61 @@ fn growing_and_read(a: &[Tensor]) -> Result<Tensor> {
 }
 
 #[test]
-fn differentiating_a_growing_array_the_loop_reads_is_a_clear_error() {
+fn gradient_through_a_growing_array_the_loop_reads() -> Result<()> {
+    // Rows are x^k for k < n: y = Σ x^k, dy/dx = Σ k x^(k-1). The forward loop stacks the row
+    // each iteration reads, not the growing buffer.
     let func = traced_gradients("growing_and_read", growing_and_read);
+    let x = Tensor::from([2.0f64, -0.5]);
+    for n in [1i32, 2, 5] {
+        let r = both_ways(&func, growing_and_read, &[x.clone(), Tensor::from(n)])?;
+        let xs = f64s(&x);
+        let y: f64 = xs.iter().map(|x| (0..n).map(|k| x.powi(k)).sum::<f64>()).sum();
+        let dy: Vec<f64> = xs.iter().map(|x| (1..n).map(|k| f64::from(k) * x.powi(k - 1)).sum()).collect();
+        close(&r[0], &[y], &format!("y for n = {n}"));
+        close(&r[1], &dy, &format!("dy/dx for n = {n}"));
+    }
+    assert_eq!(func.tracing_count(), 1);
+    Ok(())
+}
+
+#[test]
+fn second_order_gradient_through_a_growing_array_the_loop_reads() -> Result<()> {
+    // y = Σ_{k<5} x^k: y' = Σ k x^(k-1), y'' = Σ k(k-1) x^(k-2).
+    fn y(x: &Tensor) -> Result<Tensor> {
+        growing_and_read(&[x.clone(), Tensor::from(5)])
+    }
+    let xs = [0.5f64, -1.5];
+    let d1: Vec<f64> = xs.iter().map(|x| (1..5).map(|k| f64::from(k) * x.powi(k - 1)).sum()).collect();
+    let d2: Vec<f64> = xs.iter().map(|x| (2..5).map(|k| f64::from(k * (k - 1)) * x.powi(k - 2)).sum()).collect();
+    check_second_order("growing_read_second", y, &Tensor::from(xs), &d1, &d2)
+}
+
+/// Each iteration writes row i of a growing array, then reads it back (a read after a write).
+fn read_after_write(a: &[Tensor]) -> Result<Tensor> {
+    let (x, n) = (&a[0], &a[1]);
+    let (_, total, _) = while_loop(
+        |(i, _, _): &(Tensor, Tensor, TensorArray)| less(i, n),
+        |(i, total, ta): &(Tensor, Tensor, TensorArray)| {
+            let ta = ta.write(i, &(x * &cast(i, DType::F64)?)?)?;
+            let back = ta.read(i)?;
+            Ok(((i + 1)?, (total + &back)?, ta))
+        },
+        (Tensor::from(0), Tensor::from(0.0f64), TensorArray::new(DType::F64, 0, true).with_element_shape(&[])),
+        WhileOptions::default(),
+    )?;
+    Ok(total)
+}
+
+#[test]
+fn differentiating_a_growing_array_read_after_a_write_is_a_clear_error() {
+    let func = traced_gradients("read_after_write", read_after_write);
     let err = func.call_tensors(&[&Tensor::from(2.0f64), &Tensor::from(3)]).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("while_loop") && msg.contains("changes shape between iterations"), "{msg}");
-    assert!(msg.contains("that the loop also reads") && msg.contains("give it a fixed size"), "{msg}");
-    // Eagerly the tape records the unrolled iterations: Σ_{k<3} x^k, derivative 1 + 2x.
-    let eager = gradients_of(growing_and_read, &[Tensor::from(2.0f64), Tensor::from(3)]).unwrap();
-    close(&f64s(&eager[1]), &[5.0], "eager gradient");
+    assert!(msg.contains("reads rows only before writing") && msg.contains("fixed size"), "{msg}");
+    // Eagerly the tape records the unrolled iterations: y = x (0 + 1 + 2).
+    let eager = gradients_of(read_after_write, &[Tensor::from(2.0f64), Tensor::from(3)]).unwrap();
+    close(&f64s(&eager[1]), &[3.0], "eager gradient");
 }
 
 /// A fixed-size array the loop both reads and writes: rows hold x^k, each from the previous.
@@ -724,6 +770,12 @@ fn gradient_through_a_fixed_size_array_the_loop_reads() -> Result<()> {
         let dy: f64 = (0..n).map(|k| f64::from(k + 1) * x.powi(k)).sum();
         close(&r[1], &[dy], &format!("dy/dx for n = {n}"));
     }
+    // The forward loop stacks the row read per iteration (float64 [None]), never a copy of
+    // the [5] buffer (float64 [None, 5]).
+    let g = func.concrete_functions()[0].graph().clone();
+    let whiles = g.nodes().iter().filter(|n| n.kind.name() == "while");
+    let stacked_buffers = whiles.flat_map(|n| n.outputs.iter()).filter(|s| s.dtype == DType::F64 && s.dims.len() == 2);
+    assert_eq!(stacked_buffers.count(), 0, "{g}");
     Ok(())
 }
 

@@ -1,14 +1,19 @@
-//! Write-only loop variables of a differentiated `while_loop`: a TensorArray buffer the body only
-//! writes rows of or grows (`ta = ta.write(i, h)`), reading at most its shape.
+//! TensorArray loop variables of a differentiated `while_loop`: a buffer the body reads rows of
+//! as it enters the iteration, then writes rows of or grows (`ta = ta.write(i, ta.read(i - 1) * x)`),
+//! reading at most its shape in between.
 //!
 //! The backward loop of a differentiated loop normally replays each iteration from the loop
-//! variables it entered with, which the forward loop stacks (one row per iteration). A buffer the
-//! body never reads does not need its values for that: the gradient of a write needs only the
-//! row index. So for these variables the forward loop stacks just the shape each iteration
-//! entered with, and the backward loop walks the writes in reverse on the buffer's adjoint
-//! (TensorFlow's `TensorListSetItem` gradient). That keeps a loop that grows a `dynamic_size`
-//! array differentiable (a growing buffer cannot be stacked densely), and spares an array
-//! written over n iterations O(n²) stacked rows.
+//! variables it entered with, which the forward loop stacks (one row per iteration). A buffer
+//! does not need its values for that: the gradient of a write needs only the row index, and a
+//! read needs only the row it read. So for these variables the forward loop stacks the shape each
+//! iteration entered with and the rows it read, and the backward loop walks the writes in
+//! reverse on the buffer's adjoint (TensorFlow's `TensorListSetItem` gradient), then adds the
+//! read rows' gradients at their indices (`TensorListGetItem`'s). That keeps a loop that grows a
+//! `dynamic_size` array differentiable (a growing buffer cannot be stacked densely), and spares
+//! an array of n rows used over n iterations O(n²) stacked rows.
+//!
+//! A read after a write in the same iteration is not handled here (its gradient would have to
+//! reach the buffer between two writes); such a variable is stacked whole, or refused if it grows.
 //!
 //! Growing only ever appends rows, and earlier iterations write only rows that existed then, so
 //! the adjoint keeps the final row count through the backward loop (rows appended later are
@@ -22,8 +27,8 @@ use crate::ops::array::{CONCAT, EXPAND_DIMS, IDENTITY};
 use crate::ops::math::CAST;
 use crate::ops::shape_like::reshape_like;
 use crate::ops::slicing::SLICE;
-use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_resize, tensor_list_set_item};
-use crate::ops::{array, indexing, Spec};
+use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_resize_like, tensor_list_set_item};
+use crate::ops::{array, Spec};
 use crate::tensor::Tensor;
 use crate::DType;
 use std::collections::HashMap;
@@ -37,7 +42,16 @@ enum Step {
     Grow { rows: Output },
 }
 
-/// A loop variable the body only writes rows of, grows, or passes on.
+/// A `tensor_list_get_item` of the buffer a variable enters an iteration with.
+#[derive(Clone, Debug)]
+struct Read {
+    node: NodeId,
+    index: Output,
+    /// The row's spec.
+    spec: Spec,
+}
+
+/// A loop variable the body reads rows of on entry, then only writes rows of, grows, or passes on.
 #[derive(Clone, Debug)]
 pub(super) struct Accumulator {
     /// The loop variable's position.
@@ -46,30 +60,50 @@ pub(super) struct Accumulator {
     steps: Vec<Step>,
     /// The `shape` nodes reading the buffer, each with how many steps precede what it reads.
     shape_nodes: Vec<(NodeId, usize)>,
+    /// The rows read from the entering buffer.
+    reads: Vec<Read>,
     /// The buffer's rank.
     rank: usize,
 }
 
 impl Accumulator {
-    /// How many values of one replayed iteration [`replay_graph`] adds as outputs for this variable.
+    fn set_count(&self) -> usize {
+        self.steps.iter().filter(|s| matches!(s, Step::Set { .. })).count()
+    }
+
+    /// How many values of one replayed iteration [`replay_graph`] adds as outputs for this
+    /// variable: index and value per write, then the index of each read.
     pub fn side_count(&self) -> usize {
-        self.steps.iter().map(|s| if matches!(s, Step::Set { .. }) { 2 } else { 0 }).sum()
+        2 * self.set_count() + self.reads.len()
+    }
+
+    /// The specs of the rows the body reads, in the order [`forward_graph`] outputs them.
+    pub fn read_specs(&self) -> impl Iterator<Item = &Spec> {
+        self.reads.iter().map(|r| &r.spec)
     }
 }
 
-/// The write-only accumulators among the first `n` inputs (the loop variables) of `body`.
+/// The accumulators among the first `n` inputs (the loop variables) of `body`.
 ///
-/// Besides the next write, only `shape` may read the buffer at any point of the chain: a write
-/// into a growing array reads the row count of the buffer it grows.
+/// Besides the next write, only `shape` may read the buffer at any point of the chain (a write
+/// into a growing array reads the row count of the buffer it grows), and `tensor_list_get_item`
+/// the entering buffer.
 pub(super) fn find(body: &Graph, n: usize) -> Vec<Accumulator> {
     let mut uses: HashMap<Output, usize> = HashMap::new();
     let mut shape_readers: HashMap<Output, Vec<NodeId>> = HashMap::new();
+    let mut row_readers: HashMap<Output, Vec<Read>> = HashMap::new();
     for node in body.nodes() {
         for &o in &node.inputs {
             *uses.entry(o).or_default() += 1;
         }
-        if let (Some("shape"), [o]) = (node.kind.op().map(|op| op.name), node.inputs.as_slice()) {
-            shape_readers.entry(*o).or_default().push(node.id);
+        match (node.kind.op().map(|op| op.name), node.inputs.as_slice()) {
+            (Some("shape"), [o]) => shape_readers.entry(*o).or_default().push(node.id),
+            (Some("tensor_list_get_item"), &[buffer, index]) => {
+                if let Some(spec) = body.spec(Output::new(node.id, 0)) {
+                    row_readers.entry(buffer).or_default().push(Read { node: node.id, index, spec: spec.clone() });
+                }
+            }
+            _ => {}
         }
     }
     for &o in body.outputs() {
@@ -103,7 +137,11 @@ pub(super) fn find(body: &Graph, n: usize) -> Vec<Accumulator> {
             chain.push(at);
             at = node.inputs[0];
         }
-        if at != entering || !only_shapes_besides_one(entering) || rank == 0 {
+        let reads = row_readers.get(&entering).cloned().unwrap_or_default();
+        let shapes = shape_readers.get(&entering).map_or(0, Vec::len);
+        let entering_uses = uses.get(&entering).copied().unwrap_or(0);
+        let only_reads = entering_uses == 1 + shapes + reads.len() && !controlled.contains(&entering.node);
+        if at != entering || !only_reads || rank == 0 {
             continue;
         }
         chain.push(entering);
@@ -114,7 +152,7 @@ pub(super) fn find(body: &Graph, n: usize) -> Vec<Accumulator> {
             .enumerate()
             .flat_map(|(k, o)| shape_readers.get(o).into_iter().flatten().map(move |&id| (id, k)))
             .collect();
-        found.push(Accumulator { var, steps, shape_nodes, rank });
+        found.push(Accumulator { var, steps, shape_nodes, reads, rank });
     }
     found
 }
@@ -140,12 +178,21 @@ fn grows(body: &Graph, rows: Output, buffer: Output) -> bool {
     node.kind.op().is_some_and(|op| op.name == "maximum") && node.inputs.iter().any(|&x| reads_rows(x))
 }
 
+/// `body` with the rows it reads from accumulators added as outputs (accumulator by
+/// accumulator, read by read), for the forward loop to stack.
+pub(super) fn forward_graph(body: &Graph, accs: &[Accumulator]) -> Result<Graph> {
+    let (nodes, inputs, mut outputs) = body.clone().into_parts();
+    outputs.extend(accs.iter().flat_map(|a| a.reads.iter().map(|r| Output::new(r.node, 0))));
+    Graph::from_parts(nodes, inputs, outputs)
+}
+
 /// `body` rewritten for the backward loop's replay: each accumulator's result is replaced by
-/// its entering value (never computed), the writes' index and value inputs are added as
-/// outputs (accumulator by accumulator, write by write), and an argument per accumulator is
-/// added after the existing ones for the shape it entered with (fed from the stacked shapes).
-/// Its `shape` nodes then compute from that argument and the row counts of the growths before
-/// them, so nothing reads the buffer.
+/// its entering value (never computed), and its side values are added as outputs (accumulator
+/// by accumulator: the writes' index and value inputs, then the reads' indices). After the
+/// existing arguments it takes, per accumulator, the shape it entered with (fed from the
+/// stacked shapes), then each row read (fed from the stacked rows, in [`forward_graph`]'s
+/// order). Its `shape` nodes compute from the shape argument and the row counts of the growths
+/// before them, and its reads forward the row arguments, so nothing reads the buffer.
 pub(super) fn replay_graph(body: &Graph, accs: &[Accumulator]) -> Result<Graph> {
     let (nodes, inputs, mut outputs) = body.clone().into_parts();
     for acc in accs {
@@ -155,6 +202,7 @@ pub(super) fn replay_graph(body: &Graph, accs: &[Accumulator]) -> Result<Graph> 
                 outputs.extend([index, value]);
             }
         }
+        outputs.extend(acc.reads.iter().map(|r| r.index));
     }
     let mut g = Graph::from_parts(nodes, inputs, outputs)?;
     let mut rewired: Vec<(NodeId, Output)> = Vec::new();
@@ -181,11 +229,14 @@ pub(super) fn replay_graph(body: &Graph, accs: &[Accumulator]) -> Result<Graph> 
         }
         rewired.extend(acc.shape_nodes.iter().map(|&(id, k)| (id, shapes[k])));
     }
+    for read in accs.iter().flat_map(|a| &a.reads) {
+        rewired.push((read.node, g.add_placeholder(read.spec.clone())));
+    }
     let (mut nodes, inputs, outputs) = g.into_parts();
-    for (id, shape) in rewired {
+    for (id, value) in rewired {
         let node = &mut nodes[id];
         node.kind = NodeKind::Op(&IDENTITY);
-        node.inputs = vec![shape];
+        node.inputs = vec![value];
         node.attrs = Attrs::new();
     }
     Graph::from_parts(nodes, inputs, outputs)
@@ -193,17 +244,17 @@ pub(super) fn replay_graph(body: &Graph, accs: &[Accumulator]) -> Result<Graph> 
 
 /// One accumulator's part of a replayed iteration's backward step: given the adjoint of the
 /// body's result (`adjoint`, with the final row count) and the replayed side values (`sides`,
-/// from the outputs [`replay_graph`] added for it), returns the adjoint of the entering buffer
-/// (again with the final row count) and a gradient seed for each side value (the written float
-/// values).
+/// from the outputs [`replay_graph`] added for it), returns the adjoint of the buffer before
+/// its writes (again with the final row count; [`add_reads`] completes it) and a gradient seed
+/// for each side value (the written float values).
 pub(super) fn backward(acc: &Accumulator, adjoint: &Tensor, sides: &[Tensor]) -> Result<(Tensor, Vec<Option<Tensor>>)> {
     if sides.len() != acc.side_count() {
         return Err(Error::new(ErrorKind::Internal, "while_loop", "accumulator side values missing"));
     }
     let mut a = adjoint.clone();
     let mut seeds = vec![None; sides.len()];
-    // Sides are (index, value) per write, in program order.
-    for at in (0..sides.len()).step_by(2).rev() {
+    // Sides are (index, value) per write, in program order, then the reads' indices.
+    for at in (0..2 * acc.set_count()).step_by(2).rev() {
         let (index, value) = (&sides[at], &sides[at + 1]);
         if value.dtype().is_float() {
             let row = tensor_list_get_item(&a, index)?;
@@ -216,11 +267,27 @@ pub(super) fn backward(acc: &Accumulator, adjoint: &Tensor, sides: &[Tensor]) ->
     Ok((a, seeds))
 }
 
+/// The adjoint of the entering buffer: `adjoint` (from [`backward`]) plus the gradients of the
+/// rows read from it (`grads`, one per read; `sides` as for [`backward`]).
+pub(super) fn add_reads(acc: &Accumulator, adjoint: Tensor, sides: &[Tensor], grads: &[Tensor]) -> Result<Tensor> {
+    let indices = sides.get(2 * acc.set_count()..).unwrap_or(&[]);
+    if indices.len() != acc.reads.len() || grads.len() != acc.reads.len() {
+        return Err(Error::new(ErrorKind::Internal, "while_loop", "accumulator read gradients missing"));
+    }
+    let mut a = adjoint;
+    for (index, g) in indices.iter().zip(grads) {
+        let row = tensor_list_get_item(&a, index)?;
+        let sum = crate::ops::math::add(&row, g)?;
+        let sum = if sum.dims() == row.dims() { sum } else { reshape_like(&sum, &row)? };
+        a = tensor_list_set_item(&a, index, &sum)?;
+    }
+    Ok(a)
+}
+
 /// The adjoint of the buffer a loop started with, from the backward loop's final adjoint
 /// (which has the rows the buffer grew to).
 pub(super) fn initial_adjoint(adjoint: &Tensor, initial: &Tensor) -> Result<Tensor> {
-    let rows = indexing::gather(&array::shape(initial)?, &Tensor::from(0i32), 0, 0)?;
-    tensor_list_resize(adjoint, &rows)
+    tensor_list_resize_like(adjoint, initial)
 }
 
 /// The spec of the per-iteration shape stack of a variable of `spec`: `[iterations + 1, rank]`.
@@ -241,7 +308,8 @@ mod tests {
     }
 
     /// A loop body over (i, buffer): writes `i` as a float row, growing the buffer first when
-    /// `grow` (or resizing it to i rows when `resize_to_i`), and also reading row i when `read`;
+    /// `grow` (or resizing it to i rows when `resize_to_i`), and also reading row i of the
+    /// entering buffer when `read`;
     /// returns (i, buffer, the read row or i).
     fn body(grow: bool, read: bool, resize_to_i: bool) -> Result<Graph> {
         let mut g = Graph::new();
@@ -294,9 +362,23 @@ mod tests {
     }
 
     #[test]
-    fn a_buffer_the_body_reads_or_shrinks_is_not_an_accumulator() -> Result<()> {
-        assert!(find(&body(false, true, false)?, 2).is_empty());
-        assert!(find(&body(true, true, false)?, 2).is_empty());
+    fn rows_read_on_entry_are_replay_arguments() -> Result<()> {
+        for grow in [false, true] {
+            let g = body(grow, true, false)?;
+            let found = find(&g, 2);
+            assert_eq!(found.len(), 1);
+            assert_eq!((found[0].reads.len(), found[0].side_count()), (1, 3));
+            // The forward graph outputs the row read; the replay takes it as an argument.
+            assert_eq!(forward_graph(&g, &found)?.outputs().len(), 4);
+            let replay = replay_graph(&g, &found)?;
+            assert_eq!(replay.inputs().len(), 4);
+            assert!(!replay.nodes().iter().any(|n| n.kind.op().is_some_and(|op| op.name == "tensor_list_get_item")));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_buffer_the_body_shrinks_is_not_an_accumulator() -> Result<()> {
         // A resize that may shrink needs the rows it had, which only a dense stack keeps.
         assert!(find(&body(false, false, true)?, 2).is_empty());
         // Only the loop variables (the first n inputs) are candidates.

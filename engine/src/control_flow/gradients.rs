@@ -335,8 +335,10 @@ fn while_with_gradient(
                 format!(
                     "cannot differentiate while_loop inside a traced function: loop variable {j} ({}{}) changes \
                      shape between iterations (its shape invariant is {}), and the backward pass stacks every \
-                     iteration's value. A TensorArray with dynamic_size=True that the loop also reads grows like \
-                     this: give it a fixed size, or take the gradient outside the function",
+                     iteration's value. A TensorArray with dynamic_size=True grows like this; its gradient \
+                     works when each iteration reads rows only before writing and uses the array only through \
+                     read, write and size. Read before writing (or use the value written), give it a fixed \
+                     size, or take the gradient outside the function",
                     v.dtype(),
                     crate::shape::fmt_dims(&v.dims()),
                     s.fmt_dims()
@@ -349,30 +351,45 @@ fn while_with_gradient(
         .enumerate()
         .map(|(j, s)| match is_acc(j) {
             true => accumulator::shape_stack_spec(s),
-            false => Spec { dtype: s.dtype, dims: std::iter::once(None).chain(s.dims.iter().copied()).collect() },
+            false => stacked(s),
         })
         .collect();
+    // One stack per row an accumulator's body reads, one row per iteration.
+    let row_specs: Vec<Spec> = accs.iter().flat_map(|a| a.read_specs().map(stacked)).collect();
+    let r = row_specs.len();
     let count_spec = Spec { dtype: crate::DType::I32, dims: Dims::new() };
-    let all_specs: Vec<Spec> = specs.iter().chain(&stack_specs).chain([&count_spec]).cloned().collect();
+    let all_specs: Vec<Spec> =
+        specs.iter().chain(&stack_specs).chain(&row_specs).chain([&count_spec]).cloned().collect();
     let feeds = |args: &[Tensor]| -> Vec<Tensor> { args[..n].iter().chain(caps).cloned().collect() };
+    let forward = match r {
+        0 => body_g.clone(),
+        _ => Arc::new(accumulator::forward_graph(&body_g, &accs)?),
+    };
     let c = trace_graph(&all_specs, NESTED, |args| replay_only(&cond_g, &feeds(args), &all, &|_| true))?;
     let b = trace_graph(&all_specs, NESTED, |args| {
-        let outs = replay_only(&body_g, &feeds(args), &all, &|_| true)?;
-        let mut next = outs.clone();
+        let outs = replay_only(&forward, &feeds(args), &all, &|_| true)?;
+        let (outs, rows_read) = outs.split_at(n);
+        let mut next = outs.to_vec();
         // Iteration `count` appends row `count + 1`. The stacks are the loop's own buffers, so
         // the resize extends them in place (amortized, with spare capacity) and the write fills
         // the row in place: n iterations copy each stack O(log n) times, not n times.
-        let row = ops::math::add(&args[2 * n], &Tensor::from(1i32))?;
-        let rows = ops::math::add(&args[2 * n], &Tensor::from(2i32))?;
-        for (j, (stack, v)) in args[n..2 * n].iter().zip(&outs).enumerate() {
+        let count = &args[2 * n + r];
+        let row = ops::math::add(count, &Tensor::from(1i32))?;
+        let rows = ops::math::add(count, &Tensor::from(2i32))?;
+        for (j, (stack, v)) in args[n..2 * n].iter().zip(outs).enumerate() {
             let v = if is_acc(j) { ops::array::shape(v)? } else { v.clone() };
             next.push(tensor_list_set_item(&tensor_list_resize(stack, &rows)?, &row, &v)?);
+        }
+        // The rows read in iteration `count` are row `count` of their stacks.
+        for (stack, v) in args[2 * n..2 * n + r].iter().zip(rows_read) {
+            next.push(tensor_list_set_item(&tensor_list_resize(stack, &row)?, count, v)?);
         }
         next.push(row);
         Ok(next)
     })?;
     let caps2 = traced::merged_captures(&[&c, &b]);
-    let (cg, bg) = (traced::align(c, 2 * n + 1, &caps2)?, traced::align(b, 2 * n + 1, &caps2)?);
+    let lead_n = 2 * n + r + 1;
+    let (cg, bg) = (traced::align(c, lead_n, &caps2)?, traced::align(b, lead_n, &caps2)?);
     let stacks0 = initial
         .iter()
         .enumerate()
@@ -381,7 +398,14 @@ fn while_with_gradient(
             false => ops::array::expand_dims(v, 0),
         })
         .collect::<Result<Vec<_>>>()?;
-    let lead: Vec<Tensor> = initial.iter().cloned().chain(stacks0).chain([Tensor::from(0i32)]).chain(caps2).collect();
+    let mut rows0 = Vec::with_capacity(r);
+    for a in &accs {
+        for _ in a.read_specs() {
+            rows0.push(tensor_list_resize(&initial[a.var], &Tensor::from(0i32))?);
+        }
+    }
+    let lead: Vec<Tensor> =
+        initial.iter().cloned().chain(stacks0).chain(rows0).chain([Tensor::from(0i32)]).chain(caps2).collect();
     let inputs: Vec<Tensor> = initial.iter().chain(caps).cloned().collect();
     let out = trace::add_node(&lead, |g, ins| g.add_while(ins, cg, bg, maximum_iterations))?;
     // New handles, so the tape follows these values from this entry (the backward loop reads
@@ -395,7 +419,8 @@ fn while_with_gradient(
     let reverse = Reverse {
         finals: finals.to_vec(),
         stacks: rest[..n].to_vec(),
-        count: rest[n].clone(),
+        rows_read: rest[n..n + r].to_vec(),
+        count: rest[n + r].clone(),
         specs,
         initial: initial.to_vec(),
         caps: caps.to_vec(),
@@ -404,8 +429,13 @@ fn while_with_gradient(
         accs,
         all,
     };
-    tape::record_partial(&inputs, &reads, &out[..2 * n], reverse.gradient());
+    tape::record_partial(&inputs, &reads, &out[..2 * n + r], reverse.gradient());
     Ok(finals.to_vec())
+}
+
+/// The spec of a stack of values of `spec`, one row per iteration.
+fn stacked(spec: &Spec) -> Spec {
+    Spec { dtype: spec.dtype, dims: std::iter::once(None).chain(spec.dims.iter().copied()).collect() }
 }
 
 /// What the gradient of a differentiated `while_loop` needs from its forward run.
@@ -415,6 +445,8 @@ struct Reverse {
     /// Per loop variable, its value entering each iteration (then the final value); for an
     /// accumulator, its shape.
     stacks: Vec<Tensor>,
+    /// Per row the accumulators' bodies read, its value in each iteration.
+    rows_read: Vec<Tensor>,
     /// Iterations the forward loop ran.
     count: Tensor,
     specs: Vec<Spec>,
@@ -431,7 +463,8 @@ struct Reverse {
 impl Reverse {
     /// The loop running the body's vector-Jacobian product from the last iteration to the first.
     /// `gs` are the gradients of the final variables, then of the stacks: row k of a stack's
-    /// gradient adds to the adjoint of the variable entering iteration k.
+    /// gradient adds to the adjoint of the variable entering iteration k; then of the stacks of
+    /// rows read: row k adds to the gradient of the row read in iteration k.
     fn gradient(self) -> PartialGradFn {
         const OP: &str = "while_loop";
         Rc::new(move |gs: &[Option<Tensor>]| {
@@ -443,6 +476,8 @@ impl Reverse {
             // An accumulator's stack holds shapes, which have no gradient.
             let stack_grads: Vec<Option<Tensor>> =
                 (0..n).map(|j| gs.get(n + j).cloned().flatten().filter(|_| !is_acc(j))).collect();
+            let row_grads: Vec<Option<Tensor>> =
+                (0..s.rows_read.len()).map(|q| gs.get(2 * n + q).cloned().flatten()).collect();
             let mut start = vec![ops::math::sub(&s.count, &Tensor::from(1i32))?];
             for &j in &fv {
                 let last = match &stack_grads[j] {
@@ -467,7 +502,25 @@ impl Reverse {
             allowed.extend(s.reads.iter().map(|v| v.shape().iter().map(|&d| Some(d)).collect::<Dims>()));
             // An accumulator's adjoint comes from walking its writes back, not from the replay.
             let replayed: Vec<usize> = fv.iter().copied().filter(|&j| !is_acc(j)).collect();
-            let wrt_feeds: Vec<usize> = replayed.iter().copied().chain(fc.iter().map(|&c| n + c)).collect();
+            // The rows read from float accumulators are differentiated as the replay's arguments
+            // (after the loop variables, captures and the accumulators' shapes).
+            let first_row = n + s.caps.len() + s.accs.len();
+            let mut float_rows = Vec::new();
+            let mut q = 0;
+            for a in &s.accs {
+                for _ in a.read_specs() {
+                    if s.specs[a.var].dtype.is_float() {
+                        float_rows.push(q);
+                    }
+                    q += 1;
+                }
+            }
+            let wrt_feeds: Vec<usize> = replayed
+                .iter()
+                .copied()
+                .chain(fc.iter().map(|&c| n + c))
+                .chain(float_rows.iter().map(|&q| first_row + q))
+                .collect();
             let wrt = Wrt { feeds: &wrt_feeds, variables: &s.reads };
             let body = |lv: &Vec<Tensor>| -> Result<Vec<Tensor>> {
                 let k = &lv[0];
@@ -480,8 +533,12 @@ impl Reverse {
                 let shapes =
                     s.accs.iter().map(|a| tensor_list_get_item(&s.stacks[a.var], k)).collect::<Result<Vec<_>>>()?;
                 feeds.extend(shapes.iter().cloned());
+                for rows in &s.rows_read {
+                    feeds.push(tensor_list_get_item(rows, k)?);
+                }
                 let adjoint = |j: usize| fv.iter().position(|&f| f == j).map(|p| &lv[1 + p]);
-                let mut acc_adjoints: Vec<(usize, Tensor)> = Vec::new();
+                // Per float accumulator: its adjoint before the writes and its side values.
+                let mut acc_adjoints: Vec<(usize, Tensor, Vec<Tensor>)> = Vec::new();
                 let seeds = |outs: &[Tensor]| -> Result<Vec<Option<Tensor>>> {
                     let mut seeds: Vec<Option<Tensor>> = vec![None; outs.len()];
                     for &j in &replayed {
@@ -494,7 +551,7 @@ impl Reverse {
                         })?;
                         if let Some(adj) = adjoint(a.var) {
                             let (entering, side_seeds) = accumulator::backward(a, adj, sides)?;
-                            acc_adjoints.push((a.var, entering));
+                            acc_adjoints.push((a.var, entering, sides.to_vec()));
                             for (slot, seed) in seeds[at..].iter_mut().zip(side_seeds) {
                                 *slot = seed;
                             }
@@ -503,11 +560,26 @@ impl Reverse {
                     }
                     Ok(seeds)
                 };
-                let r = vjp_with(OP, &s.replay, &feeds, &wrt, seeds, &s.all)?;
+                let mut r = vjp_with(OP, &s.replay, &feeds, &wrt, seeds, &s.all)?;
+                // The replay's gradients are for [replayed variables, captures, rows read,
+                // read variables]; the rows' go into their accumulators' adjoints.
+                let row_at = replayed.len() + fc.len();
+                let mut row_grads_k: Vec<Tensor> = r.drain(row_at..row_at + float_rows.len()).collect();
+                for (g, &q) in row_grads_k.iter_mut().zip(&float_rows) {
+                    if let Some(st) = &row_grads[q] {
+                        *g = ops::math::add(g, &tensor_list_get_item(st, k)?)?;
+                    }
+                }
+                let mut row_grads_k = row_grads_k.into_iter();
+                for (var, entering, sides) in &mut acc_adjoints {
+                    let Some(a) = s.accs.iter().find(|a| a.var == *var) else { continue };
+                    let grads: Vec<Tensor> = row_grads_k.by_ref().take(a.read_specs().count()).collect();
+                    *entering = accumulator::add_reads(a, entering.clone(), sides, &grads)?;
+                }
                 let mut next = vec![ops::math::sub(k, &Tensor::from(1i32))?];
                 let mut replayed_grads = r.iter();
                 for &j in &fv {
-                    if let Some((_, entering)) = acc_adjoints.iter().find(|(v, _)| *v == j) {
+                    if let Some((_, entering, _)) = acc_adjoints.iter().find(|(v, _, _)| *v == j) {
                         next.push(entering.clone());
                         continue;
                     }

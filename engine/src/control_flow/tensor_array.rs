@@ -563,8 +563,9 @@ impl TensorArray {
             ));
         }
         if !indices.is_symbolic() {
-            let idx = indices.to_f64_vec().into_iter().map(|v| {
-                usize::try_from(v as i64).map_err(|_| {
+            let values = indexing::index_values(OP, indices)?;
+            let idx = values.iter().map(|&v| {
+                usize::try_from(v).map_err(|_| {
                     Error::new(
                         ErrorKind::OutOfRange,
                         OP,

@@ -124,15 +124,27 @@ fn promised_dims(known: &[i64]) -> Dims {
 
 /// The values of a reshape's run-time shape vector, checked against what its attribute knew.
 fn dynamic_target(op: &str, shape: &Tensor, known: &[i64]) -> Result<Vec<i64>> {
-    let values: Vec<i64> = match shape.dtype() {
-        DType::I32 => shape.as_slice::<i32>()?.iter().map(|&v| i64::from(v)).collect(),
-        _ => shape.as_slice::<i64>()?.to_vec(),
-    };
+    let values = crate::ops::indexing::index_values(op, shape)?.into_owned();
     let agrees = values.len() == known.len() && values.iter().zip(known).all(|(v, k)| *k == RUN_TIME_DIM || v == k);
     if !agrees {
-        return Err(Error::invalid(op, format!("the shape {values:?} does not match the traced shape {known:?}")));
+        let traced: Vec<String> =
+            known.iter().map(|&k| if k == RUN_TIME_DIM { "None".to_string() } else { k.to_string() }).collect();
+        return Err(Error::invalid(
+            op,
+            format!("the shape {values:?} does not match the traced shape [{}]", traced.join(", ")),
+        ));
     }
     Ok(values)
+}
+
+/// Sizes from a run-time shape vector (`known` as in [`dynamic_target`]); none may be negative.
+pub(crate) fn dynamic_sizes(op: &str, shape: &Tensor, known: &[i64]) -> Result<Vec<usize>> {
+    let sizes = dynamic_target(op, shape, known)?;
+    sizes
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| Error::invalid(op, format!("sizes must not be negative, got {sizes:?}")))
 }
 
 /// `tf.reshape` to a shape computed at run time (`tf.reshape(x, [tf.shape(x)[0], -1])`):
@@ -191,12 +203,7 @@ pub static FILL: OpDef = OpDef {
     },
     kernel: |i, a, _| {
         const OP: &str = "fill";
-        let sizes = dynamic_target(OP, &i[0], a.ints(OP, "shape")?)?;
-        let sh: Vec<usize> = sizes
-            .iter()
-            .map(|&d| usize::try_from(d))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| Error::invalid(OP, format!("sizes must not be negative, got {sizes:?}")))?;
+        let sh = dynamic_sizes(OP, &i[0], a.ints(OP, "shape")?)?;
         shape::check_allocation(OP, i[1].dtype(), &sh)?;
         let v = &i[1];
         let t = with_any!(v.dtype(), T => Tensor::from_vec(kernels::elementwise::broadcast_to(v.as_slice::<T>()?, &[], &sh)?, &sh)?);
@@ -751,12 +758,7 @@ fn run_time_split_specs(s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
 /// The run-time piece sizes of a split: they must agree with the traced ones and fill the axis.
 fn run_time_split_sizes(x: &Tensor, sizes: &Tensor, a: &Attrs, axis: usize) -> Result<Vec<usize>> {
     const OP: &str = "split";
-    let sizes = dynamic_target(OP, sizes, a.ints(OP, "size_splits")?)?;
-    let sizes: Vec<usize> = sizes
-        .iter()
-        .map(|&v| usize::try_from(v))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|_| Error::invalid(OP, format!("sizes must not be negative, got {sizes:?}")))?;
+    let sizes = dynamic_sizes(OP, sizes, a.ints(OP, "size_splits")?)?;
     let total: usize = sizes.iter().sum();
     if total != x.shape()[axis] {
         return Err(Error::invalid(

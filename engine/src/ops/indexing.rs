@@ -69,16 +69,8 @@ fn expect_shape_input(op: &str, s: &[Spec], n: usize, rank: usize) -> Result<()>
 /// run-time shape vector input `i[at]`, which must agree with the traced dims.
 fn output_shape(op: &str, i: &[Tensor], at: usize, o: &Spec) -> Result<Vec<usize>> {
     let Some(v) = i.get(at) else { return o.shape().map(|s| s.to_vec()).ok_or_else(|| unknown(op)) };
-    let values: Vec<i64> = index_values(op, v)?.into_owned();
-    let agrees =
-        values.len() == o.dims.len() && values.iter().zip(&o.dims).all(|(&v, d)| d.is_none_or(|d| v == d as i64));
-    if !agrees || values.iter().any(|&v| v < 0) {
-        return Err(Error::invalid(
-            op,
-            format!("the shape {values:?} does not match the traced shape {}", fmt_dims(&o.dims)),
-        ));
-    }
-    Ok(values.into_iter().map(|v| v as usize).collect())
+    let known: Vec<i64> = o.dims.iter().map(|d| d.map_or(crate::ops::array::RUN_TIME_DIM, |d| d as i64)).collect();
+    crate::ops::array::dynamic_sizes(op, v, &known)
 }
 
 /// The `shape` attribute for `x`'s dims (`-1` where unknown) and, unless they are all known,

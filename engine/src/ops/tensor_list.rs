@@ -256,10 +256,7 @@ pub static TENSOR_LIST_RESIZE: OpDef = OpDef {
         });
         Ok(vec![t])
     },
-    grad: Some(|c: &GradCtx| {
-        let rows = crate::ops::indexing::gather(&crate::ops::array::shape(&c.inputs[0])?, &Tensor::from(0i32), 0, 0)?;
-        Ok(vec![Some(tensor_list_resize(&c.grad(0)?, &rows)?), None])
-    }),
+    grad: Some(|c: &GradCtx| Ok(vec![Some(tensor_list_resize_like(&c.grad(0)?, &c.inputs[0])?), None])),
     stateful: false,
     inplace: Some(resize_in_place),
 };
@@ -331,6 +328,17 @@ pub fn tensor_list_set_item(buffer: &Tensor, index: &Tensor, value: &Tensor) -> 
 /// `buffer` resized to `size` rows (a scalar int32/int64): truncated, or extended with zero rows.
 pub fn tensor_list_resize(buffer: &Tensor, size: &Tensor) -> Result<Tensor> {
     execute1(&TENSOR_LIST_RESIZE, &[buffer.clone(), size.clone()], Attrs::new())
+}
+
+/// `buffer` resized to the rows of `like`, with `like`'s traced dims (a resize alone cannot
+/// promise a row count, which gradients before it may need, `stack`'s among them).
+pub fn tensor_list_resize_like(buffer: &Tensor, like: &Tensor) -> Result<Tensor> {
+    let rows = crate::ops::indexing::gather(&crate::ops::array::shape(like)?, &Tensor::from(0i32), 0, 0)?;
+    let cut = tensor_list_resize(buffer, &rows)?;
+    match cut.dims() == like.dims() {
+        true => Ok(cut),
+        false => crate::ops::shape_like::reshape_like(&cut, like),
+    }
 }
 
 /// Row `index` of `buffer`.

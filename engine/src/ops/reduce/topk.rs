@@ -27,13 +27,6 @@ fn rows(t: &Tensor) -> usize {
     t.shape().split_last().map_or(1, |(_, lead)| lead.iter().product())
 }
 
-fn index_values(t: &Tensor) -> Result<Vec<i64>> {
-    match t.dtype() {
-        DType::I32 => Ok(t.as_slice::<i32>()?.iter().map(|&v| v as i64).collect()),
-        _ => t.to_vec::<i64>(),
-    }
-}
-
 fn bad_index(op: &str, e: BadIndex, n: usize, indices: &Tensor) -> Error {
     Error::invalid(
         op,
@@ -151,7 +144,7 @@ pub static GATHER_LAST_AXIS: OpDef = OpDef {
         const OP: &str = "gather_last_axis";
         let (x, ix) = (&i[0], &i[1]);
         let n = last_dim(x);
-        let idx = index_values(ix)?;
+        let idx = crate::ops::indexing::index_values(OP, ix)?;
         let osh = out_shape(OP, &o[0])?;
         let t = with_any!(x.dtype(), T => {
             let v = gather_last(x.as_slice::<T>()?, n, &idx, last_dim(ix)).map_err(|e| bad_index(OP, e, n, ix))?;
@@ -200,7 +193,7 @@ pub static SCATTER_LAST_AXIS: OpDef = OpDef {
         const OP: &str = "scatter_last_axis";
         let (u, ix) = (&i[0], &i[1]);
         let n = a.int(OP, "n")?.max(0) as usize;
-        let idx = index_values(ix)?;
+        let idx = crate::ops::indexing::index_values(OP, ix)?;
         let osh = out_shape(OP, &o[0])?;
         let t = with_numeric!(u.dtype(), T => {
             let v = scatter_add_last(u.as_slice::<T>()?, &idx, rows(u), n).map_err(|e| bad_index(OP, e, n, ix))?;
