@@ -494,3 +494,156 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bounds held by tensors: eager ones read like integers, traced ones stay inputs of the graph.
+
+/// The items with every bound a tensor: the tensor items (placeholders `bounds` in order, or
+/// eager tensors when `bounds` is `None`) and the values fed for them.
+fn tensor_items(items: &[Item], bounds: Option<&[Tensor]>) -> (Vec<SliceItem>, Vec<Tensor>) {
+    let mut values = Vec::new();
+    let mut next = |v: i64| {
+        let k = values.len();
+        values.push(Tensor::from(v));
+        match bounds {
+            Some(b) => b[k].clone(),
+            None => Tensor::from(v),
+        }
+    };
+    let slice_items = items
+        .iter()
+        .map(|it| match *it {
+            Item::Idx(k) => SliceItem::IndexAt(next(k)),
+            Item::Rng(a, b, s) => {
+                SliceItem::RangeAt { start: a.map(&mut next), stop: b.map(&mut next), step: Some(next(s)) }
+            }
+            Item::New => SliceItem::NewAxis,
+            Item::Ell => SliceItem::Ellipsis,
+        })
+        .collect();
+    (slice_items, values)
+}
+
+/// `x[items]` and the gradient of `sum(x[items] * w)` (with `w` all ones), traced with every
+/// dimension of `x` and every bound known only at run time, then run on `x` and the bounds.
+fn traced_index(x: &Tensor, items: &[Item]) -> Result<(Tensor, Tensor)> {
+    let (_, values) = tensor_items(items, None);
+    let mut specs = vec![Spec { dtype: DType::F64, dims: x.shape().iter().map(|_| None).collect() }];
+    specs.extend(values.iter().map(|_| Spec { dtype: DType::I64, dims: Default::default() }));
+    let options = tensile::function::TraceOptions { root: true, allow_variable_creation: false };
+    let traced = tensile::function::trace_graph(&specs, options, |xs| {
+        let (slice_items, _) = tensor_items(items, Some(&xs[1..]));
+        let tape = GradientTape::new();
+        let (y, loss) = tape.scope(|t| -> Result<(Tensor, Tensor)> {
+            t.watch(&xs[0]);
+            let y = index(&xs[0], &slice_items)?;
+            Ok((y.clone(), reduce_sum(&y, None, false)?))
+        })??;
+        let g = tape.gradient(&loss, &[&xs[0]])?[0].clone().unwrap();
+        Ok(vec![y, g])
+    })?;
+    let mut feeds = vec![x.clone()];
+    feeds.extend(values);
+    feeds.extend(traced.captures.iter().cloned());
+    let out = tensile::graph::exec::run(&traced.graph, &feeds, &traced.variables)?;
+    Ok((out[0].clone(), out[1].clone()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Every bound a traced scalar: the graph slices and differentiates as the reference says.
+    #[test]
+    fn run_time_bounds_match_reference((shape, items) in case_strategy()) {
+        let n: usize = shape.iter().product();
+        let x = Tensor::from_vec((0..n).map(|v| v as f64).collect(), &shape).unwrap();
+        match reference(&shape, &items) {
+            Err(why) => {
+                let e = traced_index(&x, &items);
+                prop_assert!(e.is_err(), "expected an error ({why}) for {items:?} on {shape:?}");
+                let m = e.unwrap_err().to_string();
+                prop_assert!(m.contains("out of bounds") && m.contains("strided_slice_dynamic"), "{m}");
+            }
+            Ok((out_shape, positions)) => {
+                let (y, g) = traced_index(&x, &items).unwrap();
+                prop_assert_eq!(y.shape(), out_shape.as_slice());
+                let expected: Vec<f64> = positions.iter().map(|&p| p as f64).collect();
+                prop_assert_eq!(y.to_f64_vec(), expected);
+                let mut expected_g = vec![0.0; n];
+                for &p in &positions {
+                    expected_g[p] = 1.0;
+                }
+                prop_assert_eq!(g.to_f64_vec(), expected_g);
+            }
+        }
+    }
+}
+
+#[test]
+fn eager_tensor_bounds_read_like_integers() -> Result<()> {
+    let x = arange(&[4, 6]);
+    let items = [
+        SliceItem::IndexAt(Tensor::from(-1i32)),
+        SliceItem::RangeAt { start: Some(Tensor::from(1i64)), stop: None, step: Some(Tensor::from(2i32)) },
+    ];
+    let y = index(&x, &items)?;
+    assert_eq!(vals(&y), vec![19.0, 21.0, 23.0]);
+    // Eager bounds make a plain strided-slice spec.
+    let spec = slice_spec(&items)?;
+    assert_eq!((spec.begin, spec.end, spec.strides), (vec![-1, 1], vec![0, 0], vec![1, 2]));
+    Ok(())
+}
+
+#[test]
+fn tensor_bounds_must_be_integer_scalars() {
+    let x = arange(&[4, 6]);
+    let e = index(&x, &[SliceItem::IndexAt(Tensor::from(1.0f32))]).unwrap_err().to_string();
+    assert!(e.contains("scalar int32 or int64") && e.contains("float32[]") && e.contains("item 0"), "{e}");
+    let stop = Some(Tensor::from([1i32, 2]));
+    let e =
+        index(&x, &[SliceItem::full(), SliceItem::RangeAt { start: None, stop, step: None }]).unwrap_err().to_string();
+    assert!(e.contains("int32[2]") && e.contains("item 1"), "{e}");
+    let step = Some(Tensor::from(0i32));
+    let e = index(&x, &[SliceItem::RangeAt { start: None, stop: None, step }]).unwrap_err().to_string();
+    assert!(e.contains("step cannot be zero"), "{e}");
+}
+
+#[test]
+fn run_time_bounds_leave_their_dims_unknown_while_tracing() -> Result<()> {
+    let specs = [
+        Spec { dtype: DType::F32, dims: [Some(4), Some(6)].into_iter().collect() },
+        Spec { dtype: DType::I32, dims: Default::default() },
+    ];
+    let options = tensile::function::TraceOptions { root: true, allow_variable_creation: false };
+    let traced = tensile::function::trace_graph(&specs, options, |xs| {
+        let k = &xs[1];
+        // x[:k, k] and x[1, ::k]: a run-time range is unknown, a run-time index still drops.
+        let a = index(
+            &xs[0],
+            &[SliceItem::RangeAt { start: None, stop: Some(k.clone()), step: None }, SliceItem::IndexAt(k.clone())],
+        )?;
+        let b = index(
+            &xs[0],
+            &[SliceItem::Index(1), SliceItem::RangeAt { start: None, stop: None, step: Some(k.clone()) }],
+        )?;
+        assert_eq!(a.dims().as_slice(), &[None]);
+        assert_eq!(b.dims().as_slice(), &[None]);
+        // Bounds known to tracing need no run-time input.
+        let e = slice_spec(&[SliceItem::IndexAt(k.clone())]).unwrap_err().to_string();
+        assert!(e.contains("run time"), "{e}");
+        Ok(vec![a, b])
+    })?;
+    let run = |k: i32| tensile::graph::exec::run(&traced.graph, &[arange(&[4, 6]), Tensor::from(k)], &traced.variables);
+    let out = run(2)?;
+    assert_eq!(vals(&out[0]), vec![2.0, 8.0]);
+    assert_eq!(vals(&out[1]), vec![6.0, 8.0, 10.0]);
+    let out = run(-3)?;
+    // x[:-3, -3] and x[1, ::-3].
+    assert_eq!(vals(&out[0]), vec![3.0]);
+    assert_eq!(vals(&out[1]), vec![11.0, 8.0]);
+    let e = run(6).unwrap_err().to_string();
+    assert!(e.contains("slice index 6 of dimension 1 out of bounds") && e.contains("size 6"), "{e}");
+    let e = run(0).unwrap_err().to_string();
+    assert!(e.contains("strides[1] must be non-zero"), "{e}");
+    Ok(())
+}

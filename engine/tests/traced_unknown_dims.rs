@@ -21,7 +21,7 @@ use tensile::{GradientTape, Result, Tensor, UnconnectedGradients};
 /// Differentiable ops whose gradients refuse some dimensions that are unknown while tracing:
 /// the windowed ops and `einsum` need all but the batch, `gather_drop_negatives` the number of
 /// rows, `repeat`, `top_k`, `gather_last_axis` and `sparse_softmax_cross_entropy_with_logits`
-/// (the classes) the sizes they spread the gradient over, `slice_grad` its input's size.
+/// (the classes) the sizes they spread the gradient over.
 const STATIC_ONLY: &[&str] = &[
     "avg_pool2d",
     "conv2d",
@@ -31,7 +31,6 @@ const STATIC_ONLY: &[&str] = &[
     "gather_drop_negatives",
     "gather_last_axis",
     "repeat",
-    "slice_grad",
     "sparse_softmax_cross_entropy_with_logits",
     "top_k",
 ];

@@ -27,7 +27,7 @@ use crate::ops::array::{CONCAT, EXPAND_DIMS, IDENTITY};
 use crate::ops::math::CAST;
 use crate::ops::shape_like::reshape_like;
 use crate::ops::slicing::SLICE;
-use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_resize_like, tensor_list_set_item};
+use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_set_item};
 use crate::ops::{array, Spec};
 use crate::tensor::Tensor;
 use crate::DType;
@@ -282,12 +282,6 @@ pub(super) fn add_reads(acc: &Accumulator, adjoint: Tensor, sides: &[Tensor], gr
         a = tensor_list_set_item(&a, index, &sum)?;
     }
     Ok(a)
-}
-
-/// The adjoint of the buffer a loop started with, from the backward loop's final adjoint
-/// (which has the rows the buffer grew to).
-pub(super) fn initial_adjoint(adjoint: &Tensor, initial: &Tensor) -> Result<Tensor> {
-    tensor_list_resize_like(adjoint, initial)
 }
 
 /// The spec of the per-iteration shape stack of a variable of `spec`: `[iterations + 1, rank]`.

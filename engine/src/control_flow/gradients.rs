@@ -37,7 +37,9 @@ use crate::function::concrete::replay_only;
 use crate::function::trace::{self, trace_graph, TraceOptions};
 use crate::graph::{Graph, NodeKind};
 use crate::ops::array::zeros_like;
-use crate::ops::tensor_list::{tensor_list_get_item, tensor_list_resize, tensor_list_set_item};
+use crate::ops::tensor_list::{
+    tensor_list_get_item, tensor_list_resize, tensor_list_resize_like, tensor_list_set_item,
+};
 use crate::ops::{self, Spec};
 use crate::shape::Dims;
 use crate::tape::{self, CustomGradFn, GradientTape, PartialGradFn, UnconnectedGradients, Watchable};
@@ -400,9 +402,8 @@ fn while_with_gradient(
         .collect::<Result<Vec<_>>>()?;
     let mut rows0 = Vec::with_capacity(r);
     for a in &accs {
-        for _ in a.read_specs() {
-            rows0.push(tensor_list_resize(&initial[a.var], &Tensor::from(0i32))?);
-        }
+        let empty = tensor_list_resize(&initial[a.var], &Tensor::from(0i32))?;
+        rows0.extend(std::iter::repeat_n(empty, a.read_specs().count()));
     }
     let lead: Vec<Tensor> =
         initial.iter().cloned().chain(stacks0).chain(rows0).chain([Tensor::from(0i32)]).chain(caps2).collect();
@@ -508,12 +509,11 @@ impl Reverse {
             let mut float_rows = Vec::new();
             let mut q = 0;
             for a in &s.accs {
-                for _ in a.read_specs() {
-                    if s.specs[a.var].dtype.is_float() {
-                        float_rows.push(q);
-                    }
-                    q += 1;
+                let count = a.read_specs().count();
+                if s.specs[a.var].dtype.is_float() {
+                    float_rows.extend(q..q + count);
                 }
+                q += count;
             }
             let wrt_feeds: Vec<usize> = replayed
                 .iter()
@@ -537,8 +537,8 @@ impl Reverse {
                     feeds.push(tensor_list_get_item(rows, k)?);
                 }
                 let adjoint = |j: usize| fv.iter().position(|&f| f == j).map(|p| &lv[1 + p]);
-                // Per float accumulator: its adjoint before the writes and its side values.
-                let mut acc_adjoints: Vec<(usize, Tensor, Vec<Tensor>)> = Vec::new();
+                // Per float accumulator: it, its adjoint before the writes and its side values.
+                let mut acc_adjoints: Vec<(&Accumulator, Tensor, Vec<Tensor>)> = Vec::new();
                 let seeds = |outs: &[Tensor]| -> Result<Vec<Option<Tensor>>> {
                     let mut seeds: Vec<Option<Tensor>> = vec![None; outs.len()];
                     for &j in &replayed {
@@ -551,7 +551,7 @@ impl Reverse {
                         })?;
                         if let Some(adj) = adjoint(a.var) {
                             let (entering, side_seeds) = accumulator::backward(a, adj, sides)?;
-                            acc_adjoints.push((a.var, entering, sides.to_vec()));
+                            acc_adjoints.push((a, entering, sides.to_vec()));
                             for (slot, seed) in seeds[at..].iter_mut().zip(side_seeds) {
                                 *slot = seed;
                             }
@@ -571,15 +571,14 @@ impl Reverse {
                     }
                 }
                 let mut row_grads_k = row_grads_k.into_iter();
-                for (var, entering, sides) in &mut acc_adjoints {
-                    let Some(a) = s.accs.iter().find(|a| a.var == *var) else { continue };
+                for (a, entering, sides) in &mut acc_adjoints {
                     let grads: Vec<Tensor> = row_grads_k.by_ref().take(a.read_specs().count()).collect();
                     *entering = accumulator::add_reads(a, entering.clone(), sides, &grads)?;
                 }
                 let mut next = vec![ops::math::sub(k, &Tensor::from(1i32))?];
                 let mut replayed_grads = r.iter();
                 for &j in &fv {
-                    if let Some((_, entering, _)) = acc_adjoints.iter().find(|(v, _, _)| *v == j) {
+                    if let Some((_, entering, _)) = acc_adjoints.iter().find(|(a, _, _)| a.var == j) {
                         next.push(entering.clone());
                         continue;
                     }
@@ -601,7 +600,8 @@ impl Reverse {
             let mut grads = spread(n, &fv, end[1..=fv.len()].iter().cloned());
             for a in &s.accs {
                 if let Some(g) = grads[a.var].as_mut() {
-                    *g = accumulator::initial_adjoint(g, &s.initial[a.var])?;
+                    // The backward loop's final adjoint has the rows the buffer grew to.
+                    *g = tensor_list_resize_like(g, &s.initial[a.var])?;
                 }
             }
             let rest = &end[1 + fv.len()..];

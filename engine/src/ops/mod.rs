@@ -24,6 +24,7 @@ pub mod reduce;
 pub mod segment;
 pub mod shape_like;
 pub mod slicing;
+pub mod slicing_dynamic;
 pub mod tensor_list;
 pub mod unique;
 
@@ -138,6 +139,7 @@ pub fn registry() -> &'static [&'static OpDef] {
         v.extend_from_slice(rearrange::OPS);
         v.extend_from_slice(unique::OPS);
         v.extend_from_slice(slicing::OPS);
+        v.extend_from_slice(slicing_dynamic::OPS);
         v.extend_from_slice(indexing::OPS);
         v.extend_from_slice(segment::OPS);
         v.extend_from_slice(linalg::OPS);

@@ -4,11 +4,12 @@
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::slicing::{gather_window, scatter_window, Window};
-use crate::ops::shape_like::{has_static_shape, static_shape};
+use crate::ops::shape_like::has_static_shape;
 use crate::ops::{execute1, expect_arity, GradCtx, OpDef, Spec};
 use crate::shape::{fmt_dims, Dim, Dims};
 use crate::tensor::Tensor;
 use crate::with_any;
+use crate::DType;
 
 /// Ops of this family.
 pub(crate) static OPS: &[&OpDef] = &[&SLICE, &SLICE_GRAD, &STRIDED_SLICE, &STRIDED_SLICE_GRAD];
@@ -71,7 +72,7 @@ fn resolve_slice(op: &str, x: &Spec, begin: &[i64], size: &[i64]) -> Result<(Vec
     Ok((b_out, dims))
 }
 
-fn unknown(op: &str) -> Error {
+pub(super) fn unknown(op: &str) -> Error {
     Error::invalid(op, "the shape must be fully known to run this op")
 }
 
@@ -129,13 +130,33 @@ pub static SLICE_GRAD: OpDef = OpDef {
     },
     grad: Some(|c: &GradCtx| {
         let begin = c.attrs.ints("slice_grad", "begin")?;
-        let size: Vec<i64> = static_shape("slice_grad", &c.inputs[0])?.iter().map(|&d| d as i64).collect();
-        let g = slice(&c.grad(0)?, begin, &size)?;
+        let g = slice_like(&c.grad(0)?, begin, &c.inputs[0])?;
         Ok(std::iter::once(Some(g)).chain(c.inputs[1..].iter().map(|_| None)).collect())
     }),
     stateful: false,
     inplace: None,
 };
+
+/// The box of `x` at `begin` the size of `like`, whose dims may be known only at run time.
+fn slice_like(x: &Tensor, begin: &[i64], like: &Tensor) -> Result<Tensor> {
+    if has_static_shape(like) {
+        let size: Vec<i64> = like.shape().iter().map(|&d| d as i64).collect();
+        return slice(x, begin, &size);
+    }
+    let shape = crate::ops::array::shape(like)?;
+    let mut items = Vec::with_capacity(begin.len());
+    for (d, (&b, dim)) in begin.iter().zip(like.dims()).enumerate() {
+        items.push(match dim {
+            Some(n) => SliceItem::range(b, b + n as i64),
+            None => {
+                let n = index(&shape, &[SliceItem::Index(d as i64)])?;
+                let stop = crate::ops::math::add(&n, &Tensor::from(b as i32))?;
+                SliceItem::RangeAt { start: Some(Tensor::from(b)), stop: Some(stop), step: None }
+            }
+        });
+    }
+    index(x, &items)
+}
 
 /// The output dims of a backward op (`slice_grad`, `strided_slice_grad`): its `shape`
 /// attribute, completed by the run-time shape of the optional second input (the forward op's
@@ -167,7 +188,7 @@ fn backward_into(op: &'static OpDef, dy: &Tensor, x: &Tensor, attrs: Attrs) -> R
 }
 
 /// The `shape` attribute of a backward op as dims (`-1` = unknown).
-fn shape_attr_dims(op: &str, a: &Attrs) -> Result<Dims> {
+pub(super) fn shape_attr_dims(op: &str, a: &Attrs) -> Result<Dims> {
     let dims: Dims = a
         .ints(op, "shape")?
         .iter()
@@ -191,7 +212,7 @@ fn check_size(op: &str, dims: &[Dim]) -> Result<()> {
 }
 
 /// Fails unless `dy` has the (possibly partial) dims `expected`.
-fn check_compatible(op: &str, dy: &Spec, expected: &[Dim]) -> Result<()> {
+pub(super) fn check_compatible(op: &str, dy: &Spec, expected: &[Dim]) -> Result<()> {
     let ok = crate::shape::dims_compatible(&dy.dims, expected);
     if !ok {
         return Err(Error::invalid(
@@ -284,16 +305,17 @@ enum FinalDim {
 
 /// A strided slice resolved against an input shape: per input dimension the first index,
 /// stride and count (unknown for unknown dims), and the output dims.
-struct Resolved {
+pub(crate) struct Resolved {
     begin: Vec<Option<usize>>,
     strides: Vec<i64>,
     size: Vec<Dim>,
-    out: Dims,
+    /// The output dims.
+    pub out: Dims,
 }
 
 impl Resolved {
     /// The window over a fully known input, `None` when some dimension is unknown.
-    fn window(&self, shape: &[usize]) -> Option<Window> {
+    pub(crate) fn window(&self, shape: &[usize]) -> Option<Window> {
         Some(Window {
             shape: shape.to_vec(),
             begin: self.begin.iter().copied().collect::<Option<Vec<_>>>()?,
@@ -303,9 +325,31 @@ impl Resolved {
     }
 }
 
+/// Which `begin`/`end` entries of a spec are known only at run time (bit `i` = item `i`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunTimeBounds {
+    /// Items whose `begin` is a run-time input.
+    pub begin: i64,
+    /// Items whose `end` is a run-time input.
+    pub end: i64,
+    /// Items whose stride is a run-time input.
+    pub strides: i64,
+}
+
 /// TensorFlow's strided-slice resolution: expands the ellipsis (an implicit one trails the
 /// spec), then clamps each range like a Python slice and checks integer indices.
-fn resolve_strided(op: &str, x: &Spec, spec: &StridedSliceSpec) -> Result<Resolved> {
+pub(crate) fn resolve_strided(op: &str, x: &Spec, spec: &StridedSliceSpec) -> Result<Resolved> {
+    resolve_strided_at(op, x, spec, RunTimeBounds::default())
+}
+
+/// [`resolve_strided`] where the bounds `run_time` marks have no value yet: their items' start
+/// (and, for ranges, size) stay unknown.
+pub(crate) fn resolve_strided_at(
+    op: &str,
+    x: &Spec,
+    spec: &StridedSliceSpec,
+    run_time: RunTimeBounds,
+) -> Result<Resolved> {
     let n = spec.begin.len();
     if spec.end.len() != n || spec.strides.len() != n {
         return Err(Error::invalid(
@@ -390,6 +434,7 @@ fn resolve_strided(op: &str, x: &Spec, spec: &StridedSliceSpec) -> Result<Resolv
             }
             let k = spec.begin[i];
             match dim {
+                _ if bit(run_time.begin, i) => begin.push(None),
                 Some(len) => {
                     let l = len as i64;
                     let fwd = if k < 0 { k.saturating_add(l) } else { k };
@@ -410,7 +455,10 @@ fn resolve_strided(op: &str, x: &Spec, spec: &StridedSliceSpec) -> Result<Resolv
             size.push(Some(1));
             continue;
         }
-        let Some(len) = dim else {
+        let unknown_bound = (bit(run_time.begin, i) && !bit(spec.begin_mask, i))
+            || (bit(run_time.end, i) && !bit(spec.end_mask, i))
+            || bit(run_time.strides, i);
+        let Some(len) = dim.filter(|_| !unknown_bound) else {
             begin.push(None);
             strides.push(stride);
             size.push(None);
@@ -554,7 +602,7 @@ pub fn strided_slice_grad(dy: &Tensor, shape: &[usize], spec: &StridedSliceSpec)
 // NumPy-style indexing
 
 /// One item of an indexing expression `x[a, b:c:d, ..., None]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum SliceItem {
     /// An integer index (negative counts from the end); drops the dimension.
     Index(i64),
@@ -571,6 +619,19 @@ pub enum SliceItem {
     NewAxis,
     /// `...`: as many full slices as needed to cover the remaining dimensions.
     Ellipsis,
+    /// An index held by a scalar int32/int64 tensor, which inside a traced function may be
+    /// known only at run time (`x[i]` in a loop over `tf.range`); drops the dimension.
+    IndexAt(Tensor),
+    /// A slice whose bounds are scalar int32/int64 tensors (`x[:tf.shape(y)[0]]`); `None` as in
+    /// [`SliceItem::Range`].
+    RangeAt {
+        /// First index.
+        start: Option<Tensor>,
+        /// Stop index, exclusive.
+        stop: Option<Tensor>,
+        /// Step, non-zero (`None`: 1).
+        step: Option<Tensor>,
+    },
 }
 
 impl SliceItem {
@@ -676,29 +737,78 @@ impl From<std::ops::RangeFull> for SliceItem {
 }
 
 /// Lowers indexing items to TensorFlow's strided-slice encoding (what `x[...]` compiles to).
+/// Bounds held by tensors must have values (be eager); [`index`] also takes traced ones.
 pub fn slice_spec(items: &[SliceItem]) -> Result<StridedSliceSpec> {
+    let lowered = lower(items)?;
+    if !lowered.values.is_empty() {
+        return Err(Error::invalid("index", "slice bounds known only at run time have no strided-slice spec"));
+    }
+    Ok(lowered.spec)
+}
+
+/// Indexing items lowered to a strided slice whose bounds may be known only at run time.
+pub(crate) struct Lowered {
+    pub spec: StridedSliceSpec,
+    /// Which bounds `values` hold.
+    pub run_time: RunTimeBounds,
+    /// The run-time bounds as scalar tensors: the `begin` entries by item, then the `end` ones,
+    /// then the strides.
+    pub values: Vec<Tensor>,
+}
+
+/// The value of a bound held by a tensor: `Ok(Some(v))` for an eager tensor, `Ok(None)` for a
+/// traced one.
+fn bound_value(i: usize, t: &Tensor) -> Result<Option<i64>> {
+    if t.rank() != 0 || !matches!(t.dtype(), DType::I32 | DType::I64) {
+        return Err(Error::invalid(
+            "index",
+            format!("slice bounds must be scalar int32 or int64 tensors, got {} (item {i})", Spec::of(t).describe()),
+        ));
+    }
+    if t.is_symbolic() {
+        return Ok(None);
+    }
+    Ok(Some(crate::ops::indexing::index_values("index", t)?[0]))
+}
+
+/// [`slice_spec`] keeping bounds known only at run time.
+pub(crate) fn lower(items: &[SliceItem]) -> Result<Lowered> {
     let mut spec = StridedSliceSpec::default();
     if items.len() > 63 {
         return Err(Error::invalid("index", format!("at most 63 indexing items are supported, got {}", items.len())));
     }
+    let mut run_time = RunTimeBounds::default();
+    let (mut begins, mut ends, mut steps) = (Vec::new(), Vec::new(), Vec::new());
     for (i, item) in items.iter().enumerate() {
         let bit = 1i64 << i;
-        let (b, e, s) = match *item {
+        // A run-time bound's spec entry is a placeholder its input replaces.
+        let at = |t: Option<&Tensor>, mask: &mut i64, values: &mut Vec<Tensor>, placeholder: i64| {
+            let Some(t) = t else { return Ok(None) };
+            match bound_value(i, t)? {
+                Some(v) => Ok(Some(v)),
+                None => {
+                    *mask |= bit;
+                    values.push(t.clone());
+                    Ok(Some(placeholder))
+                }
+            }
+        };
+        let (b, e, s) = match item {
             SliceItem::Index(k) => {
                 spec.shrink_axis_mask |= bit;
+                (*k, k.saturating_add(1), 1)
+            }
+            SliceItem::IndexAt(t) => {
+                spec.shrink_axis_mask |= bit;
+                let k = at(Some(t), &mut run_time.begin, &mut begins, 0)?.unwrap_or(0);
                 (k, k.saturating_add(1), 1)
             }
-            SliceItem::Range { start, stop, step } => {
-                if step == 0 {
-                    return Err(Error::invalid("index", format!("slice step cannot be zero (item {i})")));
-                }
-                if start.is_none() {
-                    spec.begin_mask |= bit;
-                }
-                if stop.is_none() {
-                    spec.end_mask |= bit;
-                }
-                (start.unwrap_or(0), stop.unwrap_or(0), step)
+            SliceItem::Range { start, stop, step } => range_item(&mut spec, i, *start, *stop, *step)?,
+            SliceItem::RangeAt { start, stop, step } => {
+                let start = at(start.as_ref(), &mut run_time.begin, &mut begins, 0)?;
+                let stop = at(stop.as_ref(), &mut run_time.end, &mut ends, 0)?;
+                let step = at(step.as_ref(), &mut run_time.strides, &mut steps, 1)?.unwrap_or(1);
+                range_item(&mut spec, i, start, stop, step)?
             }
             SliceItem::NewAxis => {
                 spec.new_axis_mask |= bit;
@@ -716,14 +826,41 @@ pub fn slice_spec(items: &[SliceItem]) -> Result<StridedSliceSpec> {
         spec.end.push(e);
         spec.strides.push(s);
     }
-    Ok(spec)
+    begins.extend(ends);
+    begins.extend(steps);
+    Ok(Lowered { spec, run_time, values: begins })
+}
+
+/// The `(begin, end, stride)` of a slice item, setting its mask bits for absent bounds.
+fn range_item(
+    spec: &mut StridedSliceSpec,
+    i: usize,
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: i64,
+) -> Result<(i64, i64, i64)> {
+    if step == 0 {
+        return Err(Error::invalid("index", format!("slice step cannot be zero (item {i})")));
+    }
+    let bit = 1i64 << i;
+    if start.is_none() {
+        spec.begin_mask |= bit;
+    }
+    if stop.is_none() {
+        spec.end_mask |= bit;
+    }
+    Ok((start.unwrap_or(0), stop.unwrap_or(0), step))
 }
 
 /// `x[items]` with NumPy/TensorFlow basic-indexing semantics, e.g. `x[1:, ..., ::-1, None]` is
 /// `index(&x, &[SliceItem::starting_at(1), SliceItem::Ellipsis, SliceItem::step(-1), SliceItem::NewAxis])`
 /// or `index(&x, &s![1.., ..., ..;-1, None])`.
 pub fn index(x: &Tensor, items: &[SliceItem]) -> Result<Tensor> {
-    strided_slice_with(x, &slice_spec(items)?)
+    let lowered = lower(items)?;
+    if lowered.values.is_empty() {
+        return strided_slice_with(x, &lowered.spec);
+    }
+    super::slicing_dynamic::strided_slice_dynamic(x, &lowered.spec, lowered.run_time, &lowered.values)
 }
 
 /// Builds a `[SliceItem; N]` with Python-like syntax: integers index, `a..b`, `a..`, `..b`, `..`

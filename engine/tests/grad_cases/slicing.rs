@@ -1,8 +1,9 @@
 //! Cases for slicing ops.
 
-use tensile::ops::slicing::{self, slice_spec, SliceItem};
-use tensile::s;
+use tensile::ops::slicing::{self, slice_spec, RunTimeBounds, SliceItem};
+use tensile::ops::slicing_dynamic;
 use tensile::testing::{test_tensor, GradCase};
+use tensile::{s, Tensor};
 
 /// Gradient cases for `tensile::ops::slicing`.
 pub fn cases() -> Vec<GradCase> {
@@ -47,5 +48,36 @@ pub fn cases() -> Vec<GradCase> {
             ])?;
             slicing::strided_slice_grad(&x[0], &[2, 4, 3], &spec)
         }),
+        // x[k, ::-1, 1:e] with k, e as inputs: a run-time shrink index and end.
+        GradCase::new(
+            "strided_slice_dynamic",
+            vec![test_tensor(&[3, 4, 5], 49, -1.0, 1.0), Tensor::from(-2i32), Tensor::from(4i64)],
+            |x| {
+                let spec = slice_spec(&s![0, ..;-1, 1..2])?;
+                let rt = RunTimeBounds { begin: 0b001, end: 0b100, strides: 0 };
+                slicing_dynamic::strided_slice_dynamic(&x[0], &spec, rt, &x[1..])
+            },
+        ),
+        // x[b::s, None, ...] with a run-time start and stride.
+        GradCase::new(
+            "strided_slice_dynamic",
+            vec![test_tensor(&[6, 2], 50, -1.0, 1.0), Tensor::from(-1i32), Tensor::from(-2i32)],
+            |x| {
+                let spec = slice_spec(&s![0..;1, None, ...])?;
+                let rt = RunTimeBounds { begin: 0b001, end: 0, strides: 0b001 };
+                slicing_dynamic::strided_slice_dynamic(&x[0], &spec, rt, &x[1..])
+            },
+        ),
+        // The backward of x[k, ::-1, 1:e] for a [3, 4, 5] input.
+        GradCase::new(
+            "strided_slice_dynamic_grad",
+            vec![test_tensor(&[4, 3], 51, -1.0, 1.0), Tensor::from(1i32), Tensor::from(-1i64)],
+            |x| {
+                let spec = slice_spec(&s![0, ..;-1, 1..2])?;
+                let rt = RunTimeBounds { begin: 0b001, end: 0b100, strides: 0 };
+                let like = tensile::ops::array::zeros(tensile::DType::F64, &[3, 4, 5])?;
+                slicing_dynamic::strided_slice_dynamic_grad(&x[0], &like, &spec, rt, &x[1..])
+            },
+        ),
     ]
 }

@@ -308,28 +308,30 @@ pub fn unstack(v: &Value) -> PyResult<Vec<Value>> {
     Ok(parts.into_iter().map(|p| if wrap { Value::Array(p) } else { Value::Tensor(p) }).collect())
 }
 
+/// A slice bound: a Python int, or a scalar integer tensor (a traced one keeps its value to
+/// run time).
+fn slice_bound(v: &Value) -> PyResult<Option<Tensor>> {
+    match v {
+        Value::None => Ok(None),
+        Value::Int(i) => Ok(Some(Tensor::from(*i))),
+        Value::Tensor(t) | Value::Array(t) if t.rank() == 0 && t.dtype().is_int() => Ok(Some(t.clone())),
+        _ => Err(raise("TypeError", "slice indices must be integers or None or scalar integer tensors")),
+    }
+}
+
 fn slice_item(v: &Value) -> PyResult<SliceItem> {
-    let opt = |v: &Value| -> PyResult<Option<i64>> {
-        match v {
-            Value::None => Ok(None),
-            Value::Int(i) => Ok(Some(*i)),
-            _ => Err(raise("TypeError", "slice indices must be integers or None")),
-        }
-    };
     match v {
         Value::Int(i) => Ok(SliceItem::Index(*i)),
-        Value::Tensor(t) | Value::Array(t) if t.rank() == 0 && t.dtype().is_int() && !t.is_symbolic() => {
-            Ok(SliceItem::Index(t.to_f64_vec()[0] as i64))
-        }
+        Value::Tensor(t) | Value::Array(t) if t.rank() == 0 && t.dtype().is_int() => Ok(SliceItem::IndexAt(t.clone())),
         Value::None => Ok(SliceItem::NewAxis),
         Value::Ellipsis => Ok(SliceItem::Ellipsis),
         Value::Slice(s) => {
-            Ok(SliceItem::Range { start: opt(&s[0])?, stop: opt(&s[1])?, step: opt(&s[2])?.unwrap_or(1) })
+            Ok(SliceItem::RangeAt { start: slice_bound(&s[0])?, stop: slice_bound(&s[1])?, step: slice_bound(&s[2])? })
         }
         other => Err(raise(
             "TypeError",
             format!(
-                "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) are valid indices, got {}",
+                "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar integer tensors are valid indices, got {}",
                 other.type_name()
             ),
         )),
@@ -339,12 +341,6 @@ fn slice_item(v: &Value) -> PyResult<SliceItem> {
 /// `t[index]`.
 pub fn get_item(_: &mut Interp, v: &Value, i: &Value) -> PyResult<Value> {
     let t = to_tensor(v, None)?;
-    // A symbolic scalar index (`xs[i]` in a converted loop) selects along the first axis.
-    if let Value::Tensor(ix) = i {
-        if ix.is_symbolic() && ix.rank() == 0 && ix.dtype().is_int() {
-            return Ok(Value::Tensor(r(tensile::ops::indexing::gather(&t, ix, 0, 0))?));
-        }
-    }
     let items = match i {
         Value::Tuple(items) => items.iter().map(slice_item).collect::<PyResult<Vec<_>>>()?,
         one => vec![slice_item(one)?],
