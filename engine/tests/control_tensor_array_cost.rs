@@ -8,6 +8,7 @@
 use tensile::control_flow::{while_loop, TensorArray, WhileOptions};
 use tensile::function::{Function, FunctionOptions};
 use tensile::graph::Graph;
+use tensile::ops::array::range_dynamic;
 use tensile::ops::tensor_list::buffer_copies;
 use tensile::prelude::*;
 use tensile::Watchable;
@@ -303,5 +304,33 @@ fn graphs_that_resize_buffers_survive_a_json_round_trip() -> Result<()> {
             assert_eq!(g.to_f64_vec(), w.to_f64_vec());
         }
     }
+    Ok(())
+}
+
+#[test]
+fn traced_scatters_in_a_loop_reuse_the_buffer() -> Result<()> {
+    // Iteration i scatters the rows [i, -i] at [2i, 2i + 1] of an array of 2n rows.
+    let func = Function::of_tensors("pairs", FunctionOptions::default(), |a| {
+        let n = &a[0];
+        let ta = TensorArray::new(DType::F64, 200, false).with_element_shape(&[]);
+        let (_, ta) = while_loop(
+            |(i, _): &(Tensor, TensorArray)| less(i, n),
+            |(i, ta): &(Tensor, TensorArray)| {
+                let at = range_dynamic(&(i * 2)?, &(&(i * 2)? + 2)?, &Tensor::from(1))?;
+                let x = cast(i, DType::F64)?;
+                Ok(((i + 1)?, ta.scatter_at(&at, &stack(&[x.clone(), neg(&x)?], 0)?)?))
+            },
+            (Tensor::from(0), ta),
+            WhileOptions::default(),
+        )?;
+        Ok(vec![ta.stack()?])
+    });
+    func.call_tensors(&[&Tensor::from(1)])?;
+    let (out, copies) = copies_of(&func, &[&Tensor::from(100)])?;
+    let want: Vec<f64> = (0..100).flat_map(|i| [i as f64, -(i as f64)]).collect();
+    assert_eq!(out[0].to_vec::<f64>()?, want);
+    assert!(copies <= 1, "100 scatters copied the buffer {copies} times");
+    let (out, _) = copies_of(&func, &[&Tensor::from(3)])?;
+    assert_eq!(&out[0].to_vec::<f64>()?[..8], &[0.0, 0.0, 1.0, -1.0, 2.0, -2.0, 0.0, 0.0]);
     Ok(())
 }

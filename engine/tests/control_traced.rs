@@ -5,6 +5,7 @@ use tensile::control_flow::{cond, switch_case, while_loop, TensorArray, WhileOpt
 use tensile::function::{Function, FunctionOptions};
 use tensile::graph::Graph;
 use tensile::ops::array::range_dynamic;
+use tensile::ops::math;
 use tensile::prelude::*;
 use tensile::ErrorKind;
 
@@ -563,6 +564,93 @@ fn a_run_time_sized_array_takes_its_element_shape_from_a_declaration_or_the_firs
     // The size must be an integer scalar.
     let e = TensorArray::with_size(DType::F32, &Tensor::from(2.0f32), false).unwrap_err();
     assert!(e.message.contains("scalar integer"), "{e}");
+    Ok(())
+}
+
+#[test]
+fn tensor_array_scatter_with_run_time_indices() -> Result<()> {
+    // ta.scatter(tf.range(k, k + 2), rows) into a fixed-size array of 4.
+    let func = f("scatter_at", |a| {
+        let idx = range_dynamic(&a[1], &math::add(&a[1], &Tensor::from(2))?, &Tensor::from(1))?;
+        Ok(vec![TensorArray::new(DType::F64, 4, false).scatter_at(&idx, &a[0])?.stack()?])
+    });
+    let rows = Tensor::from([[1.0f64, 2.0], [3.0, 4.0]]);
+    let run = |k: i32| -> Result<Vec<f64>> { func.call_tensors(&[&rows, &Tensor::from(k)])?[0].to_vec::<f64>() };
+    assert_eq!(run(1)?, vec![0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 0.0, 0.0]);
+    assert_eq!(run(2)?, vec![0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(func.concrete_functions().len(), 1);
+    let e = func.call_tensors(&[&rows, &Tensor::from(3)]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutOfRange, "{e}");
+    assert!(e.message.contains("index 4") && e.message.contains("array size is 4"), "{e}");
+
+    // A growing array grows to the largest index; a later duplicate index wins.
+    let grow = f("scatter_grow", |a| {
+        let ta = TensorArray::new(DType::F64, 0, true).scatter_at(&a[1], &a[0])?;
+        Ok(vec![ta.stack()?, ta.size()?])
+    });
+    let out = grow.call_tensors(&[&rows, &Tensor::from(vec![3i32, 1])])?;
+    assert_eq!(out[0].to_vec::<f64>()?, vec![0.0, 0.0, 3.0, 4.0, 0.0, 0.0, 1.0, 2.0]);
+    assert_eq!(out[1].to_vec::<i32>()?, vec![4]);
+    let out = grow.call_tensors(&[&rows, &Tensor::from(vec![0i32, 0])])?;
+    assert_eq!((out[0].to_vec::<f64>()?, out[1].to_vec::<i32>()?), (vec![3.0, 4.0], vec![1]));
+    let e = grow.call_tensors(&[&rows, &Tensor::from(vec![0i32, -1])]).unwrap_err();
+    assert!(e.message.contains("index -1"), "{e}");
+
+    // Eagerly the indices are read now, as a list would be.
+    let ta = TensorArray::new(DType::F64, 3, false).scatter_at(&Tensor::from(vec![2i64, 0]), &rows)?;
+    assert_eq!(ta.stack()?.to_vec::<f64>()?, vec![3.0, 4.0, 0.0, 0.0, 1.0, 2.0]);
+    let e = ta.scatter_at(&Tensor::from(vec![-1i64, 0]), &rows).unwrap_err();
+    assert!(e.message.contains("negative"), "{e}");
+    let e = ta.scatter_at(&Tensor::from([[0i32]]), &rows).unwrap_err();
+    assert!(e.message.contains("int32 or int64 vector"), "{e}");
+    Ok(())
+}
+
+#[test]
+fn tensor_array_scatter_of_a_run_time_length_value_checks_its_rows() -> Result<()> {
+    // ta.scatter([2, 0], v) with v's length known only when the graph runs.
+    let func = Function::new(
+        "scatter_rows",
+        FunctionOptions {
+            input_signature: Some(vec![tensile::function::TensorSpec::new(&[None, Some(2)], DType::F64)]),
+            ..Default::default()
+        },
+        |args| {
+            let ta = TensorArray::new(DType::F64, 3, false).scatter(&[2, 0], args[0].tensor()?)?;
+            Ok(tensile::function::Arg::Tensor(ta.stack()?))
+        },
+    );
+    let call = |rows: usize| {
+        let v = Tensor::from_vec((1..=2 * rows).map(|v| v as f64).collect(), &[rows, 2])?;
+        func.call(&[v.into()])?.tensor()?.to_vec::<f64>()
+    };
+    assert_eq!(call(2)?, vec![3.0, 4.0, 0.0, 0.0, 1.0, 2.0]);
+    for rows in [1, 3] {
+        let e = call(rows).unwrap_err();
+        assert!(e.message.contains("TensorArray.scatter") && e.message.contains(&format!("float64[{rows}, 2]")), "{e}");
+    }
+    Ok(())
+}
+
+#[test]
+fn gradient_through_a_scatter_with_run_time_indices() -> Result<()> {
+    // y = sum(w * stack(scatter(idx, x * x))): rows of x land at idx, so dy/dx = 2 x w[idx].
+    let func = f("scatter_grad", |a| {
+        let (x, idx) = (&a[0], &a[1]);
+        let w = Tensor::from([[1.0f64], [10.0], [100.0], [1000.0]]);
+        let tape = GradientTape::new();
+        let y = tape.scope(|t| -> Result<Tensor> {
+            t.watch(x);
+            let ta = TensorArray::new(DType::F64, 4, false).scatter_at(idx, &math::mul(x, x)?)?;
+            reduce_sum(&math::mul(&ta.stack()?, &w)?, None, false)
+        })??;
+        let g = tape.gradient(&y, &[x])?[0].clone().unwrap();
+        Ok(vec![y, g])
+    });
+    let x = Tensor::from([[1.0f64, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    let out = func.call_tensors(&[&x, &Tensor::from(vec![3i32, 0, 1])])?;
+    assert_eq!(out[0].to_vec::<f64>()?, vec![1000.0 * (1.0 + 4.0) + (9.0 + 16.0) + 10.0 * (25.0 + 36.0)]);
+    assert_eq!(out[1].to_vec::<f64>()?, vec![2000.0, 4000.0, 6.0, 8.0, 100.0, 120.0]);
     Ok(())
 }
 

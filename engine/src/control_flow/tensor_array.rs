@@ -678,6 +678,65 @@ impl TensorArray {
         self.scatter_impl("TensorArray.scatter", indices, value)
     }
 
+    /// [`TensorArray::scatter`] with the int32/int64 vector `indices`, which inside a traced
+    /// function may be known only at run time (`ta.scatter(tf.range(k, n), rows)`); a growing
+    /// array grows to the largest index.
+    pub fn scatter_at(&self, indices: &Tensor, value: &Tensor) -> Result<TensorArray> {
+        const OP: &str = "TensorArray.scatter";
+        if !matches!(indices.dtype(), DType::I32 | DType::I64) || indices.rank() != 1 {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "indices must be an int32 or int64 vector, got {}{}",
+                    indices.dtype(),
+                    shape::fmt_dims(&indices.dims())
+                ),
+            ));
+        }
+        if !indices.is_symbolic() && value.dims().first().is_some_and(Option::is_some) {
+            let values = indexing::index_values(OP, indices)?;
+            let idx = values.iter().map(|&v| {
+                usize::try_from(v).map_err(|_| {
+                    Error::new(
+                        ErrorKind::OutOfRange,
+                        OP,
+                        format!("index {v} is negative; TensorArray indices start at 0"),
+                    )
+                })
+            });
+            return self.scatter(&idx.collect::<Result<Vec<_>>>()?, value);
+        }
+        self.scatter_dense(OP, indices, value)
+    }
+
+    /// Scatter into the dense form, which checks at run time what tracing could not: one row
+    /// of `value` per index, each index inside the array.
+    fn scatter_dense(&self, op: &str, indices: &Tensor, value: &Tensor) -> Result<TensorArray> {
+        if value.rank() == 0 || value.dtype() != self.dtype {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "value must be a {} tensor of rank >= 1 (elements are its slices along axis 0), got {}{}",
+                    self.dtype,
+                    value.dtype(),
+                    shape::fmt_dims(&value.dims())
+                ),
+            ));
+        }
+        let mut shaped = self.clone();
+        if shaped.element_shape.is_none() {
+            shaped.element_shape = Some(value.dims()[1..].iter().copied().collect());
+        }
+        let dense = shaped.to_dense(op, None)?;
+        let b = dense.dense.as_ref().ok_or_else(|| Error::new(ErrorKind::Internal, op, "no dense buffer"))?;
+        let buffer = match self.dynamic_size {
+            true => grow(b, &crate::ops::reduce::reduce_max(indices, None, false)?)?,
+            false => b.clone(),
+        };
+        let buffer = tensor_list::tensor_list_scatter(&buffer, indices, value)?;
+        Ok(dense.with_buffer(buffer))
+    }
+
     fn scatter_impl(&self, op: &str, indices: &[usize], value: &Tensor) -> Result<TensorArray> {
         if self.run_time_size.is_some() && self.dense.is_none() {
             // The slices of `value` tell the element shape.
@@ -712,14 +771,12 @@ impl TensorArray {
         if indices.is_empty() {
             return Ok(out);
         }
-        let parts = match rows {
-            Some(_) => array::unstack(value, 0),
-            // A traced value of run-time length: its rows are checked when the graph runs.
-            None => (0..indices.len())
-                .map(|k| indexing::gather(value, &Tensor::from(k as i64), 0, 0))
-                .collect::<Result<Vec<_>>>(),
+        if rows.is_none() {
+            // A traced value of run-time length: the dense scatter checks its rows when the graph runs.
+            let idx = indices.iter().map(|&i| i64::try_from(i).unwrap_or(i64::MAX)).collect::<Vec<_>>();
+            return self.scatter_dense(op, &Tensor::from_vec(idx, &[indices.len()])?, value);
         }
-        .map_err(|e| Error { op: Some(op.to_string()), ..e })?;
+        let parts = array::unstack(value, 0).map_err(|e| Error { op: Some(op.to_string()), ..e })?;
         for (&i, part) in indices.iter().zip(&parts) {
             if out.dense.is_some() {
                 out = out.write_dense(op, Pos::At(i), part)?;

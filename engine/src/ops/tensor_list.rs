@@ -34,11 +34,13 @@ pub fn buffer_copies() -> u64 {
 }
 
 /// Ops of this family.
-pub(crate) static OPS: &[&OpDef] = &[&TENSOR_LIST_SET_ITEM, &TENSOR_LIST_GET_ITEM, &TENSOR_LIST_RESIZE];
+pub(crate) static OPS: &[&OpDef] =
+    &[&TENSOR_LIST_SET_ITEM, &TENSOR_LIST_GET_ITEM, &TENSOR_LIST_RESIZE, &TENSOR_LIST_SCATTER];
 
 const SET: &str = "tensor_list_set_item";
 const GET: &str = "tensor_list_get_item";
 const RESIZE: &str = "tensor_list_resize";
+const SCATTER: &str = "tensor_list_scatter";
 
 fn count_copy() {
     COPIES.with(|c| c.set(c.get() + 1));
@@ -179,6 +181,128 @@ fn set_item_in_place(i: &mut [Tensor], k: usize, _: &Attrs, _: &[Spec]) -> Resul
         match crate::ops::split_donated::<T>(i, 0) {
             Some((rows, _, after)) => {
                 rows[at * row..(at + 1) * row].copy_from_slice(after[1].as_slice::<T>()?);
+                true
+            }
+            None => false,
+        }
+    });
+    if !done {
+        return Ok(None);
+    }
+    Ok(Some(vec![crate::ops::donated_output(i, 0, &shape)?]))
+}
+
+/// `tensor_list_scatter(buffer, indices, value)`: `buffer` with row `indices[k]` replaced by
+/// row `k` of `value` (a later duplicate index wins); TensorFlow's
+/// `TensorListScatterIntoExistingList` on a buffer already as large as the indices need.
+pub static TENSOR_LIST_SCATTER: OpDef = OpDef {
+    name: SCATTER,
+    infer: |s, _| {
+        expect_arity(SCATTER, s, 3)?;
+        let (buf, indices, value) = (&s[0], &s[1], &s[2]);
+        check_buffer(SCATTER, buf)?;
+        if !matches!(indices.dtype, DType::I32 | DType::I64) || indices.rank() != 1 {
+            return Err(Error::invalid(
+                SCATTER,
+                format!("TensorArray.scatter: indices must be an int32 or int64 vector, got {}", indices.describe()),
+            ));
+        }
+        let fits = value.rank() == buf.rank()
+            && value.dtype == buf.dtype
+            && shape::dims_compatible(&value.dims[1..], &buf.dims[1..])
+            && shape::dims_compatible(&value.dims[..1], &indices.dims);
+        if !fits {
+            return Err(Error::invalid(
+                SCATTER,
+                format!(
+                    "TensorArray.scatter: cannot write the rows of {} at indices {} into a buffer {} (one row \
+                     per index, each of the element shape and dtype)",
+                    value.describe(),
+                    indices.describe(),
+                    buf.describe()
+                ),
+            ));
+        }
+        let mut dims: Dims = Dims::new();
+        dims.push(buf.dims[0]);
+        dims.extend(merge_known(&buf.dims[1..], &value.dims[1..]));
+        Ok(vec![Spec { dtype: buf.dtype, dims }])
+    },
+    kernel: |i, _, _| {
+        let rows = scattered_rows(&i[0], &i[1], &i[2])?;
+        let (buf, value) = (&i[0], &i[2]);
+        let row: usize = buf.shape()[1..].iter().product();
+        count_copy();
+        let t = with_any!(buf.dtype(), T => {
+            let mut out = buf.as_slice::<T>()?.to_vec();
+            for (k, at) in rows.into_iter().enumerate() {
+                out[at * row..(at + 1) * row].copy_from_slice(&value.as_slice::<T>()?[k * row..(k + 1) * row]);
+            }
+            Tensor::from_vec(out, buf.shape())?
+        });
+        Ok(vec![t])
+    },
+    grad: Some(|c: &GradCtx| {
+        let g = c.grad(0)?;
+        let indices = &c.inputs[1];
+        let d_value = crate::ops::indexing::gather(&g, indices, 0, 0)?;
+        // Overwritten rows did not reach the output.
+        let d_buffer = tensor_list_scatter(&g, indices, &crate::ops::array::zeros_like(&c.inputs[2])?)?;
+        Ok(vec![Some(d_buffer), None, Some(d_value)])
+    }),
+    stateful: false,
+    inplace: Some(scatter_in_place),
+};
+
+/// The rows `indices` name in `buf`, checked: one per row of `value`, each inside the buffer,
+/// and `value`'s rows of the buffer's element shape.
+fn scattered_rows(buf: &Tensor, indices: &Tensor, value: &Tensor) -> Result<Vec<usize>> {
+    let idx = crate::ops::indexing::index_values(SCATTER, indices)?;
+    let elem = &buf.shape()[1..];
+    if value.shape().first() != Some(&idx.len()) || &value.shape()[1..] != elem {
+        return Err(Error::invalid(
+            SCATTER,
+            format!(
+                "TensorArray.scatter: {} indices need a value of {} rows of shape {}, got a value of shape {}",
+                idx.len(),
+                idx.len(),
+                shape::fmt_shape(elem),
+                shape::fmt_shape(value.shape())
+            ),
+        ));
+    }
+    let size = buf.shape()[0];
+    idx.iter()
+        .map(|&index| {
+            usize::try_from(index).ok().filter(|&k| k < size).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::OutOfRange,
+                    SCATTER,
+                    format!(
+                        "TensorArray.scatter: tried to write to index {index} but the array size is {size} \
+                         (an array grows only with dynamic_size=true)"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `tensor_list_scatter` writing the rows into the handed-over buffer (input 0).
+fn scatter_in_place(i: &mut [Tensor], k: usize, _: &Attrs, _: &[Spec]) -> Result<Option<Vec<Tensor>>> {
+    if k != 0 {
+        return Ok(None);
+    }
+    let rows = scattered_rows(&i[0], &i[1], &i[2])?;
+    let row: usize = i[0].shape()[1..].iter().product();
+    let shape = i[0].shape().to_vec();
+    let done = with_any!(i[0].dtype(), T => {
+        match crate::ops::split_donated::<T>(i, 0) {
+            Some((out, _, after)) => {
+                let value = after[1].as_slice::<T>()?;
+                for (k, at) in rows.into_iter().enumerate() {
+                    out[at * row..(at + 1) * row].copy_from_slice(&value[k * row..(k + 1) * row]);
+                }
                 true
             }
             None => false,
@@ -339,6 +463,11 @@ pub fn tensor_list_resize_like(buffer: &Tensor, like: &Tensor) -> Result<Tensor>
         true => Ok(cut),
         false => crate::ops::shape_like::reshape_like(&cut, like),
     }
+}
+
+/// `buffer` with row `indices[k]` replaced by row `k` of `value`.
+pub fn tensor_list_scatter(buffer: &Tensor, indices: &Tensor, value: &Tensor) -> Result<Tensor> {
+    execute1(&TENSOR_LIST_SCATTER, &[buffer.clone(), indices.clone(), value.clone()], Attrs::new())
 }
 
 /// Row `index` of `buffer`.

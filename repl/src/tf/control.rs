@@ -174,16 +174,8 @@ fn ta_read(_: &mut Interp, t: Option<&Value>, a: Args) -> PyResult<Value> {
 }
 
 fn usize_list(v: &Value, what: &str) -> PyResult<Vec<usize>> {
-    let ints = match v {
-        Value::Tensor(t) if t.is_symbolic() => {
-            return Err(raise(
-                "TypeError",
-                format!("TensorArray.{what}: indices must be known while tracing (a Python list or an eager tensor)"),
-            ))
-        }
-        other => super::convert::int_list(other)?,
-    };
-    ints.into_iter()
+    super::convert::int_list(v)?
+        .into_iter()
         .map(|i| {
             usize::try_from(i)
                 .map_err(|_| raise("InvalidArgumentError", format!("TensorArray.{what}: index {i} is negative")))
@@ -213,8 +205,14 @@ fn ta_unstack(_: &mut Interp, t: Option<&Value>, a: Args) -> PyResult<Value> {
 fn ta_scatter(_: &mut Interp, t: Option<&Value>, a: Args) -> PyResult<Value> {
     a.check("scatter", 3, &["indices", "value", "name"])?;
     let ta = array_of(t)?;
-    let idx = usize_list(&a.req(0, "indices", "scatter")?, "scatter")?;
+    let indices = a.req(0, "indices", "scatter")?;
     let value = to_tensor(&a.req(1, "value", "scatter")?, Some(ta.dtype()))?;
+    if let Value::Tensor(t_idx) = &indices {
+        if t_idx.is_symbolic() {
+            return Ok(array_value(r(ta.scatter_at(t_idx, &value))?));
+        }
+    }
+    let idx = usize_list(&indices, "scatter")?;
     Ok(array_value(r(ta.scatter(&idx, &value))?))
 }
 
