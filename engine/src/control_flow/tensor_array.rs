@@ -109,6 +109,30 @@ fn grow(buffer: &Tensor, index: &Tensor) -> Result<Tensor> {
     tensor_list::tensor_list_resize(buffer, &maximum(&size, &needed)?)
 }
 
+/// The values of an int32/int64 index vector, `None` for a traced one (known only at run time).
+fn eager_indices(op: &str, indices: &Tensor) -> Result<Option<Vec<usize>>> {
+    if !matches!(indices.dtype(), DType::I32 | DType::I64) || indices.rank() != 1 {
+        return Err(Error::invalid(
+            op,
+            format!(
+                "indices must be an int32 or int64 vector, got {}{}",
+                indices.dtype(),
+                shape::fmt_dims(&indices.dims())
+            ),
+        ));
+    }
+    if indices.is_symbolic() {
+        return Ok(None);
+    }
+    let values = indexing::index_values(op, indices)?;
+    let idx = values.iter().map(|&v| {
+        usize::try_from(v).map_err(|_| {
+            Error::new(ErrorKind::OutOfRange, op, format!("index {v} is negative; TensorArray indices start at 0"))
+        })
+    });
+    idx.collect::<Result<Vec<_>>>().map(Some)
+}
+
 /// Known where either side knows the dim.
 fn merge_known(a: &[Dim], b: &[Dim]) -> Dims {
     a.iter().zip(b).map(|(x, y)| x.or(*y)).collect()
@@ -552,28 +576,9 @@ impl TensorArray {
     /// traced function the indices may be known only at run time (`ta.gather(tf.range(k, n))`).
     pub fn gather_at(&self, indices: &Tensor) -> Result<Tensor> {
         const OP: &str = "TensorArray.gather";
-        if !matches!(indices.dtype(), DType::I32 | DType::I64) || indices.rank() != 1 {
-            return Err(Error::invalid(
-                OP,
-                format!(
-                    "indices must be an int32 or int64 vector, got {}{}",
-                    indices.dtype(),
-                    shape::fmt_dims(&indices.dims())
-                ),
-            ));
-        }
-        if !indices.is_symbolic() {
-            let values = indexing::index_values(OP, indices)?;
-            let idx = values.iter().map(|&v| {
-                usize::try_from(v).map_err(|_| {
-                    Error::new(
-                        ErrorKind::OutOfRange,
-                        OP,
-                        format!("index {v} is negative; TensorArray indices start at 0"),
-                    )
-                })
-            });
-            return self.gather(&idx.collect::<Result<Vec<_>>>()?);
+        let eager = eager_indices(OP, indices)?;
+        if let Some(idx) = eager {
+            return self.gather(&idx);
         }
         let dense = self.to_dense(OP, None)?;
         let buffer = dense.dense.as_ref().ok_or_else(|| Error::new(ErrorKind::Internal, OP, "no dense buffer"))?;
@@ -683,28 +688,9 @@ impl TensorArray {
     /// array grows to the largest index.
     pub fn scatter_at(&self, indices: &Tensor, value: &Tensor) -> Result<TensorArray> {
         const OP: &str = "TensorArray.scatter";
-        if !matches!(indices.dtype(), DType::I32 | DType::I64) || indices.rank() != 1 {
-            return Err(Error::invalid(
-                OP,
-                format!(
-                    "indices must be an int32 or int64 vector, got {}{}",
-                    indices.dtype(),
-                    shape::fmt_dims(&indices.dims())
-                ),
-            ));
-        }
-        if !indices.is_symbolic() && value.dims().first().is_some_and(Option::is_some) {
-            let values = indexing::index_values(OP, indices)?;
-            let idx = values.iter().map(|&v| {
-                usize::try_from(v).map_err(|_| {
-                    Error::new(
-                        ErrorKind::OutOfRange,
-                        OP,
-                        format!("index {v} is negative; TensorArray indices start at 0"),
-                    )
-                })
-            });
-            return self.scatter(&idx.collect::<Result<Vec<_>>>()?, value);
+        let eager = eager_indices(OP, indices)?;
+        if let Some(idx) = eager.filter(|_| value.dims().first().is_some_and(Option::is_some)) {
+            return self.scatter(&idx, value);
         }
         self.scatter_dense(OP, indices, value)
     }
