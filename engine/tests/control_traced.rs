@@ -344,8 +344,45 @@ fn traced_tensor_array_infers_the_element_shape_from_a_write_before_the_loop() -
 }
 
 #[test]
-fn traced_tensor_array_without_an_element_shape_asks_for_one() {
+fn traced_tensor_array_takes_the_element_shape_its_loop_writes() -> Result<()> {
+    // No declared shape: the body's writes tell it, as in TensorFlow.
     let func = f("no_shape", |a| Ok(vec![doubles(&a[0], TensorArray::new(DType::F32, 0, true))?]));
+    assert_eq!(func.call_tensors(&[&Tensor::from(3)])?[0].to_vec::<f32>()?, vec![0.0, 2.0, 4.0]);
+    assert_eq!(func.call_tensors(&[&Tensor::from(0)])?[0].shape(), &[0]);
+    // Rows of a vector, into a fixed-size array nested in a tuple with a second, declared one.
+    let func = f("pairs", |a| {
+        let arrays =
+            (TensorArray::new(DType::F64, 3, false), TensorArray::new(DType::F64, 3, false).with_element_shape(&[]));
+        let (_, (rows, squares)) = while_loop(
+            |(i, _): &(Tensor, (TensorArray, TensorArray))| less(i, &a[0]),
+            |(i, (rows, squares)): &(Tensor, (TensorArray, TensorArray))| {
+                let x = cast(i, DType::F64)?;
+                Ok(((i + 1)?, (rows.write(i, &stack(&[x.clone(), neg(&x)?], 0)?)?, squares.write(i, &(&x * &x)?)?)))
+            },
+            (Tensor::from(0), arrays),
+            WhileOptions::default(),
+        )?;
+        Ok(vec![rows.stack()?, squares.stack()?])
+    });
+    let out = func.call_tensors(&[&Tensor::from(2)])?;
+    assert_eq!(out[0].shape(), &[3, 2]);
+    assert_eq!(out[0].to_vec::<f64>()?, vec![0.0, 0.0, 1.0, -1.0, 0.0, 0.0]);
+    assert_eq!(out[1].to_vec::<f64>()?, vec![0.0, 1.0, 0.0]);
+    Ok(())
+}
+
+#[test]
+fn traced_tensor_array_without_an_element_shape_asks_for_one() {
+    // The body never writes, so nothing tells the shape.
+    let func = f("no_shape", |a| {
+        let (_, ta) = while_loop(
+            |(i, _): &(Tensor, TensorArray)| less(i, &a[0]),
+            |(i, ta): &(Tensor, TensorArray)| Ok(((i + 1)?, ta.clone())),
+            (Tensor::from(0), TensorArray::new(DType::F32, 0, true)),
+            WhileOptions::default(),
+        )?;
+        Ok(vec![ta.size()?])
+    });
     let e = func.call_tensors(&[&Tensor::from(3)]).unwrap_err();
     assert!(e.message.contains("element_shape") && e.message.contains("unknown"), "{e}");
 }

@@ -454,6 +454,14 @@ impl TensorArray {
         Ok(base.with_buffer(buffer))
     }
 
+    /// Whether [`TensorArray::to_dense`] lacks the element shape: it is not fully declared and
+    /// the written elements do not cover the array.
+    pub(super) fn lacks_element_shape(&self) -> bool {
+        let full = self.element_shape.as_deref().and_then(shape::to_shape).is_some();
+        let covered = self.run_time_size.is_none() && self.elements.len() >= self.size.max(1);
+        self.dense.is_none() && !full && !covered
+    }
+
     /// The dense form of an unwritten array of run-time `size`: zeros of `[size, *element]`,
     /// the element shape `declared` or, where that leaves dims unknown, `hint`'s at run time.
     fn zeros_of_run_time_size(
@@ -795,11 +803,25 @@ fn incompatible(op: &str, index: usize, value: &Tensor, dims: &[Dim]) -> Error {
     )
 }
 
+thread_local! {
+    /// Set while [`sparse_structure`] runs: arrays keep their elements instead of densifying.
+    static KEEP_SPARSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `v` as a structure whose arrays stay as they are, also inside a trace (where flattening
+/// makes them dense, which needs their element shape).
+pub(super) fn sparse_structure<V: Nest>(v: &V) -> Structure {
+    let before = KEEP_SPARSE.with(|k| k.replace(true));
+    let s = v.to_structure();
+    KEEP_SPARSE.with(|k| k.set(before));
+    s
+}
+
 /// A `TensorArray` is a leaf structure: inside a trace it flattens to its dense buffer (so loops
 /// and branches carry it as one tensor), eagerly to no tensors (its elements stay Rust state).
 impl Nest for TensorArray {
     fn to_structure(&self) -> Structure {
-        if self.dense.is_none() && crate::function::trace::is_tracing() {
+        if self.dense.is_none() && crate::function::trace::is_tracing() && !KEEP_SPARSE.with(|k| k.get()) {
             match self.to_dense("TensorArray", None) {
                 Ok(d) => return Structure::TensorArray(Box::new(d)),
                 // Surfaces when the trace ends, ahead of any follow-on error this one causes.

@@ -2,6 +2,7 @@
 
 use super::nest::{assert_same_structure, Nest, Structure};
 use super::scalar_bool;
+use super::tensor_array::TensorArray;
 use crate::error::{Error, Result};
 use crate::shape::{self, Dims};
 use crate::tensor::Tensor;
@@ -75,6 +76,11 @@ pub fn while_loop<V: Nest>(
     options: WhileOptions,
 ) -> Result<V> {
     check_options(&options)?;
+    let (mut body_fn, loop_vars) = (body_fn, loop_vars);
+    let loop_vars = match crate::function::trace::is_tracing() {
+        true => with_probed_element_shapes(&mut body_fn, loop_vars)?,
+        false => loop_vars,
+    };
     // Inside a trace `to_structure` makes TensorArrays dense; doing it once here keeps the
     // buffers the loop is checked against and the ones it is given the same tensors.
     let structure = loop_vars.to_structure();
@@ -85,6 +91,47 @@ pub fn while_loop<V: Nest>(
         return super::traced::while_loop(cond_fn, body_fn, loop_vars, &options, &allowed);
     }
     eager_while_loop(cond_fn, body_fn, loop_vars, options, &allowed)
+}
+
+/// The TensorArrays among `loop_vars` in flatten order.
+fn arrays_mut<'a>(s: &'a mut Structure, out: &mut Vec<&'a mut TensorArray>) {
+    match s {
+        Structure::Tensor(_) => {}
+        Structure::TensorArray(ta) => out.push(ta),
+        Structure::List(v) | Structure::Tuple(v) => v.iter_mut().for_each(|s| arrays_mut(s, out)),
+        Structure::Dict(m) => m.values_mut().for_each(|s| arrays_mut(s, out)),
+    }
+}
+
+/// A traced loop carries each TensorArray as one dense buffer, which needs its element shape.
+/// When neither a declared shape nor written elements tell it, the body runs once in a
+/// throwaway trace and the arrays take the element shapes its writes gave them (TensorFlow
+/// learns them from the writes too).
+fn with_probed_element_shapes<V: Nest>(body_fn: &mut impl FnMut(&V) -> Result<V>, loop_vars: V) -> Result<V> {
+    let mut structure = super::tensor_array::sparse_structure(&loop_vars);
+    let mut arrays = Vec::new();
+    arrays_mut(&mut structure, &mut arrays);
+    if !arrays.iter().any(|ta| ta.lacks_element_shape()) {
+        return Ok(loop_vars);
+    }
+    let options = crate::function::TraceOptions { root: false, allow_variable_creation: true };
+    let mut found: Vec<Option<Dims>> = Vec::new();
+    // The probe's own failures do not matter: the real trace of the body reports them.
+    let _ = crate::function::trace_graph(&[], options, |_| {
+        let mut out = super::tensor_array::sparse_structure(&body_fn(&loop_vars)?);
+        let mut written = Vec::new();
+        arrays_mut(&mut out, &mut written);
+        found = written.iter().map(|ta| ta.element_shape().cloned()).collect();
+        Ok(Vec::new())
+    });
+    if found.len() == arrays.len() {
+        for (ta, dims) in arrays.iter_mut().zip(found) {
+            if let Some(dims) = dims.filter(|d| ta.lacks_element_shape() && shape::to_shape(d).is_some()) {
+                **ta = ta.clone().with_element_shape(&dims);
+            }
+        }
+    }
+    V::from_structure(structure)
 }
 
 fn check_options(options: &WhileOptions) -> Result<()> {
