@@ -456,11 +456,23 @@ fn unknown_dims_gradient(name: &str, op: fn(&Tensor) -> Result<Tensor>) -> Funct
 
 #[test]
 fn a_gradient_that_needs_a_size_known_only_at_run_time_is_refused_while_tracing() {
-    // repeat's gradient sums the repeated copies by the input's sizes along the axis.
-    let f = unknown_dims_gradient("repeat_none", |x| tensile::ops::rearrange::repeat(x, &[2], 0));
+    // einsum's gradient equations reshape by the operands' sizes while tracing.
+    let f = unknown_dims_gradient("einsum_none", |x| tensile::ops::linalg::einsum("ij->i", std::slice::from_ref(x)));
     let err = f.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()]).expect_err("None dims");
     assert!(err.message.contains("known only at run time") && err.message.contains("[None, None]"), "{err}");
-    assert!(err.message.contains("repeat"), "{err}");
+    assert!(err.message.contains("einsum"), "{err}");
+}
+
+#[test]
+fn repeat_gradient_with_every_size_known_only_at_run_time() -> Result<()> {
+    // Each row appears three times in repeat(x, [3], 0).
+    let f = unknown_dims_gradient("repeat_none", |x| tensile::ops::rearrange::repeat(x, &[3], 0));
+    let out = f.call(&[Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]).into()])?;
+    assert_eq!(f32s(out.tensor()?), vec![3.0; 4]);
+    let out = f.call(&[Tensor::from([[1.0f32, 2.0, 3.0]]).into()])?;
+    assert_eq!(f32s(out.tensor()?), vec![3.0; 3]);
+    assert_eq!(f.tracing_count(), 1);
+    Ok(())
 }
 
 #[test]

@@ -129,6 +129,35 @@ fn backward_ops_take_a_run_time_shape_that_must_agree_with_the_traced_one() -> R
 }
 
 #[test]
+fn unsorted_segment_sum_takes_a_segment_count_known_only_at_run_time_from_a_third_input() -> Result<()> {
+    use tensile::attrs::{Attr, Attrs};
+    use tensile::ops::execute1;
+    let data = Tensor::from([[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    let ids = Tensor::from(vec![2i32, -1, 2]);
+    let with_size = |n: i64, like: &Tensor| {
+        let attrs = Attrs::new().with("num_segments", Attr::Int(n));
+        execute1(&indexing::UNSORTED_SEGMENT_SUM, &[data.clone(), ids.clone(), like.clone()], attrs)
+    };
+    // Only the size input's first dimension matters, not its dtype or values.
+    let like = Tensor::from([[true], [false], [true], [true]]);
+    let out = with_size(-1, &like)?;
+    assert_eq!(out.shape(), &[4, 2]);
+    assert_eq!(vals(&out), vals(&unsorted_segment_sum(&data, &ids, 4)?));
+    assert_eq!(vals(&with_size(4, &like)?), vals(&out));
+    let m = with_size(5, &like).unwrap_err().to_string();
+    assert!(m.contains("unsorted_segment_sum") && m.contains("num_segments = 5") && m.contains("bool[4, 1]"), "{m}");
+    let m = with_size(-1, &Tensor::from(3i32)).unwrap_err().to_string();
+    assert!(m.contains("unsorted_segment_sum") && m.contains("at least 1 dimension"), "{m}");
+    let m = with_size(-1, &Tensor::from(vec![0i32; 2])).unwrap_err().to_string();
+    assert!(m.contains("unsorted_segment_sum") && m.contains("is not in [0, 2)"), "{m}");
+    let m = unsorted_segment_sum(&data, &ids, -1).unwrap_err().to_string();
+    assert!(m.contains("num_segments must be non-negative"), "{m}");
+    let m = indexing::unsorted_segment_sum_like(&data, &ids, &Tensor::from(3i32)).unwrap_err().to_string();
+    assert!(m.contains("unsorted_segment_sum"), "{m}");
+    Ok(())
+}
+
+#[test]
 fn embedding_lookup_is_a_row_gather() -> Result<()> {
     let table = Tensor::from([[0.0f32, 0.5], [1.0, 1.5], [2.0, 2.5]]);
     let ids = Tensor::from([[2i64, 0], [1, 2]]);

@@ -529,6 +529,32 @@ fn gather_and_scatter_along_the_last_axis() {
     assert!(e.contains("scatter_last_axis") && e.contains("index -1"), "{e}");
 }
 
+#[test]
+fn scatter_last_axis_takes_a_size_known_only_at_run_time_from_a_third_input() {
+    use tensile::attrs::{Attr, Attrs};
+    use tensile::ops::execute1;
+    let (u, idx) = (Tensor::from([[1.0f64, 2.0], [3.0, 4.0]]), Tensor::from([[2i32, 0], [1, 1]]));
+    let with_size = |n: i64, like: &Tensor| {
+        execute1(&SCATTER_LAST_AXIS, &[u.clone(), idx.clone(), like.clone()], Attrs::new().with("n", Attr::Int(n)))
+    };
+    // Only the size input's last dimension matters, not its dtype or values.
+    let like = Tensor::from(vec![0i64; 4]);
+    let out = with_size(-1, &like).unwrap();
+    assert_eq!(out.shape(), &[2, 4]);
+    assert_eq!(out.to_f64_vec(), vec![2.0, 0.0, 1.0, 0.0, 0.0, 7.0, 0.0, 0.0]);
+    assert_eq!(with_size(4, &like).unwrap().to_f64_vec(), out.to_f64_vec());
+    let e = err_text(with_size(3, &like));
+    assert!(e.contains("scatter_last_axis") && e.contains("n = 3") && e.contains("int64[4]"), "{e}");
+    let e = err_text(with_size(-1, &Tensor::from(1.0f32)));
+    assert!(e.contains("scatter_last_axis") && e.contains("at least 1 dimension"), "{e}");
+    let e = err_text(with_size(-1, &Tensor::from(vec![0i64; 2])));
+    assert!(e.contains("scatter_last_axis") && e.contains("index 2") && e.contains("[0, 2)"), "{e}");
+    let e = err_text(scatter_last_axis_like(&u, &idx, &Tensor::from(1.0f32)));
+    assert!(e.contains("scatter_last_axis"), "{e}");
+    let e = err_text(execute1(&SCATTER_LAST_AXIS, &[u.clone(), idx.clone()], Attrs::new().with("n", Attr::Int(-1))));
+    assert!(e.contains("n must be non-negative"), "{e}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gradients with exact expected values.
 

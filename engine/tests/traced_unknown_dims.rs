@@ -19,21 +19,8 @@ use tensile::testing::{test_tensor, GradCase};
 use tensile::{GradientTape, Result, Tensor, UnconnectedGradients};
 
 /// Differentiable ops whose gradients refuse some dimensions that are unknown while tracing:
-/// the windowed ops and `einsum` need all but the batch, `gather_drop_negatives` the number of
-/// rows, `repeat`, `top_k`, `gather_last_axis` and `sparse_softmax_cross_entropy_with_logits`
-/// (the classes) the sizes they spread the gradient over.
-const STATIC_ONLY: &[&str] = &[
-    "avg_pool2d",
-    "conv2d",
-    "conv2d_backprop_filter",
-    "conv2d_backprop_input",
-    "einsum",
-    "gather_drop_negatives",
-    "gather_last_axis",
-    "repeat",
-    "sparse_softmax_cross_entropy_with_logits",
-    "top_k",
-];
+/// the windowed ops and `einsum` need all but the batch.
+const STATIC_ONLY: &[&str] = &["avg_pool2d", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "einsum"];
 
 /// Ops whose forward computation needs known dimensions in some of these cases: `unstack` its
 /// number of outputs, `squeeze` without axes which axes are 1, convolutions the filter's window

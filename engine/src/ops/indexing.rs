@@ -5,7 +5,6 @@ use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::indexing::{gather_axis, gather_slots, scatter_add_axis, scatter_add_slots, AxisLayout, NdLayout};
-use crate::ops::shape_like::static_shape;
 use crate::ops::{execute1, expect_arity, expect_dtype_in, GradCtx, OpDef, Spec, NUMERIC};
 use crate::shape::{self, dims_compatible, fmt_dims, fmt_shape, normalize_axis, Dim, Dims};
 use crate::tensor::Tensor;
@@ -311,11 +310,8 @@ pub fn embedding_lookup(params: &Tensor, ids: &Tensor) -> Result<Tensor> {
 // tf.math.unsorted_segment_sum
 
 /// Output dims of `unsorted_segment_sum`, validated as TensorFlow does.
-fn resolve_segments(op: &str, data: &Spec, ids: &Spec, num_segments: i64) -> Result<Dims> {
+fn resolve_segments(op: &str, data: &Spec, ids: &Spec, num_segments: Dim) -> Result<Dims> {
     expect_indices(op, "segment_ids", ids)?;
-    if num_segments < 0 {
-        return Err(Error::invalid(op, format!("num_segments must be non-negative, got {num_segments}")));
-    }
     let prefix = ids.rank() <= data.rank() && dims_compatible(&data.dims[..ids.rank()], &ids.dims);
     if !prefix {
         return Err(Error::invalid(
@@ -330,7 +326,7 @@ fn resolve_segments(op: &str, data: &Spec, ids: &Spec, num_segments: i64) -> Res
         ));
     }
     let mut out: Dims = Dims::new();
-    out.push(Some(num_segments as usize));
+    out.push(num_segments);
     out.extend(data.dims[ids.rank()..].iter().copied());
     check_size(op, &out)?;
     Ok(out)
@@ -341,14 +337,45 @@ fn segment_layout(ids_shape: &[usize], n: usize, inner_shape: &[usize]) -> AxisL
     AxisLayout { batch: 1, outer: 1, n, inner: inner_shape.iter().product(), count: ids_shape.iter().product() }
 }
 
-/// `tf.math.unsorted_segment_sum`: `out[ids[i...], ...] += data[i..., ...]`; negative ids are dropped.
+/// The number of segments of `unsorted_segment_sum`: attribute `num_segments`, or with the
+/// optional third input (and `num_segments = -1`), that input's first dimension.
+fn num_segments(op: &str, s: &[Spec], a: &Attrs) -> Result<Dim> {
+    let n = a.int(op, "num_segments")?;
+    let Some(like) = s.get(2) else {
+        if n < 0 {
+            return Err(Error::invalid(op, format!("num_segments must be non-negative, got {n}")));
+        }
+        return Ok(Some(n as usize));
+    };
+    let first = like.dims.first().copied().ok_or_else(|| {
+        Error::invalid(op, format!("the size input must have at least 1 dimension, got {}", like.describe()))
+    })?;
+    match n {
+        -1 => Ok(first),
+        n if n >= 0 && first.is_none_or(|f| f as i64 == n) => Ok(Some(n as usize)),
+        n => Err(Error::invalid(
+            op,
+            format!(
+                "num_segments = {n} must be -1 (taken from the size input) or the first dimension of the size input {}",
+                like.describe()
+            ),
+        )),
+    }
+}
+
+/// `tf.math.unsorted_segment_sum`: `out[ids[i...], ...] += data[i..., ...]`; negative ids are
+/// dropped. A third input, whose first dimension is the number of segments, stands in for
+/// attribute `num_segments` (then -1) when a traced function knows it only at run time.
 pub static UNSORTED_SEGMENT_SUM: OpDef = OpDef {
     name: "unsorted_segment_sum",
     infer: |s, a| {
-        expect_arity("unsorted_segment_sum", s, 2)?;
-        expect_dtype_in("unsorted_segment_sum", &s[0], NUMERIC)?;
-        let n = a.int("unsorted_segment_sum", "num_segments")?;
-        Ok(vec![Spec { dtype: s[0].dtype, dims: resolve_segments("unsorted_segment_sum", &s[0], &s[1], n)? }])
+        const OP: &str = "unsorted_segment_sum";
+        if s.len() != 2 && s.len() != 3 {
+            return Err(Error::invalid(OP, format!("expected 2 inputs (or 3 with a size input), got {}", s.len())));
+        }
+        expect_dtype_in(OP, &s[0], NUMERIC)?;
+        let n = num_segments(OP, s, a)?;
+        Ok(vec![Spec { dtype: s[0].dtype, dims: resolve_segments(OP, &s[0], &s[1], n)? }])
     },
     kernel: |i, _, o| {
         let (data, ids) = (&i[0], &i[1]);
@@ -361,7 +388,11 @@ pub static UNSORTED_SEGMENT_SUM: OpDef = OpDef {
         }, bool => return Err(Error::invalid("unsorted_segment_sum", "bool tensors are not supported")));
         Ok(vec![t])
     },
-    grad: Some(|c: &GradCtx| Ok(vec![Some(gather_drop_negatives(&c.grad(0)?, &c.inputs[1])?), None])),
+    grad: Some(|c: &GradCtx| {
+        let mut grads = vec![Some(gather_drop_negatives(&c.grad(0)?, &c.inputs[1])?), None];
+        grads.resize(c.inputs.len(), None);
+        Ok(grads)
+    }),
     stateful: false,
     inplace: None,
 };
@@ -392,10 +423,7 @@ pub static GATHER_DROP_NEGATIVES: OpDef = OpDef {
         let t = with_any!(p.dtype(), T => Tensor::from_vec(gather_axis(p.as_slice::<T>()?, &idx, l), &osh)?);
         Ok(vec![t])
     },
-    grad: Some(|c: &GradCtx| {
-        let n = static_shape("gather_drop_negatives", &c.inputs[0])?[0] as i64;
-        Ok(vec![Some(unsorted_segment_sum(&c.grad(0)?, &c.inputs[1], n)?), None])
-    }),
+    grad: Some(|c: &GradCtx| Ok(vec![Some(unsorted_segment_sum_like(&c.grad(0)?, &c.inputs[1], &c.inputs[0])?), None])),
     stateful: false,
     inplace: None,
 };
@@ -408,6 +436,18 @@ pub static GATHER_DROP_NEGATIVES: OpDef = OpDef {
 pub fn unsorted_segment_sum(data: &Tensor, segment_ids: &Tensor, num_segments: i64) -> Result<Tensor> {
     let attrs = Attrs::new().with("num_segments", Attr::Int(num_segments));
     execute1(&UNSORTED_SEGMENT_SUM, &[data.clone(), segment_ids.clone()], attrs)
+}
+
+/// [`unsorted_segment_sum`] into as many segments as `like` has rows, which a traced function
+/// may know only at run time.
+pub fn unsorted_segment_sum_like(data: &Tensor, segment_ids: &Tensor, like: &Tensor) -> Result<Tensor> {
+    match like.dims().first() {
+        Some(Some(n)) => unsorted_segment_sum(data, segment_ids, *n as i64),
+        _ => {
+            let attrs = Attrs::new().with("num_segments", Attr::Int(-1));
+            execute1(&UNSORTED_SEGMENT_SUM, &[data.clone(), segment_ids.clone(), like.clone()], attrs)
+        }
+    }
 }
 
 /// Rows of `params` (axis 0) at `indices`, zero rows where an index is negative (the backward

@@ -3,7 +3,7 @@
 
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
-use crate::ops::{execute1, expect_arity, expect_dtype_in, GradCtx, OpDef, Spec, NUMERIC};
+use crate::ops::{array, execute1, expect_arity, expect_dtype_in, indexing, reduce, GradCtx, OpDef, Spec, NUMERIC};
 use crate::shape::{normalize_axis, Dims};
 use crate::tensor::{Element, Tensor};
 use crate::{with_any, with_numeric};
@@ -179,13 +179,50 @@ pub static REPEAT: OpDef = OpDef {
     grad: Some(|c: &GradCtx| {
         let x = &c.inputs[0];
         let (axis, counts) = repeat_counts("repeat", &Spec::of(x), c.attrs, true)?;
-        let n = x.dims()[axis].ok_or_else(|| crate::ops::shape_like::unknown_dims_error("repeat", x))?;
-        let full: Vec<i64> = (0..n).map(|i| counts[i.min(counts.len() - 1)] as i64).collect();
-        Ok(vec![Some(repeat_grad(&c.grad(0)?, &full, axis as i64)?)])
+        let g = c.grad(0)?;
+        let full: Vec<i64> = match (x.dims()[axis], &counts[..]) {
+            (Some(n), _) => (0..n).map(|i| counts[i.min(counts.len() - 1)] as i64).collect(),
+            // One count per slice: the forward run checked there are as many slices.
+            (None, [_, _, ..]) => counts.iter().map(|&k| k as i64).collect(),
+            (None, &[k]) => return Ok(vec![Some(sum_runs(&g, x, axis, k)?)]),
+            (None, []) => return Err(Error::invalid("repeat", "repeats must have at least one entry")),
+        };
+        Ok(vec![Some(repeat_grad(&g, &full, axis as i64)?)])
     }),
     stateful: false,
     inplace: None,
 };
+
+/// The gradient of repeating every slice of `x` along `axis` `k` times, when the number of
+/// slices is known only at run time: `g` viewed as `[..., n, k, ...]` by `x`'s run-time
+/// sizes and summed over the copies (`repeat_grad` needs one count per slice while tracing).
+fn sum_runs(g: &Tensor, x: &Tensor, axis: usize, k: usize) -> Result<Tensor> {
+    let k = i32::try_from(k).map_err(|_| Error::invalid("repeat", format!("repeat count {k} is too large")))?;
+    let sizes = array::shape(x)?;
+    let mut parts = Vec::with_capacity(x.rank() + 1);
+    let mut known = Vec::with_capacity(x.rank() + 1);
+    for (d, dim) in x.dims().iter().enumerate() {
+        // Sizes, not -1: with a size of 0 the -1 could not be inferred.
+        match *dim {
+            Some(n) => {
+                let n =
+                    i32::try_from(n).map_err(|_| Error::invalid("repeat", format!("dimension {n} is too large")))?;
+                parts.push(Tensor::from(n));
+                known.push(i64::from(n));
+            }
+            None => {
+                parts.push(indexing::gather(&sizes, &Tensor::from(d as i32), 0, 0)?);
+                known.push(array::RUN_TIME_DIM);
+            }
+        }
+        if d == axis {
+            parts.push(Tensor::from(k));
+            known.push(i64::from(k));
+        }
+    }
+    let split = array::reshape_dynamic(g, &array::stack(&parts, 0)?, &known)?;
+    reduce::reduce_sum(&split, Some(&[axis as i64 + 1]), false)
+}
 
 /// Addition that wraps for integers (gradient sums never abort on overflow).
 trait Accumulate: Element {

@@ -1,6 +1,7 @@
 //! Cases for indexing ops.
 
-use tensile::ops::indexing;
+use tensile::attrs::{Attr, Attrs};
+use tensile::ops::{execute1, indexing};
 use tensile::testing::{test_tensor, GradCase};
 use tensile::Tensor;
 
@@ -32,5 +33,19 @@ pub fn cases() -> Vec<GradCase> {
         GradCase::new("gather_drop_negatives", vec![test_tensor(&[3, 2], 58, -1.0, 1.0)], |x| {
             indexing::gather_drop_negatives(&x[0], &Tensor::from([2i64, -1, 0, 2]))
         }),
+        GradCase::new("gather_drop_negatives", vec![test_tensor(&[4, 2, 3], 59, -1.0, 1.0)], |x| {
+            indexing::gather_drop_negatives(&x[0], &Tensor::from([[3i32, -1], [0, 3], [1, 1]]))
+        }),
+        // The number of segments is the first dimension of the third input (how a traced
+        // gradient passes a size known only at run time); that input's values do not matter.
+        GradCase::new(
+            "unsorted_segment_sum",
+            vec![test_tensor(&[4, 3], 60, -1.0, 1.0), test_tensor(&[3, 2], 61, -1.0, 1.0)],
+            |x| {
+                let attrs = Attrs::new().with("num_segments", Attr::Int(-1));
+                let ids = Tensor::from([0i32, 2, -1, 0]);
+                execute1(&indexing::UNSORTED_SEGMENT_SUM, &[x[0].clone(), ids, x[1].clone()], attrs)
+            },
+        ),
     ]
 }

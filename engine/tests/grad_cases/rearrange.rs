@@ -11,6 +11,9 @@ pub fn cases() -> Vec<GradCase> {
         }),
         GradCase::new("repeat", vec![test_tensor(&[2, 3], 82, -1.0, 1.0)], |x| rearrange::repeat(&x[0], &[2, 0, 3], 1)),
         GradCase::new("repeat", vec![test_tensor(&[2, 3], 83, -1.0, 1.0)], |x| rearrange::repeat(&x[0], &[3], 0)),
+        GradCase::new("repeat", vec![test_tensor(&[2, 3, 2], 85, -1.0, 1.0)], |x| rearrange::repeat(&x[0], &[2], 1)),
+        GradCase::new("repeat", vec![test_tensor(&[3, 2], 86, -1.0, 1.0)], |x| rearrange::repeat(&x[0], &[1, 4, 0], 0)),
+        GradCase::new("repeat", vec![test_tensor(&[2, 3], 87, -1.0, 1.0)], |x| rearrange::repeat(&x[0], &[0], -1)),
         GradCase::new("repeat_grad", vec![test_tensor(&[5, 2], 84, -1.0, 1.0)], |x| {
             rearrange::repeat_grad(&x[0], &[2, 0, 3], 0)
         }),

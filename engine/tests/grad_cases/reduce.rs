@@ -1,6 +1,7 @@
 //! Cases for reductions, scans and top_k.
 
-use tensile::ops::reduce;
+use tensile::attrs::{Attr, Attrs};
+use tensile::ops::{execute1, reduce};
 use tensile::testing::{test_tensor, GradCase};
 use tensile::Tensor;
 
@@ -93,5 +94,13 @@ pub fn cases() -> Vec<GradCase> {
             let idx = Tensor::from_vec(vec![3i64, 0, 3, 1, 4, 2], &[2, 3])?;
             reduce::scatter_last_axis(&x[0], &idx, 5)
         }),
+        // n comes from the last dimension of the third input (how a traced gradient passes a
+        // size known only at run time); that input's values do not matter.
+        GradCase::new("scatter_last_axis", vec![x(&[2, 3], 33, -1.0, 1.0), x(&[1, 5], 34, -1.0, 1.0)], |x| {
+            let idx = Tensor::from_vec(vec![3i64, 0, 3, 1, 4, 2], &[2, 3])?;
+            let attrs = Attrs::new().with("n", Attr::Int(-1));
+            execute1(&reduce::SCATTER_LAST_AXIS, &[x[0].clone(), idx, x[1].clone()], attrs)
+        }),
+        GradCase::new("top_k", vec![x(&[6], 35, -1.0, 1.0)], |x| Ok(reduce::top_k(&x[0], 3, false)?.0)),
     ]
 }

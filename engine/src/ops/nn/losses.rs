@@ -8,7 +8,8 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::softmax::{self as kern, AxisView};
 use crate::ops::{
-    array, execute1, expect_arity, expect_dtype_in, expect_same_dtype, math, reduce, GradCtx, OpDef, Spec, FLOATS,
+    array, execute1, expect_arity, expect_dtype_in, expect_same_dtype, indexing, math, reduce, GradCtx, OpDef, Spec,
+    FLOATS,
 };
 use crate::shape::{fmt_dims, merge_dims, normalize_axis};
 use crate::tensor::Tensor;
@@ -96,18 +97,20 @@ pub static SPARSE_SOFTMAX_CROSS_ENTROPY_WITH_LOGITS: OpDef = OpDef {
         // ∂/∂logits = (softmax(logits) - one_hot(labels)) · g
         let (labels, logits) = (&c.inputs[0], &c.inputs[1]);
         let last = logits.rank() - 1;
-        let classes = match logits.dims()[last] {
-            Some(n) => n,
+        let iota = match logits.dims()[last] {
+            Some(classes) => match labels.dtype() {
+                DType::I32 => Tensor::from_vec((0..classes as i32).collect(), &[classes])?,
+                _ => Tensor::from_vec((0..classes as i64).collect(), &[classes])?,
+            },
             None => {
-                return Err(crate::ops::shape_like::unknown_dims_error(
-                    "sparse_softmax_cross_entropy_with_logits",
-                    logits,
-                ))
+                let classes = indexing::gather(&array::shape(logits)?, &Tensor::from(last as i32), 0, 0)?;
+                let classes = match labels.dtype() {
+                    DType::I32 => classes,
+                    dtype => math::cast(&classes, dtype)?,
+                };
+                let (zero, one) = (Tensor::scalar_of(labels.dtype(), 0.0), Tensor::scalar_of(labels.dtype(), 1.0));
+                array::range_dynamic(&zero, &classes, &one)?
             }
-        };
-        let iota = match labels.dtype() {
-            DType::I32 => Tensor::from_vec((0..classes as i32).collect(), &[classes])?,
-            _ => Tensor::from_vec((0..classes as i64).collect(), &[classes])?,
         };
         let column = expand_at(labels, logits, last)?;
         let one_hot = math::cast(&math::equal(&column, &iota)?, logits.dtype())?;

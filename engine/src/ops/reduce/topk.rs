@@ -17,11 +17,6 @@ fn last_dim(t: &Tensor) -> usize {
     t.shape().last().copied().unwrap_or(0)
 }
 
-/// The last dimension of `t` for a gradient formula, which needs it while tracing.
-fn static_last_dim(op: &str, t: &Tensor) -> Result<usize> {
-    Ok(crate::ops::shape_like::static_shape(op, t)?.last().copied().unwrap_or(0))
-}
-
 /// Rows (product of the leading dimensions) of an eager tensor.
 fn rows(t: &Tensor) -> usize {
     t.shape().split_last().map_or(1, |(_, lead)| lead.iter().product())
@@ -91,7 +86,7 @@ pub static TOP_K: OpDef = OpDef {
     grad: Some(|c: &GradCtx| {
         // Each selected value's gradient goes back to the position it was taken from.
         let g = c.grad(0)?;
-        Ok(vec![Some(scatter_last_axis(&g, &c.outputs[1], static_last_dim("top_k", &c.inputs[0])?)?)])
+        Ok(vec![Some(scatter_last_axis_like(&g, &c.outputs[1], &c.inputs[0])?)])
     }),
     stateful: false,
     inplace: None,
@@ -152,10 +147,7 @@ pub static GATHER_LAST_AXIS: OpDef = OpDef {
         });
         Ok(vec![t])
     },
-    grad: Some(|c: &GradCtx| {
-        let n = static_last_dim("gather_last_axis", &c.inputs[0])?;
-        Ok(vec![Some(scatter_last_axis(&c.grad(0)?, &c.inputs[1], n)?), None])
-    }),
+    grad: Some(|c: &GradCtx| Ok(vec![Some(scatter_last_axis_like(&c.grad(0)?, &c.inputs[1], &c.inputs[0])?), None])),
     stateful: false,
     inplace: None,
 };
@@ -166,12 +158,16 @@ pub fn gather_last_axis(params: &Tensor, indices: &Tensor) -> Result<Tensor> {
     execute1(&GATHER_LAST_AXIS, &[params.clone(), indices.clone()], Attrs::new())
 }
 
-/// Registry entry of `scatter_last_axis`.
+/// Registry entry of `scatter_last_axis`: inputs `(updates, indices)` and attribute `n`, or,
+/// when `n` is known only at run time, attribute `n = -1` and a third input whose last
+/// dimension is `n` (only its shape is read).
 pub static SCATTER_LAST_AXIS: OpDef = OpDef {
     name: "scatter_last_axis",
     infer: |s, a| {
         const OP: &str = "scatter_last_axis";
-        expect_arity(OP, s, 2)?;
+        if s.len() != 2 && s.len() != 3 {
+            return Err(Error::invalid(OP, format!("expected 2 inputs (or 3 with a size input), got {}", s.len())));
+        }
         expect_dtype_in(OP, &s[0], NUMERIC)?;
         expect_dtype_in(OP, &s[1], INDEX_DTYPES)?;
         let mut dims = leading_dims(OP, &s[0], &s[1], "updates and indices")?;
@@ -183,25 +179,52 @@ pub static SCATTER_LAST_AXIS: OpDef = OpDef {
             ));
         }
         let n = a.int(OP, "n")?;
-        if n < 0 {
-            return Err(Error::invalid(OP, format!("n must be non-negative, got {n}")));
-        }
-        dims.push(Some(n as usize));
+        let n = match s.get(2) {
+            None if n >= 0 => Some(n as usize),
+            None => return Err(Error::invalid(OP, format!("n must be non-negative, got {n}"))),
+            Some(like) => {
+                let last = like.dims.last().copied().ok_or_else(|| {
+                    Error::invalid(
+                        OP,
+                        format!("the size input must have at least 1 dimension, got {}", like.describe()),
+                    )
+                })?;
+                match n {
+                    -1 => last,
+                    n if n >= 0 && last.is_none_or(|l| l as i64 == n) => Some(n as usize),
+                    n => {
+                        return Err(Error::invalid(
+                            OP,
+                            format!(
+                                "n = {n} must be -1 (taken from the size input) or the last dimension of the size \
+                                 input {}",
+                                like.describe()
+                            ),
+                        ))
+                    }
+                }
+            }
+        };
+        dims.push(n);
         Ok(vec![Spec { dtype: s[0].dtype, dims }])
     },
-    kernel: |i, a, o| {
+    kernel: |i, _, o| {
         const OP: &str = "scatter_last_axis";
         let (u, ix) = (&i[0], &i[1]);
-        let n = a.int(OP, "n")?.max(0) as usize;
-        let idx = crate::ops::indexing::index_values(OP, ix)?;
         let osh = out_shape(OP, &o[0])?;
+        let n = osh.last().copied().unwrap_or(0);
+        let idx = crate::ops::indexing::index_values(OP, ix)?;
         let t = with_numeric!(u.dtype(), T => {
             let v = scatter_add_last(u.as_slice::<T>()?, &idx, rows(u), n).map_err(|e| bad_index(OP, e, n, ix))?;
             Tensor::from_vec(v, &osh)?
         }, bool => return Err(Error::invalid(OP, "bool tensors are not supported")));
         Ok(vec![t])
     },
-    grad: Some(|c: &GradCtx| Ok(vec![Some(gather_last_axis(&c.grad(0)?, &c.inputs[1])?), None])),
+    grad: Some(|c: &GradCtx| {
+        let mut grads = vec![Some(gather_last_axis(&c.grad(0)?, &c.inputs[1])?), None];
+        grads.resize(c.inputs.len(), None);
+        Ok(grads)
+    }),
     stateful: false,
     inplace: None,
 };
@@ -211,4 +234,16 @@ pub static SCATTER_LAST_AXIS: OpDef = OpDef {
 pub fn scatter_last_axis(updates: &Tensor, indices: &Tensor, n: usize) -> Result<Tensor> {
     let attrs = Attrs::new().with("n", Attr::Int(n as i64));
     execute1(&SCATTER_LAST_AXIS, &[updates.clone(), indices.clone()], attrs)
+}
+
+/// [`scatter_last_axis`] into as many positions as the last dimension of `like`, which a
+/// traced function may know only at run time.
+pub fn scatter_last_axis_like(updates: &Tensor, indices: &Tensor, like: &Tensor) -> Result<Tensor> {
+    match like.dims().last() {
+        Some(Some(n)) => scatter_last_axis(updates, indices, *n),
+        _ => {
+            let attrs = Attrs::new().with("n", Attr::Int(-1));
+            execute1(&SCATTER_LAST_AXIS, &[updates.clone(), indices.clone(), like.clone()], attrs)
+        }
+    }
 }
