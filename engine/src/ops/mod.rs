@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub mod array;
+pub mod array_dynamic;
 pub mod fused;
 pub mod indexing;
 pub mod io;

@@ -171,7 +171,10 @@ fn scalar_of(v: &Value, func: &str) -> PyResult<(f64, DType)> {
     if t.size() != 1 {
         return Err(raise("ValueError", format!("{func}(): the fill value must be a scalar")));
     }
-    Ok((t.to_f64_vec()[0], t.dtype()))
+    let x = t.to_f64_vec().first().copied().ok_or_else(|| {
+        raise("TypeError", format!("{func}(): a traced tensor has no value while tracing; use tf.fill"))
+    })?;
+    Ok((x, t.dtype()))
 }
 
 fn full(_: &mut Interp, _: Option<&Value>, a: Args) -> PyResult<Value> {
@@ -196,7 +199,9 @@ fn number(v: &Value, func: &str) -> PyResult<(f64, bool)> {
         Value::Int(i) => Ok((*i as f64, false)),
         Value::Bool(b) => Ok((*b as i64 as f64, false)),
         Value::Float(f) => Ok((*f, true)),
-        Value::Array(t) | Value::Tensor(t) if t.size() == 1 => Ok((t.to_f64_vec()[0], t.dtype().is_float())),
+        Value::Array(t) | Value::Tensor(t) if t.size() == 1 && !t.is_symbolic() => {
+            Ok((t.to_f64_vec()[0], t.dtype().is_float()))
+        }
         other => Err(raise("TypeError", format!("{func}(): expected a number, got {}", other.type_name()))),
     }
 }

@@ -33,7 +33,10 @@ fn flatten(
             } else {
                 Kind::Int
             };
-            return leaf(t.to_f64_vec()[0], k, depth, shape, out, kind);
+            let x = t.to_f64_vec().first().copied().ok_or_else(|| {
+                raise("ValueError", "a traced tensor has no value to convert yet (it is computed when the graph runs)")
+            })?;
+            return leaf(x, k, depth, shape, out, kind);
         }
         other => {
             return Err(raise(
@@ -65,11 +68,44 @@ fn leaf(x: f64, k: Kind, depth: usize, shape: &[usize], out: &mut Vec<f64>, kind
     Ok(())
 }
 
+/// The dtype of the first traced tensor nested in the list or tuple `v`, if any holds one.
+fn traced_dtype(v: &Value) -> Option<DType> {
+    match v {
+        Value::List(l) => l.borrow().iter().find_map(traced_dtype),
+        Value::Tuple(t) => t.iter().find_map(traced_dtype),
+        Value::Tensor(t) if t.is_symbolic() => Some(t.dtype()),
+        _ => None,
+    }
+}
+
+/// A list holding traced tensors (`[tf.shape(x)[0], 1]`) packed into one tensor along a new
+/// axis 0 per nesting level, as TensorFlow packs it; Python numbers take the tensors' dtype.
+fn pack(v: &Value, dtype: DType) -> PyResult<Tensor> {
+    let items: Vec<Value> = match v {
+        Value::List(l) => l.borrow().clone(),
+        Value::Tuple(t) => t.to_vec(),
+        other => return to_tensor(other, Some(dtype)),
+    };
+    let parts = items.iter().map(|x| pack(x, dtype)).collect::<PyResult<Vec<_>>>()?;
+    if let Some(p) = parts.iter().find(|p| p.dtype() != dtype) {
+        return Err(raise(
+            "TypeError",
+            format!("cannot pack a {} tensor with {} tensors into one tensor", p.dtype().name(), dtype.name()),
+        ));
+    }
+    tensile::ops::array::stack(&parts, 0).map_err(engine_error)
+}
+
 /// Converts a value to a tensor; Python numbers take `hint`'s dtype when given.
 pub fn to_tensor(v: &Value, hint: Option<DType>) -> PyResult<Tensor> {
     match v {
         Value::Tensor(t) | Value::Array(t) => return Ok(t.clone()),
         Value::Variable(var) => return Ok(var.read_value()),
+        Value::List(_) | Value::Tuple(_) => {
+            if let Some(dtype) = traced_dtype(v) {
+                return pack(v, dtype);
+            }
+        }
         _ => {}
     }
     let mut shape = Vec::new();

@@ -81,6 +81,9 @@ fn run_time_shape(v: &Value) -> PyResult<Option<(Tensor, Vec<i64>)>> {
 
 fn broadcast_to(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("broadcast_to", &["input", "shape", "name"], a)?;
+    if let Some((vector, known)) = run_time_shape(&p.req("shape")?)? {
+        return Ok(t(r(tensile::ops::array_dynamic::broadcast_to_dynamic(&p.tensor("input")?, &vector, &known))?));
+    }
     let shape = dims("broadcast_to", &p.req_ints("shape")?)?;
     Ok(t(r(arr::broadcast_to(&p.tensor("input")?, &shape))?))
 }
@@ -142,6 +145,9 @@ fn split(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 
 fn tile(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("tile", &["input", "multiples", "name"], a)?;
+    if let Some((vector, _)) = run_time_shape(&p.req("multiples")?)? {
+        return Ok(t(r(tensile::ops::array_dynamic::tile_dynamic(&p.tensor("input")?, &vector))?));
+    }
     Ok(t(r(arr::tile(&p.tensor("input")?, &p.req_ints("multiples")?))?))
 }
 
@@ -149,6 +155,9 @@ fn pad(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("pad", &["tensor", "paddings", "mode", "constant_values", "name"], a)?;
     let x = p.tensor("tensor")?;
     let pt = to_tensor(&p.req("paddings")?, None)?;
+    if pt.is_symbolic() {
+        return Err(raise("TypeError", "pad: paddings must be known while tracing (Python ints or an eager tensor)"));
+    }
     if pt.shape() != [x.rank(), 2] {
         return Err(raise(
             "InvalidArgumentError",
@@ -199,6 +208,17 @@ fn one_hot(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
         None => on.as_ref().or(off.as_ref()).map_or(DType::F32, Tensor::dtype),
     };
     let scalar = |v: Option<Tensor>, d: f64| v.map_or(d, |t| t.to_f64_vec().first().copied().unwrap_or(d));
+    if let Some(Value::Tensor(depth)) = p.get("depth").filter(|d| matches!(d, Value::Tensor(t) if t.is_symbolic())) {
+        let axis = p.int("axis", -1)?;
+        if axis != -1 && axis != indices.rank() as i64 {
+            return Err(raise(
+                "ValueError",
+                format!("one_hot: a depth known only at run time needs the new axis last (axis=-1), got axis={axis}"),
+            ));
+        }
+        let (on, off) = (scalar(on, 1.0), scalar(off, 0.0));
+        return Ok(t(r(tensile::ops::array_dynamic::one_hot_dynamic(&indices, &depth, on, off, dtype))?));
+    }
     let out = arr::one_hot(&indices, p.req_int("depth")?, scalar(on, 1.0), scalar(off, 0.0), p.int("axis", -1)?, dtype);
     Ok(t(r(out)?))
 }
@@ -266,6 +286,17 @@ fn range(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 
 fn eye(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("eye", &["num_rows", "num_columns", "batch_shape", "dtype", "name"], a)?;
+    let traced = |n: &str| p.get(n).filter(|v| matches!(v, Value::Tensor(t) if t.is_symbolic()));
+    if traced("num_rows").is_some() || traced("num_columns").is_some() {
+        if p.ints("batch_shape")?.is_some_and(|b| !b.is_empty()) {
+            return Err(raise("ValueError", "eye: batch_shape with sizes known only at run time is not supported"));
+        }
+        let rows = to_tensor(&p.req("num_rows")?, Some(DType::I32))?;
+        let cols = p.get("num_columns").filter(|v| !matches!(v, Value::None));
+        let cols = cols.map(|c| to_tensor(&c, Some(DType::I32))).transpose()?;
+        let dtype = p.dtype("dtype")?.unwrap_or(DType::F32);
+        return Ok(t(r(tensile::ops::array_dynamic::eye_dynamic(&rows, cols.as_ref(), dtype))?));
+    }
     let rows = dims("eye", &[p.req_int("num_rows")?])?[0];
     let cols = p.opt_int("num_columns")?.map(|c| dims("eye", &[c]).map(|d| d[0])).transpose()?;
     let m = r(arr::eye(rows, cols, p.dtype("dtype")?.unwrap_or(DType::F32)))?;
