@@ -520,3 +520,52 @@ mod sampling {
         assert_eq!(categorical(&m, 0, DType::I32, Some(1)).unwrap().shape(), &[1, 0]);
     }
 }
+
+#[test]
+fn draws_of_a_run_time_shape_match_static_draws() -> Result<()> {
+    use tensile::ops::array::RUN_TIME_DIM;
+    let shape = Tensor::from(vec![2i32, 3]);
+    let known = [RUN_TIME_DIM, 3];
+    let run = |dynamic: bool| -> Result<Vec<Vec<f64>>> {
+        set_seed(7);
+        let draw = |dist: Distribution, p: (f64, f64), dtype: DType, seed: Option<i64>| -> Result<Tensor> {
+            if dynamic {
+                return random_dynamic(dist, &shape, &known, p, dtype, seed);
+            }
+            match dist {
+                Distribution::Uniform => random_uniform(&[2, 3], p.0, p.1, dtype, seed),
+                Distribution::Normal => random_normal(&[2, 3], p.0, p.1, dtype, seed),
+                Distribution::TruncatedNormal => truncated_normal(&[2, 3], p.0, p.1, dtype, seed),
+            }
+        };
+        Ok(vec![
+            values(&draw(Distribution::Uniform, (0.0, 1.0), F32, None)?),
+            values(&draw(Distribution::Uniform, (-2.0, 5.0), F64, Some(4))?),
+            values(&draw(Distribution::Normal, (1.0, 0.5), F32, Some(4))?),
+            values(&draw(Distribution::TruncatedNormal, (0.0, 2.0), F64, None)?),
+        ])
+    };
+    assert_eq!(run(true)?, run(false)?);
+    set_seed(None);
+    // Traced with the shape as an input: its known entries are promised, the rest checked.
+    let specs = [tensile::ops::Spec { dtype: DType::I32, dims: [Some(2)].into_iter().collect() }];
+    let options = tensile::function::TraceOptions { root: true, allow_variable_creation: false };
+    let traced = tensile::function::trace_graph(&specs, options, |a| {
+        let u = random_dynamic(Distribution::Uniform, &a[0], &known, (0.0, 1.0), F32, Some(1))?;
+        assert_eq!(u.dims().as_slice(), &[None, Some(3)]);
+        Ok(vec![u])
+    })?;
+    let run = |v: Vec<i32>| tensile::graph::exec::run(&traced.graph, &[Tensor::from(v)], &traced.variables);
+    assert_eq!(run(vec![4, 3])?[0].shape(), &[4, 3]);
+    assert_eq!(run(vec![0, 3])?[0].shape(), &[0, 3]);
+    let e = run(vec![4, 2]).unwrap_err().to_string();
+    assert!(e.contains("random_uniform") && e.contains("[4, 2]") && e.contains("[None, 3]"), "{e}");
+    let e = random_dynamic(Distribution::Normal, &Tensor::from(vec![-1i32]), &[RUN_TIME_DIM], (0.0, 1.0), F32, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("negative"), "{e}");
+    let e =
+        random_dynamic(Distribution::Uniform, &shape, &known, (0.0, 9.0), DType::I32, None).unwrap_err().to_string();
+    assert!(e.contains("float dtype"), "{e}");
+    Ok(())
+}

@@ -8,6 +8,7 @@
 use crate::attrs::{Attr, Attrs};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::array::RUN_TIME_DIM;
 use crate::ops::{execute, execute1, expect_arity, math, OpDef, Spec};
 use crate::random::{self, FloatDist, Philox};
 use crate::shape::{self, Shape};
@@ -159,8 +160,47 @@ fn seeds(op: &str, attrs: &Attrs) -> Result<(i64, i64)> {
 }
 
 /// Kernel of the stateful float ops: draws from this op's counter for `(dtype, seed, seed2)`.
-fn stateful_float_kernel(op: &'static str, dist: FloatDist, attrs: &Attrs, out: &[Spec]) -> Result<Vec<Tensor>> {
-    let sh = attr_shape(op, attrs)?;
+/// Shape rule of the stateful float ops: the `shape` attribute, or with one input, the shape
+/// vector that input holds at run time (the attribute then says what tracing knew of it: a
+/// size or [`RUN_TIME_DIM`]), as TensorFlow's shape input.
+fn infer_stateful_float(op: &str, specs: &[Spec], attrs: &Attrs) -> Result<Vec<Spec>> {
+    let Some(v) = specs.first() else { return infer_float_output(op, specs, attrs, 0) };
+    expect_arity(op, specs, 1)?;
+    let known = attrs.ints(op, "shape")?;
+    if !v.dtype.is_int() || v.rank() != 1 || v.dims[0].is_some_and(|n| n != known.len()) {
+        return Err(Error::invalid(
+            op,
+            format!("the shape must be an int32 or int64 vector of {} entries, got {}", known.len(), v.describe()),
+        ));
+    }
+    if let Some(&bad) = known.iter().find(|&&d| d < 0 && d != RUN_TIME_DIM) {
+        return Err(Error::invalid(op, format!("invalid dimension {bad} in the shape {known:?}")));
+    }
+    let dtype = attrs.dtype(op, "dtype")?;
+    check_float_dtype(op, dtype)?;
+    let dims = known.iter().map(|&d| usize::try_from(d).ok()).collect();
+    Ok(vec![Spec { dtype, dims }])
+}
+
+/// The shape a stateful op draws: its attribute, or its shape-vector input's values.
+fn drawn_shape(op: &str, inputs: &[Tensor], attrs: &Attrs) -> Result<Shape> {
+    match inputs.first() {
+        None => attr_shape(op, attrs),
+        Some(v) => {
+            let sizes = crate::ops::array::dynamic_sizes(op, v, attrs.ints(op, "shape")?)?;
+            check_shape(op, &sizes.iter().map(|&d| d as i64).collect::<Vec<_>>())
+        }
+    }
+}
+
+fn stateful_float_kernel(
+    op: &'static str,
+    dist: FloatDist,
+    inputs: &[Tensor],
+    attrs: &Attrs,
+    out: &[Spec],
+) -> Result<Vec<Tensor>> {
+    let sh = drawn_shape(op, inputs, attrs)?;
     let (seed, seed2) = seeds(op, attrs)?;
     let base = random::reserve(op, out[0].dtype, seed, seed2, shape::num_elements(&sh));
     Ok(vec![random::float_tensor(op, dist, out[0].dtype, &sh, base)?])
@@ -169,8 +209,8 @@ fn stateful_float_kernel(op: &'static str, dist: FloatDist, attrs: &Attrs, out: 
 /// TensorFlow's `RandomUniform`: uniform `[0, 1)` floats (stateful, seeded by `seed`, `seed2`).
 pub static RANDOM_UNIFORM: OpDef = OpDef {
     name: "random_uniform",
-    infer: |s, a| infer_float_output("random_uniform", s, a, 0),
-    kernel: |_, a, o| stateful_float_kernel("random_uniform", FloatDist::Uniform, a, o),
+    infer: |s, a| infer_stateful_float("random_uniform", s, a),
+    kernel: |i, a, o| stateful_float_kernel("random_uniform", FloatDist::Uniform, i, a, o),
     grad: None,
     stateful: true,
     inplace: None,
@@ -179,8 +219,8 @@ pub static RANDOM_UNIFORM: OpDef = OpDef {
 /// TensorFlow's `RandomStandardNormal`: standard normal floats (stateful).
 pub static RANDOM_STANDARD_NORMAL: OpDef = OpDef {
     name: "random_standard_normal",
-    infer: |s, a| infer_float_output("random_standard_normal", s, a, 0),
-    kernel: |_, a, o| stateful_float_kernel("random_standard_normal", FloatDist::Normal, a, o),
+    infer: |s, a| infer_stateful_float("random_standard_normal", s, a),
+    kernel: |i, a, o| stateful_float_kernel("random_standard_normal", FloatDist::Normal, i, a, o),
     grad: None,
     stateful: true,
     inplace: None,
@@ -189,8 +229,8 @@ pub static RANDOM_STANDARD_NORMAL: OpDef = OpDef {
 /// TensorFlow's `TruncatedNormal`: standard normal floats re-drawn outside `(-2, 2)` (stateful).
 pub static TRUNCATED_NORMAL: OpDef = OpDef {
     name: "truncated_normal",
-    infer: |s, a| infer_float_output("truncated_normal", s, a, 0),
-    kernel: |_, a, o| stateful_float_kernel("truncated_normal", FloatDist::TruncatedNormal, a, o),
+    infer: |s, a| infer_stateful_float("truncated_normal", s, a),
+    kernel: |i, a, o| stateful_float_kernel("truncated_normal", FloatDist::TruncatedNormal, i, a, o),
     grad: None,
     stateful: true,
     inplace: None,
@@ -380,6 +420,48 @@ fn stateful_attrs(shape: &[i64], dtype: Option<DType>, seed: Option<i64>) -> Att
 pub fn random_normal(shape: &[i64], mean: f64, stddev: f64, dtype: DType, seed: Option<i64>) -> Result<Tensor> {
     let rnd = execute1(&RANDOM_STANDARD_NORMAL, &[], stateful_attrs(shape, Some(dtype), seed))?;
     scale_shift(&rnd, stddev, mean, true)
+}
+
+/// The stateful float distributions, for drawing with a run-time shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Distribution {
+    /// `tf.random.uniform`: `[minval, maxval)` (the two parameters).
+    Uniform,
+    /// `tf.random.normal`: mean and standard deviation.
+    Normal,
+    /// `tf.random.truncated_normal`: mean and standard deviation, re-drawn beyond two.
+    TruncatedNormal,
+}
+
+/// `tf.random.uniform`/`normal`/`truncated_normal` (float dtypes) of the int32/int64 shape
+/// vector `shape`, known only at run time inside a traced function (`tf.random.uniform(tf.shape(x))`);
+/// `known` is what tracing knows of its entries (a size or [`RUN_TIME_DIM`]); `a`, `b` are the
+/// distribution's parameters.
+pub fn random_dynamic(
+    dist: Distribution,
+    shape: &Tensor,
+    known: &[i64],
+    (a, b): (f64, f64),
+    dtype: DType,
+    seed: Option<i64>,
+) -> Result<Tensor> {
+    let op: &'static OpDef = match dist {
+        Distribution::Uniform => &RANDOM_UNIFORM,
+        Distribution::Normal => &RANDOM_STANDARD_NORMAL,
+        Distribution::TruncatedNormal => &TRUNCATED_NORMAL,
+    };
+    if !dtype.is_float() {
+        return Err(Error::invalid(
+            op.name,
+            format!("a shape known only at run time needs a float dtype, got {dtype}; draw floats and cast"),
+        ));
+    }
+    let rnd = execute1(op, std::slice::from_ref(shape), stateful_attrs(known, Some(dtype), seed))?;
+    match dist {
+        Distribution::Uniform if a == 0.0 => scale_shift(&rnd, b, 0.0, false),
+        Distribution::Uniform => scale_shift(&rnd, width(dtype, a, b), a, true),
+        _ => scale_shift(&rnd, b, a, true),
+    }
 }
 
 /// `tf.random.truncated_normal`: normal values more than two `stddev`s from `mean` re-drawn.

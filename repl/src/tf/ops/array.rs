@@ -25,7 +25,7 @@ fn reshape(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 
 /// A shape argument with sizes known only at run time (a traced value such as `tf.shape(x)[0]`,
 /// or a whole traced shape vector): the int64 shape vector and what is known of it now.
-fn run_time_shape(v: &Value) -> PyResult<Option<(Tensor, Vec<i64>)>> {
+pub(super) fn run_time_shape(v: &Value) -> PyResult<Option<(Tensor, Vec<i64>)>> {
     let traced = |v: &Value| matches!(v, Value::Tensor(t) if t.is_symbolic());
     match v {
         Value::Tensor(s) if s.is_symbolic() => match (s.dtype().is_int(), s.dims().as_slice()) {

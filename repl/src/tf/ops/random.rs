@@ -9,7 +9,7 @@ use crate::interp::Interp;
 use std::rc::Rc;
 use tensile::ops::random_ops as rnd;
 use tensile::random::Generator;
-use tensile::DType;
+use tensile::{DType, Tensor};
 
 type Out = PyResult<Value>;
 
@@ -33,20 +33,20 @@ fn maxval(func: &str, p: &Params, dtype: DType) -> PyResult<f64> {
 fn normal(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("normal", &["shape", "mean", "stddev", "dtype", "seed", "name"], a)?;
     let d = p.dtype("dtype")?.unwrap_or(DType::F32);
-    let out = rnd::random_normal(
-        &p.req_ints("shape")?,
-        p.float("mean", 0.0)?,
-        p.float("stddev", 1.0)?,
-        d,
-        p.opt_int("seed")?,
-    );
-    Ok(t(r(out)?))
+    let (mean, std) = (p.float("mean", 0.0)?, p.float("stddev", 1.0)?);
+    if let Some(out) = run_time_draw(&p, rnd::Distribution::Normal, (mean, std), d)? {
+        return Ok(t(out));
+    }
+    Ok(t(r(rnd::random_normal(&p.req_ints("shape")?, mean, std, d, p.opt_int("seed")?))?))
 }
 
 fn truncated_normal(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("truncated_normal", &["shape", "mean", "stddev", "dtype", "seed", "name"], a)?;
     let d = p.dtype("dtype")?.unwrap_or(DType::F32);
     let (mean, std) = (p.float("mean", 0.0)?, p.float("stddev", 1.0)?);
+    if let Some(out) = run_time_draw(&p, rnd::Distribution::TruncatedNormal, (mean, std), d)? {
+        return Ok(t(out));
+    }
     Ok(t(r(rnd::truncated_normal(&p.req_ints("shape")?, mean, std, d, p.opt_int("seed")?))?))
 }
 
@@ -54,7 +54,20 @@ fn uniform(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("uniform", &["shape", "minval", "maxval", "dtype", "seed", "name"], a)?;
     let d = p.dtype("dtype")?.unwrap_or(DType::F32);
     let hi = maxval("uniform", &p, d)?;
+    if let Some(out) = run_time_draw(&p, rnd::Distribution::Uniform, (p.float("minval", 0.0)?, hi), d)? {
+        return Ok(t(out));
+    }
     Ok(t(r(rnd::random_uniform(&p.req_ints("shape")?, p.float("minval", 0.0)?, hi, d, p.opt_int("seed")?))?))
+}
+
+/// A draw whose `shape` argument holds traced sizes (`tf.random.uniform(tf.shape(x))`).
+fn run_time_draw(p: &Params, dist: rnd::Distribution, params: (f64, f64), d: DType) -> PyResult<Option<Tensor>> {
+    match super::array::run_time_shape(&p.req("shape")?)? {
+        Some((vector, known)) => {
+            Ok(Some(r(rnd::random_dynamic(dist, &vector, &known, params, d, p.opt_int("seed")?))?))
+        }
+        None => Ok(None),
+    }
 }
 
 fn seed_pair(p: &Params) -> PyResult<[i64; 2]> {
