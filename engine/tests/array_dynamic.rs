@@ -5,7 +5,7 @@
 use tensile::function::{trace_graph, TraceOptions};
 use tensile::graph::exec;
 use tensile::ops::array::{self, RUN_TIME_DIM};
-use tensile::ops::array_dynamic::{broadcast_to_dynamic, eye_dynamic, one_hot_dynamic, tile_dynamic};
+use tensile::ops::array_dynamic::{broadcast_to_dynamic, eye_dynamic, one_hot_dynamic, pad_dynamic, tile_dynamic};
 use tensile::ops::Spec;
 use tensile::prelude::*;
 use tensile::testing::test_tensor;
@@ -110,5 +110,25 @@ fn one_hot_and_eye_with_run_time_sizes() -> Result<()> {
     }
     let e = eye_dynamic(&Tensor::from(vec![2i32]), None, DType::F32).unwrap_err();
     assert!(e.message.contains("num_rows") && e.message.contains("scalar"), "{e}");
+    Ok(())
+}
+
+#[test]
+fn pad_with_run_time_paddings_equals_pad() -> Result<()> {
+    let x = test_tensor(&[2, 3], 10, -1.0, 1.0);
+    for pairs in [[[1i32, 0], [2, 1]], [[0, 0], [0, 0]], [[3, 2], [0, 4]]] {
+        let pt = Tensor::from(pairs);
+        let static_pairs: Vec<[i64; 2]> = pairs.iter().map(|p| [p[0] as i64, p[1] as i64]).collect();
+        let want = array::pad(&x, &static_pairs, "CONSTANT", 0.5)?;
+        let got = traced(&x, &pt, |x, p| Ok(vec![pad_dynamic(x, p, 0.5)?]))?;
+        assert_eq!((got[0].shape(), got[0].to_f64_vec()), (want.shape(), want.to_f64_vec()), "{pairs:?}");
+        let eager = loss_and_grad(&x, |x| array::pad(x, &static_pairs, "CONSTANT", 0.5))?;
+        let grads = traced(&x, &pt, |x, p| loss_and_grad(x, |x| pad_dynamic(x, p, 0.5)))?;
+        assert_eq!(grads[1].to_f64_vec(), eager[1].to_f64_vec(), "{pairs:?}");
+    }
+    let e = traced(&x, &Tensor::from([[0i32, -1], [0, 0]]), |x, p| Ok(vec![pad_dynamic(x, p, 0.0)?])).unwrap_err();
+    assert!(e.message.contains("negative"), "{e}");
+    let e = pad_dynamic(&x, &Tensor::from([[0i32, 1]]), 0.0).unwrap_err();
+    assert!(e.message.contains("[2, 2]") && e.message.contains("int32[1, 2]"), "{e}");
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! Array functions whose sizes are tensors that a traced function knows only at run time
 //! (`tf.tile(x, [tf.shape(y)[0], 1])`, `tf.broadcast_to(x, tf.shape(y))`,
-//! `tf.one_hot(i, tf.shape(y)[1])`, `tf.eye(tf.shape(y)[0])`). Each is composed of the
+//! `tf.one_hot(i, tf.shape(y)[1])`, `tf.eye(tf.shape(y)[0])`, `tf.pad(x, [[0, n], [0, 0]])`). Each is composed of the
 //! run-time-shape ops (`fill`, `reshape_dynamic`, `range`), which check the sizes when the graph
 //! runs and give it its gradient.
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::ops::array::{expand_dims, fill_dynamic, range_dynamic, reshape_dynamic, shape, stack, RUN_TIME_DIM};
+use crate::ops::array::{
+    concat, expand_dims, fill_dynamic, range_dynamic, reshape_dynamic, shape, stack, RUN_TIME_DIM,
+};
 use crate::ops::math;
 use crate::ops::slicing::{index, SliceItem};
 use crate::shape::fmt_dims;
@@ -119,4 +121,50 @@ pub fn eye_dynamic(num_rows: &Tensor, num_columns: Option<&Tensor>, dtype: DType
     let (r, c) = (counting(&rows)?, counting(&cols)?);
     let diagonal = math::equal(&expand_dims(&r, 1)?, &expand_dims(&c, 0)?)?;
     math::cast(&diagonal, dtype)
+}
+
+/// `tf.pad(x, paddings, constant_values=value)` for an int32/int64 `[rank, 2]` `paddings`
+/// tensor: per axis, `paddings[axis]` rows of `value` before and after (none negative).
+pub fn pad_dynamic(x: &Tensor, paddings: &Tensor, value: f64) -> Result<Tensor> {
+    const OP: &str = "pad";
+    let rank = x.rank();
+    let fits = matches!(paddings.dtype(), DType::I32 | DType::I64)
+        && paddings.rank() == 2
+        && paddings.dims()[0].is_none_or(|n| n == rank)
+        && paddings.dims()[1].is_none_or(|n| n == 2);
+    if !fits {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "paddings must be an int32 or int64 tensor of shape [{rank}, 2] for an input of rank {rank}, got {}{}",
+                paddings.dtype(),
+                fmt_dims(&paddings.dims())
+            ),
+        ));
+    }
+    let paddings = math::cast(paddings, DType::I64)?;
+    let fill = Tensor::scalar_of(x.dtype(), value);
+    let mut out = x.clone();
+    for axis in 0..rank {
+        let sizes = math::cast(&shape(&out)?, DType::I64)?;
+        let dims = out.dims();
+        let block = |amount: Tensor| -> Result<Tensor> {
+            let mut parts = Vec::with_capacity(rank);
+            let mut known = Vec::with_capacity(rank);
+            for (d, dim) in dims.iter().enumerate() {
+                let (part, k) = match (d == axis, dim) {
+                    (true, _) => (amount.clone(), RUN_TIME_DIM),
+                    (false, Some(n)) => (Tensor::from(*n as i64), *n as i64),
+                    (false, None) => (entry(&sizes, d)?, RUN_TIME_DIM),
+                };
+                parts.push(part);
+                known.push(k);
+            }
+            fill_dynamic(&stack(&parts, 0)?, &fill, &known)
+        };
+        let row = index(&paddings, &[SliceItem::Index(axis as i64)])?;
+        let (before, after) = (block(entry(&row, 0)?)?, block(entry(&row, 1)?)?);
+        out = concat(&[before, out, after], axis as i64)?;
+    }
+    Ok(out)
 }

@@ -156,7 +156,14 @@ fn pad(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let x = p.tensor("tensor")?;
     let pt = to_tensor(&p.req("paddings")?, None)?;
     if pt.is_symbolic() {
-        return Err(raise("TypeError", "pad: paddings must be known while tracing (Python ints or an eager tensor)"));
+        if p.str("mode", "CONSTANT")?.to_uppercase() != "CONSTANT" {
+            return Err(raise(
+                "TypeError",
+                "pad: REFLECT and SYMMETRIC padding need paddings known while tracing (Python ints or an eager tensor)",
+            ));
+        }
+        let value = p.float("constant_values", 0.0)?;
+        return Ok(t(r(tensile::ops::array_dynamic::pad_dynamic(&x, &pt, value))?));
     }
     if pt.shape() != [x.rank(), 2] {
         return Err(raise(
