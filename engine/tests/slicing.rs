@@ -647,3 +647,38 @@ fn run_time_bounds_leave_their_dims_unknown_while_tracing() -> Result<()> {
     assert!(e.contains("strides[1] must be non-zero"), "{e}");
     Ok(())
 }
+
+#[test]
+fn slice_with_run_time_begin_and_size_checks_like_slice() -> Result<()> {
+    use tensile::ops::array::RUN_TIME_DIM;
+    use tensile::ops::slicing_dynamic::slice_dynamic;
+    let specs = [
+        Spec { dtype: DType::F32, dims: [Some(3), Some(4)].into_iter().collect() },
+        Spec { dtype: DType::I32, dims: [Some(2)].into_iter().collect() },
+        Spec { dtype: DType::I32, dims: [Some(2)].into_iter().collect() },
+    ];
+    let options = tensile::function::TraceOptions { root: true, allow_variable_creation: false };
+    let traced = tensile::function::trace_graph(&specs, options, |a| {
+        let y = slice_dynamic(&a[0], &a[1], &a[2], &[RUN_TIME_DIM, 2])?;
+        // A size tracing knows is promised; the rest is unknown.
+        assert_eq!(y.dims().as_slice(), &[None, Some(2)]);
+        Ok(vec![y])
+    })?;
+    let run = |b: [i32; 2], s: [i32; 2]| {
+        tensile::graph::exec::run(
+            &traced.graph,
+            &[arange(&[3, 4]), Tensor::from(b.to_vec()), Tensor::from(s.to_vec())],
+            &traced.variables,
+        )
+    };
+    assert_eq!(vals(&run([1, 2], [-1, 2])?[0]), vec![6.0, 7.0, 10.0, 11.0]);
+    assert_eq!(vals(&run([0, 0], [1, 2])?[0]), vec![0.0, 1.0]);
+    // TensorFlow's bounds checks (no clamping, no negative begin), and the promised size.
+    let e = run([2, 0], [2, 2]).unwrap_err().to_string();
+    assert!(e.contains("size[0] in [0, 1]") && e.contains("got 2"), "{e}");
+    let e = run([-1, 0], [1, 2]).unwrap_err().to_string();
+    assert!(e.contains("begin[0]"), "{e}");
+    let e = run([0, 0], [1, 3]).unwrap_err().to_string();
+    assert!(e.contains("does not match the traced size"), "{e}");
+    Ok(())
+}

@@ -18,7 +18,7 @@ pub(crate) static OPS: &[&OpDef] = &[&SLICE, &SLICE_GRAD, &STRIDED_SLICE, &STRID
 // tf.slice
 
 /// Validated `slice` parameters: per-dimension begin and (possibly unknown) size.
-fn resolve_slice(op: &str, x: &Spec, begin: &[i64], size: &[i64]) -> Result<(Vec<usize>, Dims)> {
+pub(super) fn resolve_slice(op: &str, x: &Spec, begin: &[i64], size: &[i64]) -> Result<(Vec<usize>, Dims)> {
     let rank = x.rank();
     if begin.len() != rank || size.len() != rank {
         return Err(Error::invalid(

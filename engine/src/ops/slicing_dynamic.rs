@@ -1,10 +1,11 @@
-//! Strided slices whose bounds are known only at run time (`x[:tf.shape(y)[0]]`, `x[i]` for a
-//! loop counter `i` inside a traced function): the bounds are scalar tensor inputs, the rest of
-//! the slice spec stays attributes, and the output dims those bounds decide are unknown while
+//! Slices whose bounds are known only at run time (`x[:tf.shape(y)[0]]`, `x[i]` for a loop
+//! counter `i`, `tf.slice(x, [0, k], [-1, n])` inside a traced function): the bounds are tensor
+//! inputs, the rest stays attributes, and the output dims those bounds decide are unknown while
 //! tracing.
 
 use super::slicing::{
-    check_compatible, resolve_strided, resolve_strided_at, shape_attr_dims, unknown, RunTimeBounds, StridedSliceSpec,
+    check_compatible, index, resolve_slice, resolve_strided, resolve_strided_at, shape_attr_dims, slice_spec, unknown,
+    RunTimeBounds, SliceItem, StridedSliceSpec,
 };
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
@@ -16,7 +17,7 @@ use crate::tensor::Tensor;
 use crate::{with_any, DType};
 
 /// Ops of this family.
-pub(crate) static OPS: &[&OpDef] = &[&STRIDED_SLICE_DYNAMIC, &STRIDED_SLICE_DYNAMIC_GRAD];
+pub(crate) static OPS: &[&OpDef] = &[&STRIDED_SLICE_DYNAMIC, &STRIDED_SLICE_DYNAMIC_GRAD, &SLICE_DYNAMIC];
 
 /// The spec and which of its bounds are inputs.
 fn read_attrs(op: &str, a: &Attrs) -> Result<(StridedSliceSpec, RunTimeBounds)> {
@@ -212,6 +213,84 @@ pub static STRIDED_SLICE_DYNAMIC_GRAD: OpDef = OpDef {
         let n = bound_count(run_time);
         let g = strided_slice_dynamic(&c.grad(0)?, &spec, run_time, &c.inputs[1..1 + n])?;
         Ok(std::iter::once(Some(g)).chain(c.inputs[1..].iter().map(|_| None)).collect())
+    }),
+    stateful: false,
+    inplace: None,
+};
+
+/// `tf.slice(x, begin, size)` with `begin` and `size` int32/int64 vectors known only at run
+/// time; `known_size` is what tracing knows of `size` (a size, `-1` for "to the end", or
+/// [`crate::ops::array::RUN_TIME_DIM`]).
+pub fn slice_dynamic(x: &Tensor, begin: &Tensor, size: &Tensor, known_size: &[i64]) -> Result<Tensor> {
+    let attrs = Attrs::new().with("size", Attr::Ints(known_size.to_vec()));
+    execute1(&SLICE_DYNAMIC, &[x.clone(), begin.clone(), size.clone()], attrs)
+}
+
+/// `tf.slice` with run-time `begin` and `size` vectors (inputs 1 and 2): TensorFlow's bounds
+/// checks run when the graph runs; attribute `size` holds what tracing knew of the sizes.
+pub static SLICE_DYNAMIC: OpDef = OpDef {
+    name: "slice_dynamic",
+    infer: |s, a| {
+        const OP: &str = "slice_dynamic";
+        crate::ops::expect_arity(OP, s, 3)?;
+        let rank = s[0].rank();
+        let known = a.ints(OP, "size")?;
+        for (what, v) in [("begin", &s[1]), ("size", &s[2])] {
+            if !matches!(v.dtype, DType::I32 | DType::I64) || v.rank() != 1 || v.dims[0].is_some_and(|n| n != rank) {
+                return Err(Error::invalid(
+                    OP,
+                    format!("{what} must be an int32 or int64 vector of {rank} entries, got {}", v.describe()),
+                ));
+            }
+        }
+        if known.len() != rank {
+            return Err(Error::invalid(OP, format!("attribute size {known:?} must have {rank} entries")));
+        }
+        let dims = known.iter().map(|&k| usize::try_from(k).ok()).collect();
+        Ok(vec![Spec { dtype: s[0].dtype, dims }])
+    },
+    kernel: |i, a, _| {
+        const OP: &str = "slice_dynamic";
+        let x = &i[0];
+        let begin = crate::ops::indexing::index_values(OP, &i[1])?;
+        let size = crate::ops::indexing::index_values(OP, &i[2])?;
+        let known = a.ints(OP, "size")?;
+        if let Some(d) = (0..known.len()).find(|&d| known[d] >= 0 && size.get(d) != Some(&known[d])) {
+            return Err(Error::invalid(OP, format!("size {size:?} does not match the traced size {known:?} at {d}")));
+        }
+        let (begin, dims) = resolve_slice(OP, &Spec::of(x), &begin, &size)?;
+        let size = shape::to_shape(&dims).ok_or_else(|| unknown(OP))?;
+        let w = crate::kernels::slicing::Window {
+            shape: x.shape().to_vec(),
+            stride: vec![1; begin.len()],
+            begin,
+            size: size.to_vec(),
+        };
+        let t = with_any!(x.dtype(), T => Tensor::from_vec(gather_window(x.as_slice::<T>()?, &w), &size)?);
+        Ok(vec![t])
+    },
+    grad: Some(|c: &GradCtx| {
+        // Written into zeros like x from `begin` to `begin + shape(dy)`, a strided slice's backward.
+        let (x, begin, dy) = (&c.inputs[0], &c.inputs[1], c.grad(0)?);
+        let rank = x.rank();
+        if rank > 62 {
+            return Err(Error::invalid("slice_dynamic", format!("rank {rank} is beyond a slice spec's 63 items")));
+        }
+        let spec = slice_spec(&vec![SliceItem::range(0, 0); rank])?;
+        let all = (1i64 << rank) - 1;
+        let run_time = RunTimeBounds { begin: all, end: all, strides: 0 };
+        let dy_shape = crate::ops::array::shape(&dy)?;
+        let begin = crate::ops::math::cast(begin, DType::I32)?;
+        let mut bounds = Vec::with_capacity(2 * rank);
+        for d in 0..rank {
+            bounds.push(index(&begin, &[SliceItem::Index(d as i64)])?);
+        }
+        for d in 0..rank {
+            let n = index(&dy_shape, &[SliceItem::Index(d as i64)])?;
+            bounds.push(crate::ops::math::add(&bounds[d], &n)?);
+        }
+        let g = strided_slice_dynamic_grad(&dy, x, &spec, run_time, &bounds)?;
+        Ok(vec![Some(g), None, None])
     }),
     stateful: false,
     inplace: None,

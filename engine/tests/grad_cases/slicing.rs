@@ -68,6 +68,24 @@ pub fn cases() -> Vec<GradCase> {
                 slicing_dynamic::strided_slice_dynamic(&x[0], &spec, rt, &x[1..])
             },
         ),
+        // tf.slice(x, [1, 0], [2, -1]) and tf.slice(x, [0, 1, 1], [1, 2, 1]) with run-time vectors.
+        GradCase::new(
+            "slice_dynamic",
+            vec![test_tensor(&[3, 4], 52, -1.0, 1.0), Tensor::from(vec![1i32, 0]), Tensor::from(vec![2i32, -1])],
+            |x| slicing_dynamic::slice_dynamic(&x[0], &x[1], &x[2], &[2, -1]),
+        ),
+        GradCase::new(
+            "slice_dynamic",
+            vec![
+                test_tensor(&[2, 3, 2], 53, -1.0, 1.0),
+                Tensor::from(vec![0i64, 1, 1]),
+                Tensor::from(vec![1i64, 2, 1]),
+            ],
+            |x| {
+                let unknown = tensile::ops::array::RUN_TIME_DIM;
+                slicing_dynamic::slice_dynamic(&x[0], &x[1], &x[2], &[unknown, unknown, unknown])
+            },
+        ),
         // The backward of x[k, ::-1, 1:e] for a [3, 4, 5] input.
         GradCase::new(
             "strided_slice_dynamic_grad",

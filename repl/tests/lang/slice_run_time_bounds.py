@@ -76,3 +76,19 @@ try:
     bad(x, tf.constant(7))
 except tf.errors.InvalidArgumentError as e:
     print("InvalidArgumentError")
+
+@tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.int32)])
+def sliced(t, k):
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        a = tf.slice(t, [0, k], [-1, 2])
+        b = tf.slice(t, [k, 0], [1, tf.shape(t)[1] - k])
+        y = tf.reduce_sum(a * 2.0) + tf.reduce_sum(b * b)
+    return a, b, tape.gradient(y, t)
+
+for part in sliced(x, tf.constant(1)):
+    print(part)
+try:
+    sliced(x, tf.constant(5))
+except tf.errors.InvalidArgumentError:
+    print("InvalidArgumentError")

@@ -373,6 +373,24 @@ fn ones_like(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 
 fn slice(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("slice", &["input_", "begin", "size", "name"], a)?;
+    let traced = |v: &Value| match v {
+        Value::Tensor(t) => t.is_symbolic(),
+        Value::List(_) | Value::Tuple(_) => to_tensor(v, None).is_ok_and(|t| t.is_symbolic()),
+        _ => false,
+    };
+    let (begin, size) = (p.req("begin")?, p.req("size")?);
+    if traced(&begin) || traced(&size) {
+        let x = p.tensor("input_")?;
+        let (size_t, known) = match run_time_shape(&size)? {
+            Some((vector, known)) => (vector, known),
+            None => {
+                let ints = p.req_ints("size")?;
+                (Tensor::from(ints.clone()), ints)
+            }
+        };
+        let begin_t = to_tensor(&begin, Some(DType::I32))?;
+        return Ok(t(r(tensile::ops::slicing_dynamic::slice_dynamic(&x, &begin_t, &size_t, &known))?));
+    }
     Ok(t(r(slicing::slice(&p.tensor("input_")?, &p.req_ints("begin")?, &p.req_ints("size")?))?))
 }
 
