@@ -737,3 +737,30 @@ fn shape_rules_accept_unknown_dims() {
     .unwrap();
     assert_eq!((out[0].dtype, out[0].dims.as_slice()), (DType::I64, &[None, Some(3)][..]));
 }
+
+#[test]
+fn top_k_with_a_run_time_k() -> Result<()> {
+    let specs = [
+        Spec { dtype: DType::F32, dims: [Some(2), None].into_iter().collect() },
+        Spec { dtype: DType::I32, dims: Default::default() },
+    ];
+    let options = tensile::function::TraceOptions { root: true, allow_variable_creation: false };
+    let traced = tensile::function::trace_graph(&specs, options, |a| {
+        let (v, i) = top_k_dynamic(&a[0], &a[1], true)?;
+        assert_eq!(v.dims().as_slice(), &[Some(2), None]);
+        Ok(vec![v, i])
+    })?;
+    let x = Tensor::from([[3.0f32, 1.0, 4.0], [5.0, 9.0, 2.0]]);
+    let run = |k: i32| tensile::graph::exec::run(&traced.graph, &[x.clone(), Tensor::from(k)], &traced.variables);
+    let out = run(2)?;
+    assert_eq!(out[0].to_vec::<f32>()?, vec![4.0, 3.0, 9.0, 5.0]);
+    assert_eq!(out[1].to_vec::<i32>()?, vec![2, 0, 1, 0]);
+    assert_eq!(run(0)?[0].shape(), &[2, 0]);
+    for k in [4, -1] {
+        let e = run(k).unwrap_err().to_string();
+        assert!(e.contains("top_k") && e.contains(&format!("k = {k} must be in [0, 3]")), "{e}");
+    }
+    let e = top_k_dynamic(&x, &Tensor::from(vec![1i32]), true).unwrap_err().to_string();
+    assert!(e.contains("scalar k"), "{e}");
+    Ok(())
+}

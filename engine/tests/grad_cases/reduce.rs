@@ -102,5 +102,9 @@ pub fn cases() -> Vec<GradCase> {
             execute1(&reduce::SCATTER_LAST_AXIS, &[x[0].clone(), idx, x[1].clone()], attrs)
         }),
         GradCase::new("top_k", vec![x(&[6], 35, -1.0, 1.0)], |x| Ok(reduce::top_k(&x[0], 3, false)?.0)),
+        // k as a run-time input (TensorFlow's TopKV2).
+        GradCase::new("top_k", vec![x(&[2, 5], 36, -1.0, 1.0), Tensor::from(3i32)], |x| {
+            Ok(reduce::top_k_dynamic(&x[0], &x[1], true)?.0)
+        }),
     ]
 }

@@ -37,6 +37,25 @@ fn bad_index(op: &str, e: BadIndex, n: usize, indices: &Tensor) -> Error {
 
 fn infer_top_k(s: &[Spec], a: &Attrs) -> Result<Vec<Spec>> {
     const OP: &str = "top_k";
+    if s.len() == 2 {
+        // TensorFlow's TopKV2: `k` is a scalar input, known only when the graph runs.
+        expect_dtype_in(OP, &s[1], INDEX_DTYPES)?;
+        if s[1].rank() != 0 || s[0].rank() == 0 {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "expected an input of rank >= 1 and a scalar k, got {} and {}",
+                    s[0].describe(),
+                    s[1].describe()
+                ),
+            ));
+        }
+        let mut dims = s[0].dims.clone();
+        if let Some(d) = dims.last_mut() {
+            *d = None;
+        }
+        return Ok(vec![Spec { dtype: s[0].dtype, dims: dims.clone() }, Spec { dtype: DType::I32, dims }]);
+    }
     expect_arity(OP, s, 1)?;
     expect_dtype_in(OP, &s[0], NUMERIC)?;
     let k = a.int(OP, "k")?;
@@ -71,12 +90,24 @@ pub static TOP_K: OpDef = OpDef {
     kernel: |i, a, o| {
         const OP: &str = "top_k";
         let x = &i[0];
-        let k = a.int(OP, "k")?.max(0) as usize;
         let n = last_dim(x);
         if n > i32::MAX as usize {
             return Err(Error::invalid(OP, format!("last dimension {n} is too large for int32 indices")));
         }
-        let osh = out_shape(OP, &o[0])?;
+        let (k, osh) = match i.get(1) {
+            None => (a.int(OP, "k")?.max(0) as usize, out_shape(OP, &o[0])?),
+            Some(k) => {
+                let k = crate::ops::indexing::index_values(OP, k)?[0];
+                let k = usize::try_from(k).ok().filter(|&k| k <= n).ok_or_else(|| {
+                    Error::invalid(OP, format!("k = {k} must be in [0, {n}], the last dimension of the input"))
+                })?;
+                let mut osh = x.shape().to_vec();
+                if let Some(d) = osh.last_mut() {
+                    *d = k;
+                }
+                (k, osh)
+            }
+        };
         let (values, indices) = with_numeric!(x.dtype(), T => {
             let (v, ix) = top_k_kernel(x.as_slice::<T>()?, n, k);
             (Tensor::from_vec(v, &osh)?, Tensor::from_vec(ix, &osh)?)
@@ -86,7 +117,8 @@ pub static TOP_K: OpDef = OpDef {
     grad: Some(|c: &GradCtx| {
         // Each selected value's gradient goes back to the position it was taken from.
         let g = c.grad(0)?;
-        Ok(vec![Some(scatter_last_axis_like(&g, &c.outputs[1], &c.inputs[0])?)])
+        let dx = scatter_last_axis_like(&g, &c.outputs[1], &c.inputs[0])?;
+        Ok(std::iter::once(Some(dx)).chain(c.inputs[1..].iter().map(|_| None)).collect())
     }),
     stateful: false,
     inplace: None,
@@ -99,6 +131,17 @@ pub static TOP_K: OpDef = OpDef {
 pub fn top_k(x: &Tensor, k: i64, sorted: bool) -> Result<(Tensor, Tensor)> {
     let attrs = Attrs::new().with("k", Attr::Int(k)).with("sorted", Attr::Bool(sorted));
     let mut out = execute(&TOP_K, std::slice::from_ref(x), attrs)?.into_iter();
+    match (out.next(), out.next()) {
+        (Some(v), Some(i)) => Ok((v, i)),
+        _ => Err(Error::new(crate::ErrorKind::Internal, "top_k", "expected two outputs")),
+    }
+}
+
+/// [`top_k`] with `k` an int32/int64 scalar tensor, which a traced function may know only at
+/// run time (`tf.math.top_k(x, k=tf.shape(x)[-1] // 2)`).
+pub fn top_k_dynamic(x: &Tensor, k: &Tensor, sorted: bool) -> Result<(Tensor, Tensor)> {
+    let attrs = Attrs::new().with("k", Attr::Int(-1)).with("sorted", Attr::Bool(sorted));
+    let mut out = execute(&TOP_K, &[x.clone(), k.clone()], attrs)?.into_iter();
     match (out.next(), out.next()) {
         (Some(v), Some(i)) => Ok((v, i)),
         _ => Err(Error::new(crate::ErrorKind::Internal, "top_k", "expected two outputs")),

@@ -68,7 +68,10 @@ fn cumprod(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 fn top_k(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("top_k", &["input", "k", "sorted", "index_type", "name"], a)?;
     let x = p.tensor("input")?;
-    let (values, indices) = r(reduce::top_k(&x, p.int("k", 1)?, p.bool("sorted", true)?))?;
+    let (values, indices) = match p.get("k") {
+        Some(Value::Tensor(k)) if k.is_symbolic() => r(reduce::top_k_dynamic(&x, &k, p.bool("sorted", true)?))?,
+        _ => r(reduce::top_k(&x, p.int("k", 1)?, p.bool("sorted", true)?))?,
+    };
     let indices = match p.dtype("index_type")? {
         Some(d) if d != indices.dtype() => r(math::cast(&indices, d))?,
         _ => indices,
