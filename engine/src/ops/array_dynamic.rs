@@ -74,7 +74,8 @@ pub fn tile_dynamic(x: &Tensor, multiples: &Tensor) -> Result<Tensor> {
         return Ok(x.clone());
     }
     let sizes = math::cast(&shape(x)?, DType::I64)?;
-    let (mut split, mut split_known, mut wide, mut out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut split, mut split_known, mut wide, mut wide_known, mut out) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (i, dim) in x.dims().iter().enumerate() {
         let d = match dim {
             Some(n) => Tensor::from(*n as i64),
@@ -83,12 +84,13 @@ pub fn tile_dynamic(x: &Tensor, multiples: &Tensor) -> Result<Tensor> {
         let m = entry(&multiples, i)?;
         // x viewed as [1, d0, 1, d1, ...], broadcast to [m0, d0, m1, d1, ...], then merged.
         split.extend([Tensor::from(1i64), d.clone()]);
-        split_known.extend([1, dim.map_or(RUN_TIME_DIM, |n| n as i64)]);
+        let known = dim.map_or(RUN_TIME_DIM, |n| n as i64);
+        split_known.extend([1, known]);
+        wide_known.extend([RUN_TIME_DIM, known]);
         out.push(math::mul(&m, &d)?);
         wide.extend([m, d]);
     }
     let split = reshape_dynamic(x, &stack(&split, 0)?, &split_known)?;
-    let wide_known: Vec<i64> = split_known.iter().map(|&k| if k == 1 { RUN_TIME_DIM } else { k }).collect();
     let wide = broadcast_to_dynamic(&split, &stack(&wide, 0)?, &wide_known)?;
     reshape_dynamic(&wide, &stack(&out, 0)?, &vec![RUN_TIME_DIM; rank])
 }

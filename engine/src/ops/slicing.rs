@@ -72,6 +72,12 @@ pub(super) fn resolve_slice(op: &str, x: &Spec, begin: &[i64], size: &[i64]) -> 
     Ok((b_out, dims))
 }
 
+/// The box of `x` of `size` starting at `begin` (checked by [`resolve_slice`]).
+pub(super) fn gather_box(x: &Tensor, begin: Vec<usize>, size: &[usize]) -> Result<Tensor> {
+    let w = Window { shape: x.shape().to_vec(), stride: vec![1; begin.len()], begin, size: size.to_vec() };
+    Ok(with_any!(x.dtype(), T => Tensor::from_vec(gather_window(x.as_slice::<T>()?, &w), size)?))
+}
+
 pub(super) fn unknown(op: &str) -> Error {
     Error::invalid(op, "the shape must be fully known to run this op")
 }
@@ -88,9 +94,7 @@ pub static SLICE: OpDef = OpDef {
         let x = &i[0];
         let (begin, _) = resolve_slice("slice", &Spec::of(x), a.ints("slice", "begin")?, a.ints("slice", "size")?)?;
         let size = o[0].shape().ok_or_else(|| unknown("slice"))?;
-        let w = Window { shape: x.shape().to_vec(), stride: vec![1; begin.len()], begin, size: size.to_vec() };
-        let t = with_any!(x.dtype(), T => Tensor::from_vec(gather_window(x.as_slice::<T>()?, &w), &size)?);
-        Ok(vec![t])
+        Ok(vec![gather_box(x, begin, &size)?])
     },
     grad: Some(|c: &GradCtx| {
         let begin = c.attrs.ints("slice", "begin")?;

@@ -4,8 +4,8 @@
 //! tracing.
 
 use super::slicing::{
-    check_compatible, index, resolve_slice, resolve_strided, resolve_strided_at, shape_attr_dims, slice_spec, unknown,
-    RunTimeBounds, SliceItem, StridedSliceSpec,
+    check_compatible, gather_box, index, resolve_slice, resolve_strided, resolve_strided_at, shape_attr_dims,
+    slice_spec, unknown, RunTimeBounds, SliceItem, StridedSliceSpec,
 };
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
@@ -260,14 +260,7 @@ pub static SLICE_DYNAMIC: OpDef = OpDef {
         }
         let (begin, dims) = resolve_slice(OP, &Spec::of(x), &begin, &size)?;
         let size = shape::to_shape(&dims).ok_or_else(|| unknown(OP))?;
-        let w = crate::kernels::slicing::Window {
-            shape: x.shape().to_vec(),
-            stride: vec![1; begin.len()],
-            begin,
-            size: size.to_vec(),
-        };
-        let t = with_any!(x.dtype(), T => Tensor::from_vec(gather_window(x.as_slice::<T>()?, &w), &size)?);
-        Ok(vec![t])
+        Ok(vec![gather_box(x, begin, &size)?])
     },
     grad: Some(|c: &GradCtx| {
         // Written into zeros like x from `begin` to `begin + shape(dy)`, a strided slice's backward.

@@ -235,9 +235,7 @@ pub static TENSOR_LIST_SCATTER: OpDef = OpDef {
         count_copy();
         let t = with_any!(buf.dtype(), T => {
             let mut out = buf.as_slice::<T>()?.to_vec();
-            for (k, at) in rows.into_iter().enumerate() {
-                out[at * row..(at + 1) * row].copy_from_slice(&value.as_slice::<T>()?[k * row..(k + 1) * row]);
-            }
+            write_rows(&mut out, value.as_slice::<T>()?, &rows, row);
             Tensor::from_vec(out, buf.shape())?
         });
         Ok(vec![t])
@@ -288,6 +286,13 @@ fn scattered_rows(buf: &Tensor, indices: &Tensor, value: &Tensor) -> Result<Vec<
         .collect()
 }
 
+/// Row `k` of `value` (rows of `row` elements) into row `rows[k]` of `out`, in order.
+fn write_rows<T: Copy>(out: &mut [T], value: &[T], rows: &[usize], row: usize) {
+    for (k, &at) in rows.iter().enumerate() {
+        out[at * row..(at + 1) * row].copy_from_slice(&value[k * row..(k + 1) * row]);
+    }
+}
+
 /// `tensor_list_scatter` writing the rows into the handed-over buffer (input 0).
 fn scatter_in_place(i: &mut [Tensor], k: usize, _: &Attrs, _: &[Spec]) -> Result<Option<Vec<Tensor>>> {
     if k != 0 {
@@ -299,10 +304,7 @@ fn scatter_in_place(i: &mut [Tensor], k: usize, _: &Attrs, _: &[Spec]) -> Result
     let done = with_any!(i[0].dtype(), T => {
         match crate::ops::split_donated::<T>(i, 0) {
             Some((out, _, after)) => {
-                let value = after[1].as_slice::<T>()?;
-                for (k, at) in rows.into_iter().enumerate() {
-                    out[at * row..(at + 1) * row].copy_from_slice(&value[k * row..(k + 1) * row]);
-                }
+                write_rows(out, after[1].as_slice::<T>()?, &rows, row);
                 true
             }
             None => false,

@@ -68,8 +68,8 @@ fn leaf(x: f64, k: Kind, depth: usize, shape: &[usize], out: &mut Vec<f64>, kind
     Ok(())
 }
 
-/// The dtype of the first traced tensor nested in the list or tuple `v`, if any holds one.
-fn traced_dtype(v: &Value) -> Option<DType> {
+/// The dtype of the first traced tensor in `v` or nested in its lists and tuples, if any.
+pub fn traced_dtype(v: &Value) -> Option<DType> {
     match v {
         Value::List(l) => l.borrow().iter().find_map(traced_dtype),
         Value::Tuple(t) => t.iter().find_map(traced_dtype),

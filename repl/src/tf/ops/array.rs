@@ -373,11 +373,7 @@ fn ones_like(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 
 fn slice(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("slice", &["input_", "begin", "size", "name"], a)?;
-    let traced = |v: &Value| match v {
-        Value::Tensor(t) => t.is_symbolic(),
-        Value::List(_) | Value::Tuple(_) => to_tensor(v, None).is_ok_and(|t| t.is_symbolic()),
-        _ => false,
-    };
+    let traced = |v: &Value| crate::tf::convert::traced_dtype(v).is_some();
     let (begin, size) = (p.req("begin")?, p.req("size")?);
     if traced(&begin) || traced(&size) {
         let x = p.tensor("input_")?;
