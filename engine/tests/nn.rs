@@ -749,3 +749,84 @@ fn depthwise_conv2d_matches_a_direct_loop() -> Result<()> {
     assert!(e.to_string().contains("input depth 3 does not match filter in_channels 4"), "{e}");
     Ok(())
 }
+
+/// Same shape and bit-identical values.
+fn assert_same(a: &Tensor, b: &Tensor) {
+    assert_eq!((a.shape(), a.to_f64_vec()), (b.shape(), b.to_f64_vec()));
+}
+
+/// Attributes of a stride-1 `SAME` window op with a sizes attribute `name` = `sizes`.
+fn sizes_attrs(name: &'static str, sizes: &[i64]) -> tensile::attrs::Attrs {
+    use tensile::attrs::{Attr, Attrs};
+    Attrs::new()
+        .with("strides", Attr::Ints(vec![1]))
+        .with("padding", Attr::Str("SAME".into()))
+        .with("ksize", Attr::Ints(vec![2]))
+        .with(name, Attr::Ints(sizes.to_vec()))
+}
+
+#[test]
+fn backward_ops_read_run_time_sizes_from_their_sizes_input() -> Result<()> {
+    use tensile::ops::execute1;
+    let x = f32_tensor(&test_tensor(&[2, 3, 4, 2], 7, -1.0, 1.0));
+    let f = f32_tensor(&test_tensor(&[2, 2, 2, 3], 8, -1.0, 1.0));
+    let dy = f32_tensor(&test_tensor(&[2, 3, 4, 3], 9, -1.0, 1.0));
+    let shape_of = |t: &Tensor| Tensor::from_vec(t.shape().iter().map(|&d| d as i32).collect::<Vec<_>>(), &[4]);
+    // -2 marks a size read from the sizes input; -1 the batch of the incoming gradient.
+    let unknown = [-1, -2, -2, 2];
+    let got = execute1(
+        &nn::CONV2D_BACKPROP_INPUT,
+        &[f.clone(), dy.clone(), shape_of(&x)?],
+        sizes_attrs("input_sizes", &unknown),
+    )?;
+    assert_same(&got, &nn::conv2d_backprop_input(&[2, 3, 4, 2], &f, &dy, &[1], "SAME", &[])?);
+    let got = execute1(
+        &nn::CONV2D_BACKPROP_FILTER,
+        &[x.clone(), dy.clone(), shape_of(&f)?],
+        sizes_attrs("filter_sizes", &[-2, 2, -2, -2]),
+    )?;
+    assert_same(&got, &nn::conv2d_backprop_filter(&x, &[2, 2, 2, 3], &dy, &[1], "SAME", &[])?);
+    let pooled = f32_tensor(&test_tensor(&[2, 3, 4, 2], 10, -1.0, 1.0));
+    let got = execute1(
+        &nn::AVG_POOL2D_GRAD,
+        &[pooled.clone(), shape_of(&x)?],
+        sizes_attrs("input_sizes", &[-2, -2, -2, -2]),
+    )?;
+    assert_same(&got, &nn::avg_pool2d_grad(&[2, 3, 4, 2], &pooled, &[2], &[1], "SAME")?);
+
+    // The sizes input must agree with the sizes known already and with the incoming gradient.
+    let bad = Tensor::from_vec(vec![2i32, 3, 4, 5], &[4])?;
+    let e = err_text(execute1(
+        &nn::CONV2D_BACKPROP_INPUT,
+        &[f.clone(), dy.clone(), bad],
+        sizes_attrs("input_sizes", &unknown),
+    ));
+    assert!(e.contains("conv2d_backprop_input") && e.contains("[2, 3, 4, 5]"), "{e}");
+    let wider = Tensor::from_vec(vec![2i32, 5, 4, 2], &[4])?;
+    let e = err_text(execute1(
+        &nn::CONV2D_BACKPROP_INPUT,
+        &[f.clone(), dy.clone(), wider],
+        sizes_attrs("input_sizes", &unknown),
+    ));
+    assert!(e.contains("out_backprop shape [2, 3, 4, 3]") && e.contains("[2, 5, 4, 3]"), "{e}");
+    let huge = Tensor::from_vec(vec![2i32, 1 << 30, 1 << 30, 2], &[4])?;
+    let e = execute1(&nn::CONV2D_BACKPROP_INPUT, &[f.clone(), dy.clone(), huge], sizes_attrs("input_sizes", &unknown))
+        .unwrap_err();
+    assert_eq!(e.kind, tensile::ErrorKind::ResourceExhausted, "{e}");
+    let e =
+        err_text(execute1(&nn::CONV2D_BACKPROP_INPUT, &[f.clone(), dy.clone()], sizes_attrs("input_sizes", &unknown)));
+    assert!(e.contains("input_sizes") && e.contains("-1"), "{e}");
+    let e = err_text(execute1(
+        &nn::CONV2D_BACKPROP_FILTER,
+        &[x, dy, shape_of(&f)?],
+        sizes_attrs("filter_sizes", &[-1, 2, 2, 3]),
+    ));
+    assert!(e.contains("filter_sizes"), "{e}");
+    let e = err_text(execute1(
+        &nn::AVG_POOL2D_GRAD,
+        &[pooled, Tensor::from(3i32)],
+        sizes_attrs("input_sizes", &[-2, 3, 4, 2]),
+    ));
+    assert!(e.contains("avg_pool2d_grad") && e.contains("int32 or int64 vector of 4"), "{e}");
+    Ok(())
+}

@@ -106,7 +106,7 @@ pub const RUN_TIME_DIM: i64 = -2;
 
 /// Fails unless `vector` is an int32/int64 vector of `n` sizes (its length may be unknown while
 /// tracing).
-fn expect_shape_vector(op: &str, vector: &Spec, n: usize) -> Result<()> {
+pub(crate) fn expect_shape_vector(op: &str, vector: &Spec, n: usize) -> Result<()> {
     let fits = vector.rank() == 1 && vector.dims[0].is_none_or(|len| len == n);
     if !matches!(vector.dtype, DType::I32 | DType::I64) || !fits {
         return Err(Error::invalid(

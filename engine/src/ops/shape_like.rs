@@ -271,27 +271,3 @@ pub fn size_as(x: &Tensor, dtype: DType) -> Result<Tensor> {
     }
     crate::ops::math::cast(&array::size(x)?, dtype)
 }
-
-/// The error of a gradient formula that needs the static shape of `t`, which a traced function
-/// knows only at run time.
-pub fn unknown_dims_error(op: &str, t: &Tensor) -> Error {
-    Error::invalid(
-        op,
-        format!(
-            "cannot differentiate {op} inside a traced function: its {} value has shape {} with dimensions \
-             known only at run time, and its gradient needs them while tracing. Trace with concrete shapes \
-             (no None in input_signature, no reduce_retracing) or take the gradient outside the function",
-            t.dtype(),
-            shape::fmt_dims(&t.dims())
-        ),
-    )
-}
-
-/// The static shape of `t`, for gradient formulas that cannot work from a run-time shape.
-pub fn static_shape<'a>(op: &str, t: &'a Tensor) -> Result<&'a [usize]> {
-    if has_static_shape(t) {
-        Ok(t.shape())
-    } else {
-        Err(unknown_dims_error(op, t))
-    }
-}

@@ -12,12 +12,13 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::alloc_out;
 use crate::kernels::elementwise::broadcast_strides;
 use crate::kernels::gemm::{batched_matmul, strided_sum, BatchOffsets, MatDims, MatElem, Strides};
+use crate::ops::array::RUN_TIME_DIM;
 use crate::ops::reduce::reduce_sum;
-use crate::ops::shape_like::unbroadcast_operand;
+use crate::ops::shape_like::{self, unbroadcast_operand};
 use crate::ops::{array, execute1, expect_arity, expect_dtype_in, expect_same_dtype, math, GradCtx, OpDef, Spec};
 use crate::shape::{self, Dim, Dims};
 use crate::tensor::{Element, Tensor};
-use crate::{with_float, with_numeric, DType};
+use crate::with_numeric;
 use std::borrow::Cow;
 
 /// Ops of this family.
@@ -588,55 +589,93 @@ impl Letters {
     }
 }
 
-fn reshape_to(x: &Tensor, shape: &[usize]) -> Result<Tensor> {
-    if x.shape() == shape {
+/// `x` without its `axes` (each of size 1).
+fn squeeze_axes(x: &Tensor, axes: &[usize]) -> Result<Tensor> {
+    if axes.is_empty() {
         return Ok(x.clone());
     }
-    array::reshape(x, &shape.iter().map(|&d| d as i64).collect::<Vec<_>>())
+    array::squeeze(x, Some(&axes.iter().map(|&a| a as i64).collect::<Vec<_>>()))
 }
 
-/// A constant over `groups` (axis sizes with a group id each): 1 where all axes of each group
-/// hold the same index, else 0.
-fn delta_tensor(dtype: DType, sizes: &[usize], groups: &[usize]) -> Result<Tensor> {
-    let n = shape::num_elements(sizes);
-    let mut v = vec![0.0f64; n];
-    let mut idx = vec![0usize; sizes.len()];
-    for slot in v.iter_mut() {
-        let ok = (0..sizes.len()).all(|i| (0..i).all(|j| groups[i] != groups[j] || idx[i] == idx[j]));
-        if ok {
-            *slot = 1.0;
-        }
-        for d in (0..sizes.len()).rev() {
-            idx[d] += 1;
-            if idx[d] < sizes[d] {
-                break;
+/// The size of axis `ax` of `x` as an int32 scalar (read from `tf.shape(x)` when it is known
+/// only at run time).
+fn axis_size(x: &Tensor, ax: usize) -> Result<Tensor> {
+    match x.dims()[ax] {
+        Some(n) => Ok(Tensor::from(n as i32)),
+        None => crate::ops::indexing::gather(&array::shape(x)?, &Tensor::from(ax as i32), 0, 0),
+    }
+}
+
+/// The 0/1 factors that spread a gradient over one label's axes of `x` (`letters` name them):
+/// a ones vector for a single axis (a label summed out), else one identity matrix per pair of
+/// consecutive axes (a diagonal).
+fn spread_factors(x: &Tensor, axes: &[usize], letters: &[char]) -> Result<Vec<(String, Tensor)>> {
+    let (dtype, n) = (x.dtype(), axis_size(x, axes[0])?);
+    if axes.len() == 1 {
+        let ones = match x.dims()[axes[0]] {
+            Some(n) => array::ones(dtype, &[n])?,
+            None => array::fill_dynamic(&array::reshape(&n, &[1])?, &Tensor::scalar_of(dtype, 1.0), &[RUN_TIME_DIM])?,
+        };
+        return Ok(vec![(letters[0].to_string(), ones)]);
+    }
+    let eye = match x.dims()[axes[0]] {
+        Some(n) => array::eye(n, None, dtype)?,
+        None => crate::ops::array_dynamic::eye_dynamic(&n, None, dtype)?,
+    };
+    Ok(letters.windows(2).map(|w| (format!("{}{}", w[0], w[1]), eye.clone())).collect())
+}
+
+/// `y` (its axes `axes` of the operand, labelled by `ly`) broadcast along each ellipsis axis
+/// whose size is known only at run time and may be 1 where operand `x` (labelled by `lx`) is
+/// larger: the gradient equation names those axes with letters, which do not broadcast.
+fn widen_broadcast_axes(y: &Tensor, axes: &[usize], ly: &[u32], x: &Tensor, lx: &[u32]) -> Result<Tensor> {
+    let (yd, xd) = (y.dims(), x.dims());
+    let partner = |ax: usize| lx.iter().position(|&m| ly[ax] >= ELL && m == ly[ax]);
+    let widen = |k: usize| yd[k].is_none() && partner(axes[k]).is_some_and(|p| xd[p] != Some(1));
+    if !(0..axes.len()).any(widen) {
+        return Ok(y.clone());
+    }
+    let mut sizes = Vec::with_capacity(axes.len());
+    let mut known = Vec::with_capacity(axes.len());
+    for (k, &ax) in axes.iter().enumerate() {
+        match partner(ax).filter(|_| widen(k)) {
+            Some(p) => {
+                sizes.push(math::maximum(&axis_size(y, k)?, &axis_size(x, p)?)?);
+                known.push(xd[p].map_or(RUN_TIME_DIM, |n| n as i64));
             }
-            idx[d] = 0;
+            None => {
+                sizes.push(axis_size(y, k)?);
+                known.push(yd[k].map_or(RUN_TIME_DIM, |n| n as i64));
+            }
         }
     }
-    with_float!(dtype, T => Tensor::from_vec(v.into_iter().map(T::from_f64).collect::<Vec<T>>(), sizes),
-        other => Err(Error::invalid("einsum", format!("gradients need float operands, got {dtype}"))))
+    crate::ops::array_dynamic::broadcast_to_dynamic(y, &array::stack(&sizes, 0)?, &known)
 }
 
 /// Gradient of one einsum operand: again an einsum of the output gradient with the other
-/// operand, then diagonals and summed-out axes are restored.
+/// operand, then diagonals, summed-out and broadcast axes are restored. Sizes known only at run
+/// time are read from the operands when the graph runs.
 fn einsum_operand_grad(r: &Resolved, x: usize, g: &Tensor, inputs: &[Tensor]) -> Result<Tensor> {
     let mut letters = Letters::new(r);
-    let xs = inputs[x].shape();
+    let xd = inputs[x].dims();
     let lx = &r.ops[x];
-    let dropped = |sh: &[usize], ls: &[u32], ax: usize| sh[ax] == 1 && r.size(ls[ax]) != 1;
+    // A size-1 axis under a label that may be larger: broadcasting repeated it, so it drops
+    // out of the gradient equation (harmless if the label turns out to be 1 as well).
+    let dropped = |d: &[Dim], ls: &[u32], ax: usize| d[ax] == Some(1) && r.sizes[ls[ax] as usize] != Some(Some(1));
     let mut terms: Vec<Vec<u32>> = vec![r.out.clone()];
     let mut operands = vec![g.clone()];
     if inputs.len() == 2 {
         let y = 1 - x;
-        let (ys, ly) = (inputs[y].shape(), &r.ops[y]);
-        let axes: Vec<usize> = (0..ly.len()).filter(|&ax| !dropped(ys, ly, ax)).collect();
-        let sizes: Vec<usize> = axes.iter().map(|&ax| ys[ax]).collect();
-        operands.push(reshape_to(&inputs[y], &sizes)?);
+        let (yd, ly) = (inputs[y].dims(), &r.ops[y]);
+        let gone: Vec<usize> = (0..ly.len()).filter(|&ax| dropped(&yd, ly, ax)).collect();
+        let axes: Vec<usize> = (0..ly.len()).filter(|ax| !gone.contains(ax)).collect();
+        operands.push(widen_broadcast_axes(&squeeze_axes(&inputs[y], &gone)?, &axes, ly, &inputs[x], lx)?);
         terms.push(axes.iter().map(|&ax| ly[ax]).collect());
     }
     let avail = |l: u32| terms.iter().any(|t| t.contains(&l));
-    let target: Vec<usize> = (0..lx.len()).filter(|&ax| !dropped(xs, lx, ax)).collect();
+    let gone: Vec<usize> = (0..lx.len()).filter(|&ax| dropped(&xd, lx, ax)).collect();
+    let target: Vec<usize> = (0..lx.len()).filter(|ax| !gone.contains(ax)).collect();
+    let x_target = squeeze_axes(&inputs[x], &gone)?;
     let mut uniq: Vec<u32> = Vec::new();
     let mut repeated = false;
     for &ax in &target {
@@ -651,35 +690,57 @@ fn einsum_operand_grad(r: &Resolved, x: usize, g: &Tensor, inputs: &[Tensor]) ->
     let words = terms.iter().map(|t| letters.word(t)).collect::<Result<Vec<_>>>()?;
     let eq = format!("{}->{}", words.join(","), letters.word(&kept)?);
     let gx = einsum(&eq, &operands)?;
-    let target_sizes: Vec<usize> = target.iter().map(|&ax| xs[ax]).collect();
     let full = if !repeated && !has_private {
         gx
     } else if !repeated {
-        let with_ones: Vec<usize> = target.iter().map(|&ax| if avail(lx[ax]) { xs[ax] } else { 1 }).collect();
-        array::broadcast_to(&reshape_to(&gx, &with_ones)?, &target_sizes)?
-    } else {
-        // Spread the gradient over the diagonal (and over summed axes) with a 0/1 constant.
-        let mut out_word = String::new();
-        let mut d_word = String::new();
-        let (mut d_sizes, mut d_groups) = (Vec::new(), Vec::new());
-        let mut seen: Vec<u32> = Vec::new();
-        for &ax in &target {
-            let l = lx[ax];
-            let first = !seen.contains(&l);
-            seen.push(l);
-            let c = if first { letters.word(&[l])? } else { (letters.fresh()? as char).to_string() };
-            out_word.push_str(&c);
-            let special = !avail(l) || target.iter().filter(|&&a| lx[a] == l).count() > 1;
-            if special {
-                d_word.push_str(&c);
-                d_sizes.push(xs[ax]);
-                d_groups.push(l as usize);
+        let mut spread = gx;
+        for (pos, &ax) in target.iter().enumerate() {
+            if !avail(lx[ax]) {
+                spread = array::expand_dims(&spread, pos as i64)?;
             }
         }
-        let delta = delta_tensor(inputs[x].dtype(), &d_sizes, &d_groups)?;
-        einsum(&format!("{},{d_word}->{out_word}", letters.word(&kept)?), &[gx, delta])?
+        shape_like::broadcast_like(&spread, &x_target)?
+    } else {
+        // Spread the gradient over each diagonal (and over summed axes) with 0/1 factors.
+        let mut out_word: Vec<char> = Vec::new();
+        let mut factors: Vec<(String, Tensor)> = Vec::new();
+        let mut done: Vec<u32> = Vec::new();
+        for &ax in &target {
+            let l = lx[ax];
+            out_word.push(if done.contains(&l) { letters.fresh()? as char } else { letters.word(&[l])?.remove(0) });
+            done.push(l);
+        }
+        let mut seen: Vec<u32> = Vec::new();
+        for (pos, &ax) in target.iter().enumerate() {
+            let l = lx[ax];
+            if seen.contains(&l) {
+                continue;
+            }
+            seen.push(l);
+            let group: Vec<usize> = (pos..target.len()).filter(|&p| lx[target[p]] == l).collect();
+            if group.len() > 1 || !avail(l) {
+                let axes: Vec<usize> = group.iter().map(|&p| target[p]).collect();
+                let names: Vec<char> = group.iter().map(|&p| out_word[p]).collect();
+                factors.extend(spread_factors(&inputs[x], &axes, &names)?);
+            }
+        }
+        let words: Vec<String> =
+            std::iter::once(letters.word(&kept)?).chain(factors.iter().map(|f| f.0.clone())).collect();
+        let operands: Vec<Tensor> = std::iter::once(gx).chain(factors.into_iter().map(|f| f.1)).collect();
+        einsum(&format!("{}->{}", words.join(","), out_word.iter().collect::<String>()), &operands)?
     };
-    reshape_to(&full, xs)
+    // An axis known only at run time may turn out to be 1 where the other operand's is larger.
+    let undecided = inputs.len() == 2
+        && target.iter().any(|&ax| {
+            let (l, other) = (lx[ax], &inputs[1 - x].dims());
+            l >= ELL && xd[ax].is_none() && r.ops[1 - x].iter().zip(other).any(|(&m, d)| m == l && *d != Some(1))
+        });
+    let full = if undecided { shape_like::sum_to_like(&full, &x_target)? } else { full };
+    if gone.is_empty() {
+        Ok(full)
+    } else {
+        shape_like::reshape_like(&full, &inputs[x])
+    }
 }
 
 /// `tf.einsum` with one or two operands (longer products are chained by [`einsum`]).
@@ -696,10 +757,6 @@ pub static EINSUM: OpDef = OpDef {
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
-        // The gradient equations reshape by the operands' sizes.
-        for t in c.inputs {
-            crate::ops::shape_like::static_shape("einsum", t)?;
-        }
         let dims: Vec<Dims> = c.inputs.iter().map(|t| t.dims()).collect();
         let dims: Vec<&[Dim]> = dims.iter().map(|d| &d[..]).collect();
         let (_, r) = einsum_setup(c.attrs, &dims)?;

@@ -1,11 +1,10 @@
 //! Convolutions: `conv2d` (im2col + GEMM), its two backprop ops (each differentiable, so
 //! convolutions have gradients of any order), and `conv1d` lowered to `conv2d`.
 
-use super::{make_window_attrs, parse_window, window_attrs, window_dim, Padding, MAX_ATTR};
+use super::{make_window_attrs, parse_window, window_attrs, window_dim, Padding};
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
 use crate::kernels::conv::{self as kern, ConvGeom};
-use crate::ops::shape_like::static_shape;
 use crate::ops::{array, execute1, expect_arity, expect_dtype_in, expect_same_dtype, GradCtx, OpDef, Spec, FLOATS};
 use crate::shape::{fmt_dims, Dim, Dims};
 use crate::tensor::Tensor;
@@ -90,14 +89,12 @@ fn expect_float_pair(op: &str, a: &Spec, b: &Spec) -> Result<()> {
     expect_same_dtype(op, a, b)
 }
 
-/// A 4-element size attribute (`input_sizes` / `filter_sizes`) as the spec it describes.
-fn sizes_spec(op: &str, attrs: &Attrs, name: &str, dtype: crate::DType) -> Result<Spec> {
-    let v = attrs.ints(op, name)?;
-    if v.len() != 4 || v.iter().any(|&d| !(0..=MAX_ATTR).contains(&d)) {
-        return Err(Error::invalid(op, format!("{name} must be 4 sizes in [0, {MAX_ATTR}], got {v:?}")));
+/// Checks a backward op's 2 inputs, or 3 with the run-time sizes input last.
+fn expect_backprop_arity(op: &str, s: &[Spec]) -> Result<()> {
+    if s.len() != 2 && s.len() != 3 {
+        return Err(Error::invalid(op, format!("expected 2 inputs (or 3 with a sizes input), got {}", s.len())));
     }
-    let dims: Vec<usize> = v.iter().map(|&d| d as usize).collect();
-    Ok(Spec::new(dtype, &dims))
+    Ok(())
 }
 
 /// Fails unless the incoming gradient `dy` has the dims of the forward output `expected`.
@@ -142,8 +139,8 @@ pub static CONV2D: OpDef = OpDef {
     grad: Some(|c: &GradCtx| {
         let dy = c.grad(0)?;
         let (x, f) = (&c.inputs[0], &c.inputs[1]);
-        let dx = backprop_input(super::input_sizes_attr("conv2d", x)?, f, &dy, c.attrs)?;
-        let df = backprop_filter(x, static_shape("conv2d", f)?, &dy, c.attrs)?;
+        let dx = backprop_input(x, f, &dy, c.attrs)?;
+        let df = backprop_filter(x, f, &dy, c.attrs)?;
         Ok(vec![Some(dx), Some(df)])
     }),
     stateful: false,
@@ -151,14 +148,15 @@ pub static CONV2D: OpDef = OpDef {
 };
 
 /// `tf.raw_ops.Conv2DBackpropInput`: the gradient of `conv2d` with respect to its input.
-/// Inputs `(filter, out_backprop)`; attribute `input_sizes` is the input's shape.
+/// Inputs `(filter, out_backprop)`, plus the input's run-time shape vector when attribute
+/// `input_sizes` (the input's shape) has sizes known only at run time.
 pub static CONV2D_BACKPROP_INPUT: OpDef = OpDef {
     name: "conv2d_backprop_input",
     infer: |s, a| {
         const OP: &str = "conv2d_backprop_input";
-        expect_arity(OP, s, 2)?;
+        expect_backprop_arity(OP, s)?;
         expect_float_pair(OP, &s[0], &s[1])?;
-        let x = super::batch_sizes_spec(OP, a, "input_sizes", &s[1])?;
+        let x = super::sizes_spec(OP, a, "input_sizes", s[1].dtype, Some(&s[1]), s.get(2))?;
         let (out, _) = resolve(OP, &x, &s[0], a)?;
         expect_out_backprop(OP, &s[1], &out, &x, &s[0])?;
         Ok(vec![x])
@@ -166,8 +164,9 @@ pub static CONV2D_BACKPROP_INPUT: OpDef = OpDef {
     kernel: |i, a, o| {
         const OP: &str = "conv2d_backprop_input";
         let (f, dy) = (&i[0], &i[1]);
-        let g = geometry(OP, &o[0], &Spec::of(f), a)?;
-        let sh = o[0].shape().ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
+        let x = super::run_time_sizes(OP, &o[0], i.get(2))?;
+        let g = backward_geometry(OP, &x, &Spec::of(f), dy, a)?;
+        let sh = x.shape().ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
         let t = with_float!(f.dtype(), T => Tensor::from_vec(kern::conv2d_backprop_input(f.as_slice::<T>()?, dy.as_slice::<T>()?, &g)?, &sh)?,
             other => return Err(Error::invalid(OP, format!("unsupported dtype {}", f.dtype()))));
         Ok(vec![t])
@@ -176,23 +175,24 @@ pub static CONV2D_BACKPROP_INPUT: OpDef = OpDef {
         // dx = Bᵢ(f, dy) is bilinear: ⟨G, Bᵢ(f, dy)⟩ = ⟨conv2d(G, f), dy⟩.
         let gx = c.grad(0)?;
         let (f, dy) = (&c.inputs[0], &c.inputs[1]);
-        let df = backprop_filter(&gx, static_shape("conv2d_backprop_input", f)?, dy, c.attrs)?;
+        let df = backprop_filter(&gx, f, dy, c.attrs)?;
         let ddy = execute1(&CONV2D, &[gx, f.clone()], window_attrs(c.attrs, None))?;
-        Ok(vec![Some(df), Some(ddy)])
+        Ok(vec![Some(df), Some(ddy), None][..c.inputs.len()].to_vec())
     }),
     stateful: false,
     inplace: None,
 };
 
 /// `tf.raw_ops.Conv2DBackpropFilter`: the gradient of `conv2d` with respect to its filter.
-/// Inputs `(input, out_backprop)`; attribute `filter_sizes` is the filter's shape.
+/// Inputs `(input, out_backprop)`, plus the filter's run-time shape vector when attribute
+/// `filter_sizes` (the filter's shape) has sizes known only at run time.
 pub static CONV2D_BACKPROP_FILTER: OpDef = OpDef {
     name: "conv2d_backprop_filter",
     infer: |s, a| {
         const OP: &str = "conv2d_backprop_filter";
-        expect_arity(OP, s, 2)?;
+        expect_backprop_arity(OP, s)?;
         expect_float_pair(OP, &s[0], &s[1])?;
-        let f = sizes_spec(OP, a, "filter_sizes", s[0].dtype)?;
+        let f = super::sizes_spec(OP, a, "filter_sizes", s[0].dtype, None, s.get(2))?;
         let (out, _) = resolve(OP, &s[0], &f, a)?;
         expect_out_backprop(OP, &s[1], &out, &s[0], &f)?;
         Ok(vec![f])
@@ -200,8 +200,9 @@ pub static CONV2D_BACKPROP_FILTER: OpDef = OpDef {
     kernel: |i, a, o| {
         const OP: &str = "conv2d_backprop_filter";
         let (x, dy) = (&i[0], &i[1]);
-        let g = geometry(OP, &Spec::of(x), &o[0], a)?;
-        let sh = o[0].shape().ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
+        let f = super::run_time_sizes(OP, &o[0], i.get(2))?;
+        let g = backward_geometry(OP, &Spec::of(x), &f, dy, a)?;
+        let sh = f.shape().ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
         let t = with_float!(x.dtype(), T => Tensor::from_vec(kern::conv2d_backprop_filter(x.as_slice::<T>()?, dy.as_slice::<T>()?, &g)?, &sh)?,
             other => return Err(Error::invalid(OP, format!("unsupported dtype {}", x.dtype()))));
         Ok(vec![t])
@@ -210,22 +211,34 @@ pub static CONV2D_BACKPROP_FILTER: OpDef = OpDef {
         // df = B_f(x, dy) is bilinear: ⟨G, B_f(x, dy)⟩ = ⟨conv2d(x, G), dy⟩.
         let gf = c.grad(0)?;
         let (x, dy) = (&c.inputs[0], &c.inputs[1]);
-        let dx = backprop_input(super::input_sizes_attr("conv2d_backprop_filter", x)?, &gf, dy, c.attrs)?;
+        let dx = backprop_input(x, &gf, dy, c.attrs)?;
         let ddy = execute1(&CONV2D, &[x.clone(), gf], window_attrs(c.attrs, None))?;
-        Ok(vec![Some(dx), Some(ddy)])
+        Ok(vec![Some(dx), Some(ddy), None][..c.inputs.len()].to_vec())
     }),
     stateful: false,
     inplace: None,
 };
 
-fn backprop_input(input_sizes: Attr, f: &Tensor, dy: &Tensor, attrs: &Attrs) -> Result<Tensor> {
-    let a = window_attrs(attrs, Some(("input_sizes", input_sizes)));
-    execute1(&CONV2D_BACKPROP_INPUT, &[f.clone(), dy.clone()], a)
+/// The geometry of a backward op whose forward input `x` and filter `f` are now fully known,
+/// after checking the incoming gradient `dy` against the forward output they give.
+fn backward_geometry(op: &str, x: &Spec, f: &Spec, dy: &Tensor, attrs: &Attrs) -> Result<ConvGeom> {
+    let (out, g) = resolve(op, x, f, attrs)?;
+    expect_out_backprop(op, &Spec::of(dy), &out, x, f)?;
+    g.ok_or_else(|| Error::invalid(op, "shapes must be fully known to run"))
 }
 
-fn backprop_filter(x: &Tensor, filter_sizes: &[usize], dy: &Tensor, attrs: &Attrs) -> Result<Tensor> {
-    let a = window_attrs(attrs, Some(("filter_sizes", usize_ints(filter_sizes))));
-    execute1(&CONV2D_BACKPROP_FILTER, &[x.clone(), dy.clone()], a)
+/// The gradient of `conv2d(x, f)` with respect to `x`, given `x` for its shape.
+fn backprop_input(x: &Tensor, f: &Tensor, dy: &Tensor, attrs: &Attrs) -> Result<Tensor> {
+    let (sizes, input) = super::sizes_of(x, true)?;
+    let a = window_attrs(attrs, Some(("input_sizes", sizes)));
+    execute1(&CONV2D_BACKPROP_INPUT, &[f.clone(), dy.clone()].into_iter().chain(input).collect::<Vec<_>>(), a)
+}
+
+/// The gradient of `conv2d(x, f)` with respect to `f`, given `f` for its shape.
+fn backprop_filter(x: &Tensor, f: &Tensor, dy: &Tensor, attrs: &Attrs) -> Result<Tensor> {
+    let (sizes, input) = super::sizes_of(f, false)?;
+    let a = window_attrs(attrs, Some(("filter_sizes", sizes)));
+    execute1(&CONV2D_BACKPROP_FILTER, &[x.clone(), dy.clone()].into_iter().chain(input).collect::<Vec<_>>(), a)
 }
 
 /// Window attributes of a convolution; an empty `dilations` means no dilation.

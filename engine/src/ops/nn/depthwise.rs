@@ -21,42 +21,50 @@ pub fn depthwise_conv2d(
     dilations: &[usize],
 ) -> Result<Tensor> {
     const OP: &str = "depthwise_conv2d";
-    let (xs, fs) = (input.shape(), filter.shape());
-    if xs.len() != 4 {
+    let (xd, fd) = (input.dims(), filter.dims());
+    let (xs, fs) = (crate::shape::fmt_dims(&xd), crate::shape::fmt_dims(&fd));
+    if xd.len() != 4 {
         return Err(Error::invalid(
             OP,
-            format!("input must be a rank-4 NHWC [batch, height, width, channels] tensor, got {}{xs:?}", input.dtype()),
+            format!("input must be a rank-4 NHWC [batch, height, width, channels] tensor, got {}{xs}", input.dtype()),
         ));
     }
-    if fs.len() != 4 {
+    if fd.len() != 4 {
         return Err(Error::invalid(
             OP,
             format!(
-                "filter must be a rank-4 [height, width, in_channels, channel_multiplier] tensor, got {}{fs:?}",
+                "filter must be a rank-4 [height, width, in_channels, channel_multiplier] tensor, got {}{fs}",
                 filter.dtype()
             ),
         ));
     }
-    if xs[3] != fs[2] {
+    // The block-diagonal expansion is sized by the filter, so a traced filter needs its shape.
+    let Some(f) = filter.dims().iter().copied().collect::<Option<Vec<usize>>>() else {
         return Err(Error::invalid(
             OP,
             format!(
-                "input depth {} does not match filter in_channels {}: input shape {xs:?}, filter shape {fs:?}",
-                xs[3], fs[2]
+                "the filter's shape {fs} must be known while tracing (give its argument a full shape in \
+                 input_signature); the input's dimensions may be unknown"
             ),
+        ));
+    };
+    if let Some(c) = xd[3].filter(|&c| c != f[2]) {
+        return Err(Error::invalid(
+            OP,
+            format!("input depth {c} does not match filter in_channels {}: input shape {xs}, filter shape {fs}", f[2]),
         ));
     }
     if input.dtype() != filter.dtype() || !input.dtype().is_float() {
         return Err(Error::invalid(
             OP,
             format!(
-                "input and filter must be float tensors of one dtype, got {}{xs:?} and {}{fs:?}",
+                "input and filter must be float tensors of one dtype, got {}{xs} and {}{fs}",
                 input.dtype(),
                 filter.dtype()
             ),
         ));
     }
-    let (kh, kw, c, m) = (fs[0] as i64, fs[1] as i64, fs[2], fs[3] as i64);
+    let (kh, kw, c, m) = (f[0] as i64, f[1] as i64, f[2], f[3] as i64);
     // full[ky, kx, i, o * m + j] = filter[ky, kx, i, j] if i == o else 0.
     let eye = array::eye(c, None, filter.dtype())?;
     let mask = array::reshape(&eye, &[1, 1, c as i64, c as i64, 1])?;

@@ -4,6 +4,7 @@
 
 use crate::attrs::{Attr, Attrs};
 use crate::error::{Error, Result};
+use crate::ops::array::RUN_TIME_DIM;
 use crate::ops::OpDef;
 use crate::shape::Dim;
 
@@ -280,36 +281,74 @@ fn window_dim(
     }))
 }
 
-/// The NHWC input shape of a backward op from its attribute `name`: 4 sizes, of which the batch
-/// may be `-1`, meaning the batch of `grad` (the incoming gradient), known at run time.
-pub(crate) fn batch_sizes_spec(
+/// A sizes-attribute entry meaning "the batch of the incoming gradient".
+const GRAD_BATCH: i64 = -1;
+
+/// The shape a backward op's sizes attribute `name` describes (TensorFlow passes it as a tensor
+/// input, e.g. `Conv2DBackpropInput`'s `input_sizes`): 4 entries, each a size, `-1` for the
+/// batch of `grad` (the incoming gradient, only when `grad` is given and only at index 0), or
+/// [`RUN_TIME_DIM`] for a size read from the optional `sizes` input (an int vector of 4, the
+/// traced `tf.shape` of the forward input) when the graph runs.
+pub(crate) fn sizes_spec(
     op: &str,
     attrs: &Attrs,
     name: &str,
-    grad: &crate::ops::Spec,
+    dtype: crate::DType,
+    grad: Option<&crate::ops::Spec>,
+    sizes: Option<&crate::ops::Spec>,
 ) -> Result<crate::ops::Spec> {
     let v = attrs.ints(op, name)?;
-    let batch_ok = |k: usize, d: i64| (0..=MAX_ATTR).contains(&d) || (k == 0 && d == -1);
-    if v.len() != 4 || v.iter().enumerate().any(|(k, &d)| !batch_ok(k, d)) {
-        return Err(Error::invalid(
-            op,
-            format!("{name} must be 4 sizes in [0, {MAX_ATTR}] (the batch may be -1), got {v:?}"),
-        ));
+    if let Some(sizes) = sizes {
+        crate::ops::array::expect_shape_vector(op, sizes, 4)?;
+    }
+    let valid = |k: usize, d: i64| {
+        (0..=MAX_ATTR).contains(&d)
+            || (k == 0 && d == GRAD_BATCH && grad.is_some())
+            || (d == RUN_TIME_DIM && sizes.is_some())
+    };
+    if v.len() != 4 || v.iter().enumerate().any(|(k, &d)| !valid(k, d)) {
+        let extra = match (grad.is_some(), sizes.is_some()) {
+            (true, true) => " (the batch may be -1, sizes read from the sizes input -2)",
+            (true, false) => " (the batch may be -1)",
+            (false, true) => " (sizes read from the sizes input -2)",
+            (false, false) => "",
+        };
+        return Err(Error::invalid(op, format!("{name} must be 4 sizes in [0, {MAX_ATTR}]{extra}, got {v:?}")));
     }
     let dims = v
         .iter()
-        .enumerate()
-        .map(|(k, &d)| if d == -1 { grad.dims.get(k).copied().flatten() } else { Some(d as usize) })
+        .map(|&d| match d {
+            GRAD_BATCH => grad.and_then(|g| g.dims.first().copied().flatten()),
+            RUN_TIME_DIM => None,
+            d => Some(d as usize),
+        })
         .collect();
-    Ok(crate::ops::Spec { dtype: grad.dtype, dims })
+    Ok(crate::ops::Spec { dtype, dims })
 }
 
-/// The `input_sizes` attribute for the gradient of a windowed op with NHWC input `x`: a batch
-/// known only at run time becomes `-1`; the other dimensions must be known while tracing.
-pub(crate) fn input_sizes_attr(op: &str, x: &crate::Tensor) -> Result<Attr> {
+/// The concrete shape of a backward op's output when it runs: `inferred` (its shape rule for
+/// the concrete inputs) with the sizes left unknown read from the `sizes` input, which must
+/// agree with every size known already.
+pub(crate) fn run_time_sizes(
+    op: &str,
+    inferred: &crate::ops::Spec,
+    sizes: Option<&crate::Tensor>,
+) -> Result<crate::ops::Spec> {
+    let Some(sizes) = sizes else { return Ok(inferred.clone()) };
+    let known: Vec<i64> = inferred.dims.iter().map(|d| d.map_or(RUN_TIME_DIM, |d| d as i64)).collect();
+    let dims = crate::ops::array::dynamic_sizes(op, sizes, &known)?;
+    crate::shape::check_allocation(op, inferred.dtype, &dims)?;
+    Ok(crate::ops::Spec::new(inferred.dtype, &dims))
+}
+
+/// The sizes attribute (and, for sizes known only at run time, the `tf.shape(x)` input) that
+/// describe `x` to a backward op. With `batch_from_grad`, an unknown batch alone is taken from
+/// the incoming gradient, which needs no extra node.
+pub(crate) fn sizes_of(x: &crate::Tensor, batch_from_grad: bool) -> Result<(Attr, Option<crate::Tensor>)> {
     let dims = x.dims();
-    if dims.iter().skip(1).any(Option::is_none) {
-        return Err(crate::ops::shape_like::unknown_dims_error(op, x));
-    }
-    Ok(Attr::Ints(dims.iter().map(|d| d.map_or(-1, |d| d as i64)).collect()))
+    let batch_only = batch_from_grad && dims.iter().skip(1).all(Option::is_some);
+    let unknown = if batch_only { GRAD_BATCH } else { RUN_TIME_DIM };
+    let attr = Attr::Ints(dims.iter().map(|d| d.map_or(unknown, |d| d as i64)).collect());
+    let input = (dims.contains(&None) && !batch_only).then(|| crate::ops::array::shape(x)).transpose()?;
+    Ok((attr, input))
 }

@@ -196,23 +196,27 @@ pub static AVG_POOL2D: OpDef = OpDef {
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
-        let sizes = super::input_sizes_attr("avg_pool2d", &c.inputs[0])?;
-        let dx = execute1(&AVG_POOL2D_GRAD, &[c.grad(0)?], window_attrs(c.attrs, Some(("input_sizes", sizes))))?;
+        let (sizes, input) = super::sizes_of(&c.inputs[0], true)?;
+        let a = window_attrs(c.attrs, Some(("input_sizes", sizes)));
+        let dx = execute1(&AVG_POOL2D_GRAD, &[c.grad(0)?].into_iter().chain(input).collect::<Vec<_>>(), a)?;
         Ok(vec![Some(dx)])
     }),
     stateful: false,
     inplace: None,
 };
 
-/// Gradient of `avg_pool2d` (TensorFlow's `AvgPoolGrad`): input `grad`; attribute
-/// `input_sizes` is the pooled input's shape.
+/// Gradient of `avg_pool2d` (TensorFlow's `AvgPoolGrad`): input `grad`, plus the pooled
+/// input's run-time shape vector when attribute `input_sizes` (that input's shape) has sizes
+/// known only at run time.
 pub static AVG_POOL2D_GRAD: OpDef = OpDef {
     name: "avg_pool2d_grad",
     infer: |s, a| {
         const OP: &str = "avg_pool2d_grad";
-        expect_arity(OP, s, 1)?;
+        if s.len() != 1 && s.len() != 2 {
+            return Err(Error::invalid(OP, format!("expected 1 input (or 2 with a sizes input), got {}", s.len())));
+        }
         expect_dtype_in(OP, &s[0], FLOATS)?;
-        let x = super::batch_sizes_spec(OP, a, "input_sizes", &s[0])?;
+        let x = super::sizes_spec(OP, a, "input_sizes", s[0].dtype, Some(&s[0]), s.get(1))?;
         let (out, _) = resolve(OP, &x, a, false)?;
         expect_dims(OP, "grad", &s[0], &out, &x)?;
         Ok(vec![x])
@@ -220,15 +224,18 @@ pub static AVG_POOL2D_GRAD: OpDef = OpDef {
     kernel: |i, a, o| {
         const OP: &str = "avg_pool2d_grad";
         let dy = &i[0];
-        let g = geometry(OP, &o[0], a, false)?;
-        let sh = o[0].shape().ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
+        let x = super::run_time_sizes(OP, &o[0], i.get(1))?;
+        let (out, g) = resolve(OP, &x, a, false)?;
+        expect_dims(OP, "grad", &Spec::of(dy), &out, &x)?;
+        let g = g.ok_or_else(|| Error::invalid(OP, "shapes must be fully known to run"))?;
+        let sh = x.shape().ok_or_else(|| Error::invalid(OP, "unknown output shape"))?;
         let t = with_float!(dy.dtype(), T => Tensor::from_vec(kern::avg_pool2d_grad(dy.as_slice::<T>()?, &g), &sh)?,
             other => return Err(Error::invalid(OP, format!("unsupported dtype {}", dy.dtype()))));
         Ok(vec![t])
     },
     grad: Some(|c: &GradCtx| {
         let d = execute1(&AVG_POOL2D, &[c.grad(0)?], window_attrs(c.attrs, None))?;
-        Ok(vec![Some(d)])
+        Ok(vec![Some(d), None][..c.inputs.len()].to_vec())
     }),
     stateful: false,
     inplace: None,
