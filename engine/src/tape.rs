@@ -131,6 +131,32 @@ pub(crate) fn any_tracked(inputs: &[Tensor], variables: &[Variable]) -> bool {
     })
 }
 
+/// True when exactly one tape records and it is not persistent, so no gradient it computes
+/// can be differentiated again through what it records now (TensorFlow's first-order case:
+/// a second tape, or a persistent tape taking gradients in its own scope, may differentiate
+/// the backward pass).
+pub(crate) fn first_order_only() -> bool {
+    if PAUSED.with(|p| p.get()) > 0 {
+        return false;
+    }
+    STACK.with(|s| {
+        let s = s.borrow();
+        let mut recording = s.iter().filter(|t| t.borrow().recording);
+        recording.next().is_some_and(|t| !t.borrow().persistent) && recording.next().is_none()
+    })
+}
+
+/// For each of `ids` (tensor ids or variable handle ids), whether a recording tape tracks it.
+pub(crate) fn tracked(ids: &[u64]) -> Vec<bool> {
+    if PAUSED.with(|p| p.get()) > 0 {
+        return vec![false; ids.len()];
+    }
+    STACK.with(|s| {
+        let s = s.borrow();
+        ids.iter().map(|id| s.iter().any(|t| t.borrow().recording && t.borrow().tracked.contains(id))).collect()
+    })
+}
+
 /// Watches `var` on the recording tapes that watch what they access, as a read would.
 pub(crate) fn note_variable_access(var: &Variable) {
     if STACK.with(|s| s.borrow().is_empty()) || !var.dtype().is_float() {

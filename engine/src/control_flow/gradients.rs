@@ -131,18 +131,11 @@ fn plain(kind: Control, selector: Option<Tensor>, operands: &[Tensor], graphs: V
 /// Indices (into the root trace's variables) of the float, trainable variables `graphs` read
 /// and never write.
 fn differentiable_reads(graphs: &[Arc<Graph>], all: &[Variable]) -> Vec<usize> {
-    fn reads(g: &Graph, out: &mut Vec<usize>) {
-        for n in g.nodes() {
-            match &n.kind {
-                NodeKind::Variable(i) => out.push(*i),
-                k => k.subgraphs().iter().for_each(|(_, s)| reads(s, out)),
-            }
-        }
-    }
     let (mut read, mut writes) = (Vec::new(), Vec::new());
     for g in graphs {
-        reads(g, &mut read);
-        written_variables(g, &mut writes);
+        let (r, w) = g.variable_use();
+        read.extend(r);
+        writes.extend(w);
     }
     read.sort_unstable();
     read.dedup();
@@ -156,20 +149,9 @@ fn float_positions(ts: &[Tensor]) -> Vec<usize> {
     ts.iter().enumerate().filter(|(_, t)| t.dtype().is_float()).map(|(i, _)| i).collect()
 }
 
-/// The captured-variable indices `g` (or a sub-graph of it) writes.
-fn written_variables(g: &Graph, out: &mut Vec<usize>) {
-    for n in g.nodes() {
-        match &n.kind {
-            NodeKind::Assign(i, _) => out.push(*i),
-            k => k.subgraphs().iter().for_each(|(_, s)| written_variables(s, out)),
-        }
-    }
-}
-
 /// The nodes of `g` its outputs depend on (through data inputs), checked to be free of effects.
 fn needed_nodes(op: &str, g: &Graph) -> Result<Vec<bool>> {
-    let mut written = Vec::new();
-    written_variables(g, &mut written);
+    let (_, written) = g.variable_use();
     let mut needed = vec![false; g.len()];
     let mut stack: Vec<usize> = g.outputs().iter().map(|o| o.node).collect();
     while let Some(id) = stack.pop() {

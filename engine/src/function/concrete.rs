@@ -78,6 +78,8 @@ pub struct ConcreteFunction {
     pub(crate) reports: Vec<String>,
     pub(crate) variables: Vec<Variable>,
     pub(crate) outputs: Out,
+    /// Forward/backward graph pairs for calls under a tape, by tracked sources.
+    pub(crate) gradient_pairs: super::call_gradient::PairCache,
 }
 
 impl ConcreteFunction {
@@ -99,6 +101,13 @@ impl ConcreteFunction {
     /// The graph calls run while a gradient tape records: every node a differentiable op.
     pub fn tape_graph(&self) -> &Graph {
         &self.tape_graph
+    }
+
+    /// The forward and backward graphs built so far for calls under a gradient tape (one pair
+    /// per set of tracked arguments and variables): the forward graph returns the results,
+    /// then the values the backward graph takes before the results' gradients.
+    pub fn gradient_graphs(&self) -> Vec<(Graph, Graph)> {
+        super::call_gradient::graphs(&self.gradient_pairs)
     }
 
     /// Number of nodes the trace produced, before optimization.
@@ -169,8 +178,16 @@ impl ConcreteFunction {
         if crate::summary::trace::is_tracing() {
             crate::summary::trace::record(&self.name, &self.graph);
         }
-        let graph = if crate::tape::is_recording() { &self.tape_graph } else { &self.graph };
-        crate::graph::exec::run(graph, feeds, &self.variables).map_err(|mut e| {
+        let recording = crate::tape::is_recording();
+        let pair = if recording { super::call_gradient::call(self, feeds) } else { Ok(None) };
+        let result = match pair {
+            Ok(Some(values)) => Ok(values),
+            Ok(None) => {
+                crate::graph::exec::run(if recording { &self.tape_graph } else { &self.graph }, feeds, &self.variables)
+            }
+            Err(e) => Err(e),
+        };
+        result.map_err(|mut e| {
             e.message = format!("in tf.function '{}': {}", self.name, e.message);
             e
         })

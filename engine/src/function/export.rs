@@ -286,6 +286,7 @@ pub fn load(dir: &Path) -> Result<Arc<ConcreteFunction>> {
         reports,
         variables,
         outputs,
+        gradient_pairs: Default::default(),
     }))
 }
 

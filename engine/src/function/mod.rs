@@ -8,6 +8,7 @@
 //! - [`polymorphic`]: `Function`, the user-facing callable that traces on a cache miss.
 //! - [`export`]: saving a concrete function to a directory and loading it back.
 
+mod call_gradient;
 pub mod concrete;
 pub mod export;
 pub mod polymorphic;

@@ -398,6 +398,7 @@ impl Function {
             reports,
             variables: traced.variables,
             outputs,
+            gradient_pairs: Default::default(),
         })
     }
 

@@ -324,6 +324,27 @@ impl Graph {
             .unwrap_or(0)
     }
 
+    /// The captured-variable indices the graph (or a sub-graph) reads, then those it writes;
+    /// each sorted, without repeats.
+    pub fn variable_use(&self) -> (Vec<usize>, Vec<usize>) {
+        fn walk(g: &Graph, reads: &mut Vec<usize>, writes: &mut Vec<usize>) {
+            for n in g.nodes() {
+                match &n.kind {
+                    NodeKind::Variable(i) => reads.push(*i),
+                    NodeKind::Assign(i, _) => writes.push(*i),
+                    k => k.subgraphs().iter().for_each(|(_, s)| walk(s, reads, writes)),
+                }
+            }
+        }
+        let (mut reads, mut writes) = (Vec::new(), Vec::new());
+        walk(self, &mut reads, &mut writes);
+        for v in [&mut reads, &mut writes] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        (reads, writes)
+    }
+
     pub(crate) fn push(&mut self, kind: NodeKind, attrs: Attrs, inputs: Vec<Output>, outputs: Vec<Spec>) -> NodeId {
         self.plan.take();
         let id = self.nodes.len();
