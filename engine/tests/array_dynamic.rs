@@ -91,13 +91,23 @@ fn one_hot_and_eye_with_run_time_sizes() -> Result<()> {
     for depth in [3i32, 6, 0] {
         let want = array::one_hot(&labels, depth as i64, 2.5, -1.0, -1, DType::F32)?;
         let got =
-            traced(&labels, &Tensor::from(depth), |l, d| Ok(vec![one_hot_dynamic(l, d, 2.5, -1.0, DType::F32)?]))?;
+            traced(&labels, &Tensor::from(depth), |l, d| Ok(vec![one_hot_dynamic(l, d, 2.5, -1.0, -1, DType::F32)?]))?;
         assert_eq!((got[0].shape(), got[0].to_f64_vec()), (want.shape(), want.to_f64_vec()), "depth {depth}");
     }
-    let e = traced(&labels, &Tensor::from(-1i32), |l, d| Ok(vec![one_hot_dynamic(l, d, 1.0, 0.0, DType::F32)?]))
+    // The new axis anywhere, on rank-2 indices.
+    let grid = Tensor::from_vec(vec![1i32, 0, 3, 2, -1, 1], &[2, 3])?;
+    for axis in [-1i64, 0, 1, 2] {
+        let want = array::one_hot(&grid, 4, 1.0, 0.0, axis, DType::F64)?;
+        let got =
+            traced(&grid, &Tensor::from(4i32), |l, d| Ok(vec![one_hot_dynamic(l, d, 1.0, 0.0, axis, DType::F64)?]))?;
+        assert_eq!((got[0].shape(), got[0].to_f64_vec()), (want.shape(), want.to_f64_vec()), "axis {axis}");
+    }
+    let e = one_hot_dynamic(&grid, &Tensor::from(4i32), 1.0, 0.0, 3, DType::F32).unwrap_err();
+    assert!(e.message.contains("axis") && e.message.contains("[0, 2]"), "{e}");
+    let e = traced(&labels, &Tensor::from(-1i32), |l, d| Ok(vec![one_hot_dynamic(l, d, 1.0, 0.0, -1, DType::F32)?]))
         .unwrap_err();
     assert!(e.message.contains("negative"), "{e}");
-    let e = one_hot_dynamic(&Tensor::from(vec![1.0f32]), &Tensor::from(2i32), 1.0, 0.0, DType::F32).unwrap_err();
+    let e = one_hot_dynamic(&Tensor::from(vec![1.0f32]), &Tensor::from(2i32), 1.0, 0.0, -1, DType::F32).unwrap_err();
     assert!(e.message.contains("int32 or int64") && e.message.contains("float32"), "{e}");
 
     let rows = Tensor::from(3i64);

@@ -95,20 +95,30 @@ pub fn tile_dynamic(x: &Tensor, multiples: &Tensor) -> Result<Tensor> {
     reshape_dynamic(&wide, &stack(&out, 0)?, &vec![RUN_TIME_DIM; rank])
 }
 
-/// `tf.one_hot(indices, depth)` (along a new last axis) for an int32/int64 scalar `depth`.
+/// `tf.one_hot(indices, depth, axis=axis)` for an int32/int64 scalar `depth`: the new axis of
+/// size `depth` is at `axis` of the result (`-1`: last).
 pub fn one_hot_dynamic(
     indices: &Tensor,
     depth: &Tensor,
     on_value: f64,
     off_value: f64,
+    axis: i64,
     dtype: DType,
 ) -> Result<Tensor> {
     const OP: &str = "one_hot";
     if !matches!(indices.dtype(), DType::I32 | DType::I64) {
         return Err(Error::invalid(OP, format!("indices must be int32 or int64, got {}", indices.dtype())));
     }
+    let rank = indices.rank() as i64;
+    let axis = match axis {
+        -1 => rank,
+        a if (0..=rank).contains(&a) => a,
+        a => return Err(Error::invalid(OP, format!("axis must be -1 or in [0, {rank}], got {a}"))),
+    };
+    // The classes run along `axis`: [depth, 1, ..., 1] against indices with a 1 inserted there.
     let classes = math::cast(&counting(&int_scalar(OP, "depth", depth)?)?, indices.dtype())?;
-    let hit = math::equal(&expand_dims(indices, -1)?, &classes)?;
+    let along: Vec<i64> = std::iter::once(-1).chain(std::iter::repeat_n(1, (rank - axis) as usize)).collect();
+    let hit = math::equal(&expand_dims(indices, axis)?, &crate::ops::array::reshape(&classes, &along)?)?;
     math::select(&hit, &Tensor::scalar_of(dtype, on_value), &Tensor::scalar_of(dtype, off_value))
 }
 

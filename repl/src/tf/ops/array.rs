@@ -216,15 +216,8 @@ fn one_hot(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     };
     let scalar = |v: Option<Tensor>, d: f64| v.map_or(d, |t| t.to_f64_vec().first().copied().unwrap_or(d));
     if let Some(Value::Tensor(depth)) = p.get("depth").filter(|d| matches!(d, Value::Tensor(t) if t.is_symbolic())) {
-        let axis = p.int("axis", -1)?;
-        if axis != -1 && axis != indices.rank() as i64 {
-            return Err(raise(
-                "ValueError",
-                format!("one_hot: a depth known only at run time needs the new axis last (axis=-1), got axis={axis}"),
-            ));
-        }
-        let (on, off) = (scalar(on, 1.0), scalar(off, 0.0));
-        return Ok(t(r(tensile::ops::array_dynamic::one_hot_dynamic(&indices, &depth, on, off, dtype))?));
+        let (on, off, axis) = (scalar(on, 1.0), scalar(off, 0.0), p.int("axis", -1)?);
+        return Ok(t(r(tensile::ops::array_dynamic::one_hot_dynamic(&indices, &depth, on, off, axis, dtype))?));
     }
     let out = arr::one_hot(&indices, p.req_int("depth")?, scalar(on, 1.0), scalar(off, 0.0), p.int("axis", -1)?, dtype);
     Ok(t(r(out)?))
@@ -294,27 +287,37 @@ fn range(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 fn eye(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
     let p = Params::bind("eye", &["num_rows", "num_columns", "batch_shape", "dtype", "name"], a)?;
     let traced = |n: &str| p.get(n).filter(|v| matches!(v, Value::Tensor(t) if t.is_symbolic()));
-    if traced("num_rows").is_some() || traced("num_columns").is_some() {
-        if p.ints("batch_shape")?.is_some_and(|b| !b.is_empty()) {
-            return Err(raise("ValueError", "eye: batch_shape with sizes known only at run time is not supported"));
-        }
+    let dtype = p.dtype("dtype")?.unwrap_or(DType::F32);
+    let m = if traced("num_rows").is_some() || traced("num_columns").is_some() {
         let rows = to_tensor(&p.req("num_rows")?, Some(DType::I32))?;
         let cols = p.get("num_columns").filter(|v| !matches!(v, Value::None));
         let cols = cols.map(|c| to_tensor(&c, Some(DType::I32))).transpose()?;
-        let dtype = p.dtype("dtype")?.unwrap_or(DType::F32);
-        return Ok(t(r(tensile::ops::array_dynamic::eye_dynamic(&rows, cols.as_ref(), dtype))?));
+        r(tensile::ops::array_dynamic::eye_dynamic(&rows, cols.as_ref(), dtype))?
+    } else {
+        let rows = dims("eye", &[p.req_int("num_rows")?])?[0];
+        let cols = p.opt_int("num_columns")?.map(|c| dims("eye", &[c]).map(|d| d[0])).transpose()?;
+        r(arr::eye(rows, cols, dtype))?
+    };
+    let Some(batch) = p.get("batch_shape").filter(|v| !matches!(v, Value::None)) else { return Ok(t(m)) };
+    let batch = to_tensor(&batch, Some(DType::I32))?;
+    if !batch.is_symbolic() && !m.is_symbolic() {
+        let sizes: Vec<i64> = r(batch.to_vec::<i32>())?.iter().map(|&d| d as i64).collect();
+        let mut shape = dims("eye", &sizes)?;
+        shape.extend_from_slice(m.shape());
+        return Ok(t(r(arr::broadcast_to(&m, &shape))?));
     }
-    let rows = dims("eye", &[p.req_int("num_rows")?])?[0];
-    let cols = p.opt_int("num_columns")?.map(|c| dims("eye", &[c]).map(|d| d[0])).transpose()?;
-    let m = r(arr::eye(rows, cols, p.dtype("dtype")?.unwrap_or(DType::F32)))?;
-    Ok(t(match p.ints("batch_shape")? {
-        Some(b) if !b.is_empty() => {
-            let mut shape = dims("eye", &b)?;
-            shape.extend_from_slice(m.shape());
-            r(arr::broadcast_to(&m, &shape))?
-        }
-        _ => m,
-    }))
+    // Copies of the matrix over a batch shape known only at run time (or of a run-time size).
+    let n = match batch.dims().as_slice() {
+        [Some(n)] if batch.dtype() == DType::I32 => *n,
+        _ => return Err(raise("ValueError", "eye: batch_shape must be a list or int32 vector of known length")),
+    };
+    let mut known: Vec<i64> = match batch.is_symbolic() {
+        true => vec![arr::RUN_TIME_DIM; n],
+        false => r(batch.to_vec::<i32>())?.iter().map(|&d| d as i64).collect(),
+    };
+    known.extend(m.dims().iter().map(|d| d.map_or(arr::RUN_TIME_DIM, |d| d as i64)));
+    let shape = r(arr::concat(&[batch, r(arr::shape(&m))?], 0))?;
+    Ok(t(r(tensile::ops::array_dynamic::broadcast_to_dynamic(&m, &shape, &known))?))
 }
 
 fn fill(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
