@@ -543,6 +543,8 @@ fn draws_of_a_run_time_shape_match_static_draws() -> Result<()> {
             values(&draw(Distribution::Uniform, (-2.0, 5.0), F64, Some(4))?),
             values(&draw(Distribution::Normal, (1.0, 0.5), F32, Some(4))?),
             values(&draw(Distribution::TruncatedNormal, (0.0, 2.0), F64, None)?),
+            values(&draw(Distribution::Uniform, (-3.0, 9.0), DType::I32, Some(5))?),
+            values(&draw(Distribution::Uniform, (0.0, 1000.0), DType::I64, None)?),
         ])
     };
     assert_eq!(run(true)?, run(false)?);
@@ -564,8 +566,19 @@ fn draws_of_a_run_time_shape_match_static_draws() -> Result<()> {
         .unwrap_err()
         .to_string();
     assert!(e.contains("negative"), "{e}");
+    let e = random_dynamic(Distribution::Normal, &shape, &known, (0.0, 9.0), DType::I32, None).unwrap_err().to_string();
+    assert!(e.contains("float dtype") && e.contains("int32"), "{e}");
     let e =
-        random_dynamic(Distribution::Uniform, &shape, &known, (0.0, 9.0), DType::I32, None).unwrap_err().to_string();
-    assert!(e.contains("float dtype"), "{e}");
+        random_dynamic(Distribution::Uniform, &shape, &known, (4.0, 4.0), DType::I32, None).unwrap_err().to_string();
+    assert!(e.contains("minval") && e.contains("maxval"), "{e}");
+    // Integers with a run-time shape, traced: the shape is checked when the graph runs.
+    let traced = tensile::function::trace_graph(&specs, options, |a| {
+        Ok(vec![random_dynamic(Distribution::Uniform, &a[0], &known, (-3.0, 3.0), DType::I64, Some(2))?])
+    })?;
+    let drawn = tensile::graph::exec::run(&traced.graph, &[Tensor::from(vec![5i32, 3])], &traced.variables)?;
+    assert_eq!((drawn[0].dtype(), drawn[0].shape()), (DType::I64, &[5usize, 3][..]));
+    assert!(drawn[0].to_vec::<i64>()?.iter().all(|v| (-3..3).contains(v)));
+    let e = tensile::graph::exec::run(&traced.graph, &[Tensor::from(vec![5i32, 4])], &traced.variables).unwrap_err();
+    assert!(e.to_string().contains("random_uniform_int") && e.to_string().contains("[5, 4]"), "{e}");
     Ok(())
 }

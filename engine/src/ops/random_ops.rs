@@ -166,6 +166,15 @@ fn seeds(op: &str, attrs: &Attrs) -> Result<(i64, i64)> {
 fn infer_stateful_float(op: &str, specs: &[Spec], attrs: &Attrs) -> Result<Vec<Spec>> {
     let Some(v) = specs.first() else { return infer_float_output(op, specs, attrs, 0) };
     expect_arity(op, specs, 1)?;
+    let dims = drawn_dims(op, v, attrs)?;
+    let dtype = attrs.dtype(op, "dtype")?;
+    check_float_dtype(op, dtype)?;
+    Ok(vec![Spec { dtype, dims }])
+}
+
+/// The dims of a draw whose shape is the run-time vector `v`: attribute `shape` holds what
+/// tracing knew of its entries (a size or [`RUN_TIME_DIM`]).
+fn drawn_dims(op: &str, v: &Spec, attrs: &Attrs) -> Result<crate::shape::Dims> {
     let known = attrs.ints(op, "shape")?;
     if !v.dtype.is_int() || v.rank() != 1 || v.dims[0].is_some_and(|n| n != known.len()) {
         return Err(Error::invalid(
@@ -176,10 +185,7 @@ fn infer_stateful_float(op: &str, specs: &[Spec], attrs: &Attrs) -> Result<Vec<S
     if let Some(&bad) = known.iter().find(|&&d| d < 0 && d != RUN_TIME_DIM) {
         return Err(Error::invalid(op, format!("invalid dimension {bad} in the shape {known:?}")));
     }
-    let dtype = attrs.dtype(op, "dtype")?;
-    check_float_dtype(op, dtype)?;
-    let dims = known.iter().map(|&d| usize::try_from(d).ok()).collect();
-    Ok(vec![Spec { dtype, dims }])
+    Ok(known.iter().map(|&d| usize::try_from(d).ok()).collect())
 }
 
 /// The shape a stateful op draws: its attribute, or its shape-vector input's values.
@@ -237,18 +243,23 @@ pub static TRUNCATED_NORMAL: OpDef = OpDef {
 };
 
 /// TensorFlow's `RandomUniformInt`: integers in `[minval, maxval)` (stateful); inputs are the
-/// scalar bounds.
+/// scalar bounds, then (for a shape known only at run time) the shape vector.
 pub static RANDOM_UNIFORM_INT: OpDef = OpDef {
     name: "random_uniform_int",
     infer: |s, a| {
         const OP: &str = "random_uniform_int";
-        expect_arity(OP, s, 2)?;
+        if s.len() != 2 && s.len() != 3 {
+            return Err(Error::invalid(OP, format!("expected 2 inputs (or 3 with a shape vector), got {}", s.len())));
+        }
         let dtype = infer_int_bounds(OP, &s[0], &s[1])?;
-        Ok(vec![Spec::new(dtype, &attr_shape(OP, a)?)])
+        match s.get(2) {
+            Some(v) => Ok(vec![Spec { dtype, dims: drawn_dims(OP, v, a)? }]),
+            None => Ok(vec![Spec::new(dtype, &attr_shape(OP, a)?)]),
+        }
     },
     kernel: |i, a, o| {
         const OP: &str = "random_uniform_int";
-        let sh = attr_shape(OP, a)?;
+        let sh = drawn_shape(OP, &i[2..], a)?;
         let n = shape::num_elements(&sh);
         let Some((lo, hi)) = read_int_bounds(OP, &i[0], &i[1], n)? else {
             return Ok(vec![random::int_tensor(OP, o[0].dtype, &sh, 0, 1, Philox::default())?]);
@@ -433,7 +444,7 @@ pub enum Distribution {
     TruncatedNormal,
 }
 
-/// `tf.random.uniform`/`normal`/`truncated_normal` (float dtypes) of the int32/int64 shape
+/// `tf.random.uniform` (float or integer dtypes)/`normal`/`truncated_normal` (float) of the int32/int64 shape
 /// vector `shape`, known only at run time inside a traced function (`tf.random.uniform(tf.shape(x))`);
 /// `known` is what tracing knows of its entries (a size or [`RUN_TIME_DIM`]); `a`, `b` are the
 /// distribution's parameters.
@@ -450,11 +461,13 @@ pub fn random_dynamic(
         Distribution::Normal => &RANDOM_STANDARD_NORMAL,
         Distribution::TruncatedNormal => &TRUNCATED_NORMAL,
     };
+    if dtype.is_int() && dist == Distribution::Uniform {
+        let (lo, hi) = int_bounds("random_uniform", dtype, a, b)?;
+        let (lo, hi) = int_scalars("random_uniform", dtype, lo, hi)?;
+        return execute1(&RANDOM_UNIFORM_INT, &[lo, hi, shape.clone()], stateful_attrs(known, None, seed));
+    }
     if !dtype.is_float() {
-        return Err(Error::invalid(
-            op.name,
-            format!("a shape known only at run time needs a float dtype, got {dtype}; draw floats and cast"),
-        ));
+        return Err(Error::invalid(op.name, format!("{} needs a float dtype, got {dtype}", op.name)));
     }
     let rnd = execute1(op, std::slice::from_ref(shape), stateful_attrs(known, Some(dtype), seed))?;
     match dist {

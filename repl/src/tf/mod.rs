@@ -204,6 +204,10 @@ pub fn binary(_: &mut Interp, op: BinOp, a: &Value, b: &Value) -> PyResult<Value
         BinOp::Mod => math::floormod(&x, &y),
         BinOp::Pow => math::pow(&x, &y),
         BinOp::MatMul => linalg::matmul(&x, &y),
+        // TensorFlow's `&`, `|`, `^` on bool tensors are the logical ops.
+        BinOp::BitAnd if x.dtype() == DType::Bool => math::logical_and(&x, &y),
+        BinOp::BitOr if x.dtype() == DType::Bool => math::logical_or(&x, &y),
+        BinOp::BitXor if x.dtype() == DType::Bool => math::logical_xor(&x, &y),
         _ => {
             return Err(raise(
                 "TypeError",
