@@ -610,19 +610,24 @@ fn axis_size(x: &Tensor, ax: usize) -> Result<Tensor> {
 /// a ones vector for a single axis (a label summed out), else one identity matrix per pair of
 /// consecutive axes (a diagonal).
 fn spread_factors(x: &Tensor, axes: &[usize], letters: &[char]) -> Result<Vec<(String, Tensor)>> {
-    let (dtype, n) = (x.dtype(), axis_size(x, axes[0])?);
-    if axes.len() == 1 {
-        let ones = match x.dims()[axes[0]] {
-            Some(n) => array::ones(dtype, &[n])?,
-            None => array::fill_dynamic(&array::reshape(&n, &[1])?, &Tensor::scalar_of(dtype, 1.0), &[RUN_TIME_DIM])?,
-        };
-        return Ok(vec![(letters[0].to_string(), ones)]);
-    }
-    let eye = match x.dims()[axes[0]] {
+    let (dtype, single) = (x.dtype(), axes.len() == 1);
+    let factor = match x.dims()[axes[0]] {
+        Some(n) if single => array::ones(dtype, &[n])?,
         Some(n) => array::eye(n, None, dtype)?,
-        None => crate::ops::array_dynamic::eye_dynamic(&n, None, dtype)?,
+        None => {
+            let n = axis_size(x, axes[0])?;
+            match single {
+                true => {
+                    array::fill_dynamic(&array::reshape(&n, &[1])?, &Tensor::scalar_of(dtype, 1.0), &[RUN_TIME_DIM])?
+                }
+                false => crate::ops::array_dynamic::eye_dynamic(&n, None, dtype)?,
+            }
+        }
     };
-    Ok(letters.windows(2).map(|w| (format!("{}{}", w[0], w[1]), eye.clone())).collect())
+    if single {
+        return Ok(vec![(letters[0].to_string(), factor)]);
+    }
+    Ok(letters.windows(2).map(|w| (format!("{}{}", w[0], w[1]), factor.clone())).collect())
 }
 
 /// `y` (its axes `axes` of the operand, labelled by `ly`) broadcast along each ellipsis axis

@@ -39,7 +39,7 @@ pub fn depthwise_conv2d(
         ));
     }
     // The block-diagonal expansion is sized by the filter, so a traced filter needs its shape.
-    let Some(f) = filter.dims().iter().copied().collect::<Option<Vec<usize>>>() else {
+    let Some(f) = fd.iter().copied().collect::<Option<Vec<usize>>>() else {
         return Err(Error::invalid(
             OP,
             format!(
