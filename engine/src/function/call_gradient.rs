@@ -44,8 +44,8 @@ pub(crate) fn graphs(cache: &PairCache) -> Vec<(Graph, Graph)> {
     cache.iter().filter_map(|(_, p)| p.as_ref().map(|p| (p.forward.clone(), p.backward.clone()))).collect()
 }
 
-/// Sources of a call: the float arguments, then the float variables the graph reads and never
-/// writes (a variable written inside the call is differentiated op by op).
+/// Sources of a call: the float arguments, then the float variables the graph reads (if the
+/// tape follows one the call also writes, the call is recorded op by op instead).
 struct Sources {
     args: Vec<usize>,
     variables: Vec<usize>,
