@@ -176,12 +176,7 @@ fn infer_stateful_float(op: &str, specs: &[Spec], attrs: &Attrs) -> Result<Vec<S
 /// tracing knew of its entries (a size or [`RUN_TIME_DIM`]).
 fn drawn_dims(op: &str, v: &Spec, attrs: &Attrs) -> Result<crate::shape::Dims> {
     let known = attrs.ints(op, "shape")?;
-    if !v.dtype.is_int() || v.rank() != 1 || v.dims[0].is_some_and(|n| n != known.len()) {
-        return Err(Error::invalid(
-            op,
-            format!("the shape must be an int32 or int64 vector of {} entries, got {}", known.len(), v.describe()),
-        ));
-    }
+    crate::ops::array::expect_shape_vector(op, v, known.len())?;
     if let Some(&bad) = known.iter().find(|&&d| d < 0 && d != RUN_TIME_DIM) {
         return Err(Error::invalid(op, format!("invalid dimension {bad} in the shape {known:?}")));
     }

@@ -24,7 +24,7 @@ fn reshape(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
 }
 
 /// A shape argument with sizes known only at run time (a traced value such as `tf.shape(x)[0]`,
-/// or a whole traced shape vector): the int64 shape vector and what is known of it now.
+/// or a whole traced shape vector): the integer shape vector and what is known of it now.
 pub(super) fn run_time_shape(v: &Value) -> PyResult<Option<(Tensor, Vec<i64>)>> {
     let traced = |v: &Value| matches!(v, Value::Tensor(t) if t.is_symbolic());
     match v {
@@ -299,24 +299,22 @@ fn eye(_: &mut Interp, _: Option<&Value>, a: Args) -> Out {
         r(arr::eye(rows, cols, dtype))?
     };
     let Some(batch) = p.get("batch_shape").filter(|v| !matches!(v, Value::None)) else { return Ok(t(m)) };
-    let batch = to_tensor(&batch, Some(DType::I32))?;
-    if !batch.is_symbolic() && !m.is_symbolic() {
-        let sizes: Vec<i64> = r(batch.to_vec::<i32>())?.iter().map(|&d| d as i64).collect();
-        let mut shape = dims("eye", &sizes)?;
-        shape.extend_from_slice(m.shape());
-        return Ok(t(r(arr::broadcast_to(&m, &shape))?));
-    }
-    // Copies of the matrix over a batch shape known only at run time (or of a run-time size).
-    let n = match batch.dims().as_slice() {
-        [Some(n)] if batch.dtype() == DType::I32 => *n,
-        _ => return Err(raise("ValueError", "eye: batch_shape must be a list or int32 vector of known length")),
+    let (batch, mut known) = match run_time_shape(&batch)? {
+        Some(traced) => traced,
+        None => {
+            let sizes = p.ints("batch_shape")?.unwrap_or_default();
+            if !m.is_symbolic() {
+                let mut shape = dims("eye", &sizes)?;
+                shape.extend_from_slice(m.shape());
+                return Ok(t(r(arr::broadcast_to(&m, &shape))?));
+            }
+            (Tensor::from(sizes.clone()), sizes)
+        }
     };
-    let mut known: Vec<i64> = match batch.is_symbolic() {
-        true => vec![arr::RUN_TIME_DIM; n],
-        false => r(batch.to_vec::<i32>())?.iter().map(|&d| d as i64).collect(),
-    };
+    // Copies of the matrix over a batch shape or of a size known only at run time.
     known.extend(m.dims().iter().map(|d| d.map_or(arr::RUN_TIME_DIM, |d| d as i64)));
-    let shape = r(arr::concat(&[batch, r(arr::shape(&m))?], 0))?;
+    let (batch, sizes) = (r(math::cast(&batch, DType::I64))?, r(math::cast(&r(arr::shape(&m))?, DType::I64))?);
+    let shape = r(arr::concat(&[batch, sizes], 0))?;
     Ok(t(r(tensile::ops::array_dynamic::broadcast_to_dynamic(&m, &shape, &known))?))
 }
 
